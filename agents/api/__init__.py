@@ -1,0 +1,1 @@
+"""The brain service's REST API (routers per resource, typed dependencies)."""

@@ -1,0 +1,106 @@
+"""Tasks: submit, list, inspect, cancel, and follow live (SSE)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi.sse import EventSourceResponse, ServerSentEvent
+from pydantic import BaseModel, Field, field_validator
+from starlette.concurrency import run_in_threadpool
+
+from memory.schemas import TaskRecord, TaskStatus
+
+from agents.api.deps import MemoryDep
+
+router = APIRouter(prefix="/tasks", tags=["tasks"])
+
+
+class TaskSubmission(BaseModel):
+    instruction: str = Field(description="what the robots should do, in plain language",
+                             examples=["put the apple in the fridge and turn off the light"])
+
+    @field_validator("instruction")
+    @classmethod
+    def _not_blank(cls, v: str) -> str:
+        v = v.strip()
+        if not v:
+            raise ValueError("instruction is empty; say what the robots should do, "
+                             "e.g. 'put the apple in the fridge'")
+        if len(v) > 2000:
+            raise ValueError("instruction is longer than 2000 characters; shorten it")
+        return v
+
+
+class TaskAccepted(BaseModel):
+    id: str
+    status: TaskStatus
+    url: str
+    events_url: str
+
+
+def _get_or_404(memory: MemoryDep, task_id: str) -> TaskRecord:
+    record = memory.tasks.get(task_id)
+    if record is None:
+        raise HTTPException(404, f"no task with id {task_id!r}; GET /tasks lists the known ones")
+    return record
+
+
+def existing_task(task_id: str, memory: MemoryDep) -> TaskRecord:
+    """Resolved before a response starts, so a streaming route can still answer 404."""
+    return _get_or_404(memory, task_id)
+
+
+ExistingTask = Annotated[TaskRecord, Depends(existing_task)]
+
+
+@router.post("", status_code=202, response_model=TaskAccepted)
+def submit_task(body: TaskSubmission, memory: MemoryDep) -> TaskAccepted:
+    record = memory.tasks.create(body.instruction)
+    memory.tasks.enqueue(record.id)
+    return TaskAccepted(id=record.id, status=record.status, url=f"/tasks/{record.id}",
+                        events_url=f"/tasks/{record.id}/events")
+
+
+@router.get("", response_model=list[TaskRecord])
+def list_tasks(memory: MemoryDep, status: TaskStatus | None = None,
+               limit: int = Query(default=50, ge=1, le=1000)) -> list[TaskRecord]:
+    return memory.tasks.list(status=status, limit=limit)
+
+
+@router.get("/{task_id}", response_model=TaskRecord)
+def get_task(task: ExistingTask) -> TaskRecord:
+    return task
+
+
+@router.post("/{task_id}/cancel", status_code=202, response_model=TaskRecord)
+def cancel_task(record: ExistingTask, memory: MemoryDep) -> TaskRecord:
+    task_id = record.id
+    if record.status.terminal:
+        raise HTTPException(409, f"task {task_id} already {record.status.value}; nothing to cancel")
+    memory.tasks.request_cancel(task_id)
+    return memory.tasks.get(task_id) or record
+
+
+@router.get("/{task_id}/events", response_class=EventSourceResponse)
+async def follow_task(task: ExistingTask, memory: MemoryDep, after: str = "0") -> AsyncIterator[ServerSentEvent]:
+    """Server-sent events: every event of the task, then live ones until it finishes."""
+    task_id, cursor = task.id, after
+    while True:
+        batch = await run_in_threadpool(memory.tasks.events, task_id, cursor, 1000)
+        for entry_id, event in batch:
+            cursor = entry_id
+            yield ServerSentEvent(data=event.model_dump(mode="json"), event=event.kind, id=entry_id)
+        if not batch:
+            record = await run_in_threadpool(memory.tasks.get, task_id)
+            if record is not None and record.status.terminal:
+                # drain what was written between the read and the status check
+                for entry_id, event in await run_in_threadpool(memory.tasks.events, task_id, cursor, None):
+                    cursor = entry_id
+                    yield ServerSentEvent(data=event.model_dump(mode="json"), event=event.kind, id=entry_id)
+                yield ServerSentEvent(data={"status": record.status.value, "reason": record.reason}, event="end")
+                return
+            await asyncio.sleep(0)

@@ -1,0 +1,74 @@
+"""The brain service: REST API + task runner in one process (run several for more capacity)."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from agents.api import tasks as tasks_api
+from agents.api import web as web_api
+from agents.api import world as world_api
+from agents.context import Memory
+from agents.runner import TaskRunner
+from agents.settings import Settings
+from brain.planner import Planner
+
+log = logging.getLogger("robocortex.brain")
+
+
+def _explain(errors: list[dict[str, Any]]) -> str:
+    """One readable sentence from pydantic's error list: where, and what to fix."""
+    parts = []
+    for e in errors:
+        where = ".".join(str(p) for p in e.get("loc", []) if p != "body") or "body"
+        msg = e.get("msg", "invalid")
+        if e.get("type") == "missing":
+            msg = "is required"
+        elif e.get("type") == "json_invalid":
+            msg = "is not valid JSON"
+        parts.append(f"{where} {msg}" if not msg.startswith("Value error, ") else f"{where}: {msg[13:]}")
+    return "; ".join(parts)
+
+
+def create_app(settings: Settings | None = None, *, run_tasks: bool = True,
+               planner: Planner | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        memory = Memory.from_settings(settings)
+        app.state.memory = memory
+        app.state.settings = settings
+        runner = TaskRunner(memory, settings, planner=planner) if run_tasks else None
+        if runner:
+            runner.start()
+        log.info("brain service ready (planner: %s)", settings.planner_kind())
+        yield
+        if runner:
+            runner.stop()
+
+    app = FastAPI(title="RoboCortex", version="0.1.0", lifespan=lifespan,
+                  description="Multi-robot orchestration: submit tasks, follow them, read the shared scene graph.")
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        return JSONResponse(status_code=422, content={"detail": _explain(list(errors)),
+                                                      "errors": [{k: e[k] for k in ("loc", "msg", "type") if k in e}
+                                                                 for e in errors]})
+
+    app.include_router(tasks_api.router)
+    app.include_router(world_api.router)
+    app.include_router(web_api.router)
+    try:
+        from prometheus_fastapi_instrumentator import Instrumentator
+
+        Instrumentator().instrument(app).expose(app, include_in_schema=False)
+    except ImportError:  # pragma: no cover - optional
+        pass
+    return app

@@ -1,0 +1,156 @@
+"""The `robocortex` command: the service, a robot worker, the world host, the demo, runs, evaluations."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+from pathlib import Path
+from typing import Optional
+
+import click
+import typer
+from rich.console import Console
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="RoboCortex: multi-robot orchestration with a planning brain and a shared scene graph.")
+console = Console()
+DEMO_INSTRUCTION = "put the apple in the fridge and turn off the light"
+
+
+class BadInput(click.UsageError):
+    """Bad input from the user: one line on stderr, exit code 2."""
+
+
+def _logging(level: str = "INFO") -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+
+
+def _settings(**overrides):
+    from agents.settings import Settings
+
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except Exception as exc:  # pydantic ValidationError or a bad config file
+        raise BadInput(f"bad settings: {exc}".splitlines()[0]) from None
+
+
+@app.command()
+def serve(host: str = "127.0.0.1", port: int = 8000, planner: Optional[str] = typer.Option(None, help="auto|offline|llm")):
+    """Run the brain service (REST API + task runner)."""
+    import uvicorn
+
+    from agents.brain_service import create_app
+
+    _logging()
+    settings = _settings(host=host, port=port, planner=planner)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+
+
+@app.command()
+def worker(name: str = typer.Option(..., help="robot name, unique in the deployment"),
+           profile: str = typer.Option("mobile_manipulator", help="robot profile (built-in or from config)"),
+           agent_id: int = typer.Option(0, min=0, help="this robot's agent index in the shared world"),
+           world_url: Optional[str] = typer.Option(None, help="world host address")):
+    """Run one robot worker."""
+    from agents.robot_worker import RobotWorker
+    from cerebellum.profiles import resolve_profile
+    from memory.schemas import RobotProfile
+    from sim.client import WorldClient
+
+    _logging()
+    settings = _settings(world_url=world_url)
+    try:
+        spec = resolve_profile(profile, settings.profiles)
+    except ValueError as exc:
+        raise BadInput(str(exc)) from None
+    robot = RobotProfile(name=name, agent_id=agent_id, embodiment=spec.embodiment, skills=spec.skills,
+                         payload_kg=spec.payload_kg, mobility=spec.mobility)
+    w = RobotWorker(settings, robot, WorldClient(settings.world_url))
+    signal.signal(signal.SIGTERM, lambda *_: w.stop_event.set())
+    try:
+        w.run()
+    except KeyboardInterrupt:
+        w.stop_event.set()
+
+
+@app.command("world-host")
+def world_host(scene: str = "Kitchen-0", agents: int = typer.Option(2, min=1, max=8),
+               host: str = "127.0.0.1", port: int = 8001,
+               backend: Optional[str] = typer.Option(None, help="auto|emulator|thor"),
+               seed_memory: bool = typer.Option(True, help="start the scene graph from the world's object list")):
+    """Run the shared world (emulator or AI2-THOR) over HTTP."""
+    import uvicorn
+
+    from agents.world_host import build_world_app
+
+    _logging()
+    settings = _settings(world_backend=backend)
+    try:
+        world_app = build_world_app(settings, scene, agents, seed_memory=seed_memory)
+    except ValueError as exc:
+        raise BadInput(str(exc)) from None
+    uvicorn.run(world_app, host=host, port=port, log_level="warning")
+
+
+@app.command()
+def demo(instruction: str = typer.Argument(DEMO_INSTRUCTION),
+         scene: str = "Kitchen-0", verbose: bool = typer.Option(False, "--verbose", "-v", help="show every action"),
+         logs: Optional[Path] = typer.Option(None, help="keep the processes' logs in this folder")):
+    """Start everything on embedded defaults, run one task end to end, check it in the world."""
+    from agents.follow import events, print_event, submit, world_check
+    from agents.launcher import Stack, raise_on_sigterm
+
+    raise_on_sigterm()
+    settings = _settings()
+    console.print(f"[bold]RoboCortex demo[/] — scene {scene}, 2 robots, "
+                  f"Redis: {'embedded' if not settings.redis_url else settings.redis_url}, planner: offline")
+    stack = Stack(scene=scene, redis_url=settings.redis_url, log_dir=logs)
+    try:
+        stack.start()
+    except RuntimeError as exc:
+        stack.stop()
+        console.print(f"[bold red]could not start[/]: {exc}")
+        raise typer.Exit(1)
+    try:
+        with stack:
+            console.print(f"processes up: {', '.join(f'{n} (pid {p.pid})' for n, p in stack.procs.items())}")
+            console.print(f"brain API: {stack.api_url}  ·  web page: {stack.api_url}/")
+            task_id = submit(stack.api_url, instruction)
+            console.print(f"submitted task {task_id}: {instruction!r}")
+            for kind, data in events(stack.api_url, task_id):
+                print_event(console, kind, data, verbose)
+            import httpx
+
+            record = httpx.get(f"{stack.api_url}/tasks/{task_id}").json()
+            unmet = world_check(stack.world_url, record.get("plan"))
+            for s in record["subtasks"]:
+                console.print(f"  {s['id']}: {s['robot']:<8} {s['status']:<10} {s['description']}")
+            if record["status"] == "succeeded" and not unmet:
+                console.print("[bold green]success[/]: every goal holds in the world (emulator)")
+                return
+            reason = record.get("reason") or ("goals not met in the world: " + ", ".join(unmet))
+            console.print(f"[bold red]failed[/]: task {record['status']}: {reason}")
+            raise typer.Exit(1)
+    except KeyboardInterrupt:
+        console.print("interrupted: every process stopped")
+        raise typer.Exit(130)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: usage errors are one line on stderr with exit code 2."""
+    try:
+        rv = app(args=argv, standalone_mode=False)
+    except click.exceptions.Abort:
+        sys.exit(130)
+    except click.UsageError as exc:
+        ctx = f"{exc.ctx.command_path}: " if exc.ctx else "robocortex: "
+        print(f"{ctx}error: {exc.format_message()}", file=sys.stderr)
+        sys.exit(2)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    sys.exit(rv if isinstance(rv, int) else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,67 @@
+"""Client side of a task: submit it over REST, follow its events (SSE), check it in the world."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+from rich.console import Console
+from rich.markup import escape
+
+from brain.goals import unmet_goals
+from brain.plan import Plan
+from cerebellum.perception import nodes_from_metadata
+
+_STYLE = {"dispatch": "cyan", "result": "green", "replan": "yellow", "plan_invalid": "yellow",
+          "plan_failed": "red", "finished": "bold", "goals_met": "bold green", "status": "magenta"}
+_QUIET = {"thought", "observation"}
+
+
+def submit(api_url: str, instruction: str) -> str:
+    resp = httpx.post(f"{api_url}/tasks", json={"instruction": instruction}, timeout=10)
+    if resp.status_code != 202:
+        raise ValueError(resp.json().get("detail", resp.text))
+    return resp.json()["id"]
+
+
+def events(api_url: str, task_id: str, timeout_s: float = 900) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(event kind, data) for every event of the task until it ends."""
+    with httpx.stream("GET", f"{api_url}/tasks/{task_id}/events", timeout=httpx.Timeout(10, read=timeout_s)) as resp:
+        resp.raise_for_status()
+        kind, data = "message", []
+        for line in resp.iter_lines():
+            if line.startswith("event:"):
+                kind = line[6:].strip()
+            elif line.startswith("data:"):
+                data.append(line[5:].strip())
+            elif not line and data:
+                yield kind, json.loads("\n".join(data))
+                if kind == "end":
+                    return
+                kind, data = "message", []
+
+
+def print_event(console: Console, kind: str, data: dict[str, Any], verbose: bool = False) -> None:
+    if kind in _QUIET and not verbose:
+        return
+    if kind == "action" and not verbose:
+        return
+    who = f"[{data['robot']}] " if data.get("robot") else ""
+    if kind == "status":
+        text = f"{data['data'].get('from')} → {data['data'].get('status')}" + (f": {data['message']}" if data.get("message") else "")
+    elif kind == "end":
+        text = f"{data.get('status')}" + (f": {data['reason']}" if data.get("reason") else "")
+    else:
+        text = data.get("message", "")
+    console.print(f"[{_STYLE.get(kind, 'dim')}]{kind:>12}[/] {escape(who + text)}", highlight=False)
+
+
+def world_check(world_url: str, plan: dict[str, Any] | None) -> list[str]:
+    """Goals that do NOT hold in the world itself (ground truth, not the team's memory)."""
+    if not plan:
+        return ["no plan"]
+    metadata = httpx.get(f"{world_url}/metadata/0", timeout=30).json()
+    nodes = {n.id: n.model_dump(mode="json") for n in nodes_from_metadata(metadata)}
+    return [g.describe() for g in unmet_goals(nodes, Plan.model_validate(plan).goals)]

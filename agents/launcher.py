@@ -1,0 +1,163 @@
+"""Starts a complete RoboCortex on one machine as separate OS processes that meet only through
+Redis (and the world host): the embedded Redis, the world host, one worker per robot, the brain.
+
+Every process it starts is stopped when it leaves, also on Ctrl-C or SIGTERM.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from memory.connection import EmbeddedRedis
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class RobotSpec:
+    name: str
+    profile: str
+
+
+@dataclass
+class Stack:
+    scene: str = "Kitchen-0"
+    robots: list[RobotSpec] = field(default_factory=lambda: [RobotSpec("robot1", "mobile_manipulator"),
+                                                             RobotSpec("robot2", "mobile_manipulator")])
+    redis_url: str | None = None
+    key_prefix: str | None = None
+    log_dir: Path | None = None
+    extra_env: dict[str, str] = field(default_factory=dict)
+    ready_timeout_s: float = 60.0
+
+    def __post_init__(self) -> None:
+        self.procs: dict[str, subprocess.Popen] = {}
+        self._redis: EmbeddedRedis | None = None
+        self._tmp: tempfile.TemporaryDirectory | None = None
+        self.api_url = ""
+        self.world_url = ""
+
+    # ------------------------------------------------------------------ processes
+
+    def _env(self) -> dict[str, str]:
+        env = {**os.environ, **self.extra_env, "ROBOCORTEX_REDIS_URL": self.redis_url or "",
+               "ROBOCORTEX_WORLD_URL": self.world_url, "PYTHONUNBUFFERED": "1"}
+        if self.key_prefix:
+            env["ROBOCORTEX_KEY_PREFIX"] = self.key_prefix
+        return env
+
+    def spawn(self, name: str, *args: str) -> subprocess.Popen:
+        assert self.log_dir is not None
+        log = open(self.log_dir / f"{name}.log", "ab")
+        proc = subprocess.Popen([sys.executable, "-m", "agents.cli", *args], env=self._env(),
+                                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        self.procs[name] = proc
+        return proc
+
+    def _wait_http(self, name: str, url: str) -> None:
+        deadline = time.time() + self.ready_timeout_s
+        while time.time() < deadline:
+            proc = self.procs[name]
+            if proc.poll() is not None:
+                raise RuntimeError(f"{name} exited with code {proc.returncode} while starting; see {self.log_dir}/{name}.log:\n"
+                                   + self.tail(name))
+            try:
+                if httpx.get(url, timeout=1.0).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"{name} did not become ready at {url} within {self.ready_timeout_s:.0f} s")
+
+    def tail(self, name: str, lines: int = 20) -> str:
+        path = (self.log_dir or Path(".")) / f"{name}.log"
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else ""
+
+    def start(self) -> "Stack":
+        if self.log_dir is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="robocortex-")
+            self.log_dir = Path(self._tmp.name)
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        if not self.redis_url:
+            self._redis = EmbeddedRedis(self.log_dir / "redis")
+            self.redis_url = self._redis.url
+        world_port, api_port = free_port(), free_port()
+        self.world_url = f"http://127.0.0.1:{world_port}"
+        self.api_url = f"http://127.0.0.1:{api_port}"
+        self.spawn("world", "world-host", "--scene", self.scene, "--agents", str(len(self.robots)),
+                   "--port", str(world_port))
+        self._wait_http("world", self.world_url + "/health")
+        for agent_id, robot in enumerate(self.robots):
+            self.spawn(robot.name, "worker", "--name", robot.name, "--profile", robot.profile,
+                       "--agent-id", str(agent_id))
+        self.spawn("brain", "serve", "--port", str(api_port))
+        self._wait_http("brain", self.api_url + "/health")
+        self._wait_robots()
+        return self
+
+    def _wait_robots(self) -> None:
+        deadline = time.time() + self.ready_timeout_s
+        want = {r.name for r in self.robots}
+        while time.time() < deadline:
+            for r in self.robots:
+                if self.procs[r.name].poll() is not None:
+                    raise RuntimeError(f"robot {r.name} exited while starting:\n{self.tail(r.name)}")
+            online = {r["profile"]["name"] for r in httpx.get(self.api_url + "/robots").json()
+                      if r["status"] != "offline"}
+            if want <= online:
+                return
+            time.sleep(0.1)
+        raise RuntimeError(f"robots did not come online: {sorted(want)}")
+
+    def stop(self) -> None:
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        deadline = time.time() + 10
+        for proc in self.procs.values():
+            try:
+                proc.wait(max(0.1, deadline - time.time()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        if self._redis is not None:
+            self._redis.close()
+            self._redis = None
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+    def __enter__(self) -> "Stack":
+        if self.procs:  # already started
+            return self
+        try:
+            return self.start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def raise_on_sigterm() -> None:
+    """Turn SIGTERM into KeyboardInterrupt so `with Stack()` cleans up either way."""
+
+    def handler(signum, frame):  # noqa: ARG001
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)

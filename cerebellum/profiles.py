@@ -1,0 +1,55 @@
+"""Built-in robot profiles: what each kind of robot can do and carry.
+
+Users add their own in the config file (`profiles:`), with the same fields.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from cerebellum.skills import SKILLS
+
+ALL_SKILLS = list(SKILLS)
+ARM_SKILLS = [s for s in ALL_SKILLS if s not in ("navigate_to", "explore")]
+
+
+class ProfileSpec(BaseModel):
+    """A robot kind; a `RobotProfile` is a spec bound to a robot name and an agent index."""
+
+    embodiment: str
+    skills: list[str]
+    payload_kg: float = Field(ge=0)
+    mobility: str = "mobile"
+    description: str = ""
+
+
+BUILTIN_PROFILES: dict[str, ProfileSpec] = {
+    "mobile_manipulator": ProfileSpec(
+        embodiment="mobile_manipulator", skills=ALL_SKILLS, payload_kg=5.0,
+        description="wheeled base with one arm: goes anywhere, does everything",
+    ),
+    "light_manipulator": ProfileSpec(
+        embodiment="mobile_manipulator", skills=ALL_SKILLS, payload_kg=0.5,
+        description="small mobile arm: light objects only",
+    ),
+    "fixed_arm": ProfileSpec(
+        embodiment="fixed_arm", skills=ARM_SKILLS, payload_kg=3.0, mobility="fixed",
+        description="arm bolted to a counter: manipulates what is within reach of its base",
+    ),
+    "mobile_base": ProfileSpec(
+        embodiment="mobile_base", skills=["navigate_to", "explore"], payload_kg=0.0,
+        description="base without an arm: moves and looks, cannot manipulate",
+    ),
+}
+
+
+def resolve_profile(name: str, extra: dict[str, ProfileSpec] | None = None) -> ProfileSpec:
+    profiles = {**BUILTIN_PROFILES, **(extra or {})}
+    try:
+        spec = profiles[name]
+    except KeyError:
+        raise ValueError(f"unknown robot profile {name!r}; choose one of: {', '.join(sorted(profiles))}") from None
+    unknown = [s for s in spec.skills if s not in SKILLS]
+    if unknown:
+        raise ValueError(f"profile {name!r} names unknown skills: {', '.join(unknown)}")
+    return spec

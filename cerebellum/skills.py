@@ -1,0 +1,388 @@
+"""Every skill declared once: its arguments, its preconditions and its effects on the scene graph.
+
+The same declarations serve three readers: the brain's validator (a symbolic dry run on a copy of
+the scene graph), the executor (checks before acting, and the expected outcome after), and the
+LLM (OpenAI tool schemas). Pure: no I/O, so the brain may import it.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable, Literal
+
+from pydantic import BaseModel, Field, ValidationError
+
+from memory.schemas import SceneSnapshot
+
+# AI2-THOR's MustBeOpenToPlaceObjectsIn / InReceptacles: things go *in* these, and only when open.
+IN_RECEPTACLES = frozenset({"Drawer", "Cabinet", "Fridge", "Microwave", "LaundryHamper", "Box"})
+HEAT_APPLIANCES = frozenset({"Microwave", "StoveBurner", "Toaster"})
+WATER_SOURCES = frozenset({"SinkBasin", "BathtubBasin", "Faucet"})
+INTERACTION_REACH_M = 1.5  # AI2-THOR's default visibilityDistance
+
+
+class SymbolicWorld:
+    """A mutable copy of the scene graph as plain dicts, for dry runs and precondition checks."""
+
+    def __init__(self, nodes: dict[str, dict[str, Any]]):
+        self.nodes = nodes
+
+    @classmethod
+    def from_snapshot(cls, snapshot: SceneSnapshot) -> "SymbolicWorld":
+        return cls(snapshot.node_dicts())
+
+    def copy(self) -> "SymbolicWorld":
+        return SymbolicWorld(copy.deepcopy(self.nodes))
+
+    def get(self, node_id: str) -> dict[str, Any] | None:
+        return self.nodes.get(node_id)
+
+    def objects_of_type(self, object_type: str) -> list[dict[str, Any]]:
+        return [n for n in self.nodes.values() if n.get("objectType") == object_type and n.get("kind") == "object"]
+
+    def parents(self, node_id: str) -> list[str]:
+        node = self.nodes.get(node_id) or {}
+        return [r["target"] for r in node.get("relations", []) if r["rel"] in ("in", "on")]
+
+    def set_parent(self, node_id: str, parent_id: str | None) -> None:
+        node = self.nodes[node_id]
+        rels = [r for r in node.get("relations", []) if r["rel"] not in ("in", "on")]
+        if parent_id is not None:
+            ptype = (self.nodes.get(parent_id) or {}).get("objectType")
+            rels.append({"rel": "in" if ptype in IN_RECEPTACLES else "on", "target": parent_id})
+        node["relations"] = rels
+
+    def enclosed_by_closed(self, node_id: str) -> str | None:
+        """The closed receptacle that hides `node_id`, if any (transitively)."""
+        seen: set[str] = set()
+        frontier = self.parents(node_id)
+        while frontier:
+            pid = frontier.pop()
+            if pid in seen:
+                continue
+            seen.add(pid)
+            parent = self.nodes.get(pid) or {}
+            if parent.get("openable") and not parent.get("isOpen"):
+                return pid
+            frontier.extend(self.parents(pid))
+        return None
+
+    def holding(self, robot: str) -> str | None:
+        return (self.nodes.get(robot) or {}).get("holding")
+
+
+# --------------------------------------------------------------------------- argument schemas
+
+
+class TargetArgs(BaseModel):
+    object: str = Field(description="objectId of the target")
+
+
+class NoArgs(BaseModel):
+    pass
+
+
+class PutArgs(BaseModel):
+    receptacle: str = Field(description="objectId of the receptacle to put the held object in/on")
+
+
+class FillArgs(BaseModel):
+    object: str = Field(description="objectId of the container to fill")
+    liquid: Literal["water", "coffee", "wine"] = "water"
+
+
+class CookArgs(BaseModel):
+    object: str = Field(description="objectId of the (held) food to cook")
+    appliance: str = Field(description="objectId of a Microwave, StoveBurner or Toaster")
+
+
+# --------------------------------------------------------------------------- skill declaration
+
+Check = Callable[[SymbolicWorld, dict[str, Any], BaseModel], list[str]]
+Effect = Callable[[SymbolicWorld, dict[str, Any], BaseModel], None]
+
+
+@dataclass(frozen=True)
+class Skill:
+    name: str
+    description: str
+    args: type[BaseModel]
+    preconditions: Check
+    effects: Effect
+    needs_mobility: bool = False
+    targets: tuple[str, ...] = ()  # argument names that are objectIds the robot must reach
+    flags: dict[str, Any] = field(default_factory=dict)
+
+    def parse_args(self, raw: dict[str, Any]) -> BaseModel:
+        try:
+            return self.args.model_validate(raw)
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'args'}: {e['msg']}" for e in exc.errors())
+            raise ValueError(f"{self.name}: bad arguments {raw!r}: {problems}") from None
+
+    def target_ids(self, args: BaseModel) -> list[str]:
+        return [getattr(args, name) for name in self.targets]
+
+    def check(self, world: SymbolicWorld, robot: dict[str, Any], args: BaseModel) -> list[str]:
+        """Every reason the skill cannot run now (empty when it can)."""
+        problems = [f"{self.name}: unknown object {oid!r}" for oid in self.target_ids(args) if world.get(oid) is None]
+        if problems:
+            return problems
+        problems += _reach_problems(self, world, robot, args)
+        return problems + self.preconditions(world, robot, args)
+
+    def apply(self, world: SymbolicWorld, robot: dict[str, Any], args: BaseModel) -> None:
+        self.effects(world, robot, args)
+
+    def openai_tool(self) -> dict[str, Any]:
+        schema = self.args.model_json_schema()
+        schema.pop("title", None)
+        return {"type": "function", "function": {"name": self.name, "description": self.description, "parameters": schema}}
+
+
+def _reach_problems(skill: Skill, world: SymbolicWorld, robot: dict[str, Any], args: BaseModel) -> list[str]:
+    """A robot that cannot move only reaches what lies within arm's reach of its base."""
+    if robot.get("mobility", "mobile") == "mobile" or not skill.targets:
+        return []
+    base = robot.get("position")
+    out = []
+    for oid in skill.target_ids(args):
+        pos = (world.get(oid) or {}).get("position")
+        if base and pos and math.dist((base["x"], base["z"]), (pos["x"], pos["z"])) > INTERACTION_REACH_M:
+            out.append(f"{skill.name}: {oid} is out of reach of fixed robot {robot['id']}")
+    return out
+
+
+def _obj(world: SymbolicWorld, args: BaseModel) -> dict[str, Any]:
+    return world.get(args.object)  # type: ignore[attr-defined, return-value]
+
+
+def _visible_problem(world: SymbolicWorld, oid: str, verb: str) -> list[str]:
+    closed = world.enclosed_by_closed(oid)
+    return [f"{verb}: {oid} is inside closed {closed}; open it first"] if closed else []
+
+
+def _flag_required(name: str, flag: str, label: str) -> Check:
+    def check(world: SymbolicWorld, robot: dict[str, Any], args: BaseModel) -> list[str]:
+        obj = _obj(world, args)
+        return [] if obj.get(flag) else [f"{name}: {obj['id']} is not {label}"]
+
+    return check
+
+
+def _all(*checks: Check) -> Check:
+    def check(world: SymbolicWorld, robot: dict[str, Any], args: BaseModel) -> list[str]:
+        out: list[str] = []
+        for c in checks:
+            out += c(world, robot, args)
+            if out:
+                break
+        return out
+
+    return check
+
+
+def _set(**values: Any) -> Effect:
+    def effect(world: SymbolicWorld, robot: dict[str, Any], args: BaseModel) -> None:
+        _obj(world, args).update(values)
+
+    return effect
+
+
+# --------------------------------------------------------------------------- the skills
+
+
+def _navigate_pre(world, robot, args):
+    return [] if robot.get("mobility", "mobile") == "mobile" else [f"navigate_to: {robot['id']} cannot move"]
+
+
+def _navigate_eff(world, robot, args):
+    robot["near"] = args.object
+
+
+def _pickup_pre(world, robot, args):
+    obj = _obj(world, args)
+    out = _flag_required("pick_up", "pickupable", "pickupable")(world, robot, args)
+    if robot.get("holding"):
+        out.append(f"pick_up: {robot['id']} already holds {robot['holding']}; put it down first")
+    limit = robot.get("payload_kg")
+    if limit is not None and (obj.get("mass") or 0) > limit:
+        out.append(f"pick_up: {obj['id']} weighs {obj.get('mass')} kg, over {robot['id']}'s payload of {limit} kg")
+    return out + _visible_problem(world, obj["id"], "pick_up")
+
+
+def _pickup_eff(world, robot, args):
+    obj = _obj(world, args)
+    world.set_parent(obj["id"], None)
+    obj["isPickedUp"] = True
+    robot["holding"] = obj["id"]
+
+
+def _put_pre(world, robot, args):
+    rec = world.get(args.receptacle)
+    out = []
+    if not robot.get("holding"):
+        out.append(f"put: {robot['id']} holds nothing")
+    if not rec.get("receptacle"):
+        out.append(f"put: {rec['id']} is not a receptacle")
+    elif rec.get("objectType") in IN_RECEPTACLES and not rec.get("isOpen"):
+        out.append(f"put: {rec['id']} is closed; open it first")
+    return out + _visible_problem(world, rec["id"], "put")
+
+
+def _put_eff(world, robot, args):
+    held = robot.pop("holding")
+    robot["holding"] = None
+    world.get(held)["isPickedUp"] = False
+    world.set_parent(held, args.receptacle)
+    if world.get(args.receptacle).get("objectType") == "Fridge":
+        world.get(held)["temperature"] = "Cold"
+
+
+def _drop_pre(world, robot, args):
+    return [] if robot.get("holding") else [f"drop: {robot['id']} holds nothing"]
+
+
+def _drop_eff(world, robot, args):
+    held = robot["holding"]
+    robot["holding"] = None
+    world.get(held)["isPickedUp"] = False
+
+
+def _open_pre(world, robot, args):
+    obj = _obj(world, args)
+    out = _flag_required("open", "openable", "openable")(world, robot, args)
+    if obj.get("isOpen"):
+        out.append(f"open: {obj['id']} is already open")
+    return out
+
+
+def _close_pre(world, robot, args):
+    obj = _obj(world, args)
+    out = _flag_required("close", "openable", "openable")(world, robot, args)
+    if obj.get("openable") and not obj.get("isOpen"):
+        out.append(f"close: {obj['id']} is already closed")
+    return out
+
+
+def _toggle_pre(on: bool) -> Check:
+    name = "toggle_on" if on else "toggle_off"
+
+    def check(world, robot, args):
+        obj = _obj(world, args)
+        out = _flag_required(name, "toggleable", "toggleable")(world, robot, args)
+        if obj.get("toggleable") and bool(obj.get("isToggled")) == on:
+            out.append(f"{name}: {obj['id']} is already {'on' if on else 'off'}")
+        return out
+
+    return check
+
+
+def _holding_type(object_type: str, verb: str) -> Check:
+    def check(world, robot, args):
+        held = world.get(robot.get("holding") or "")
+        return [] if held and held.get("objectType") == object_type else [f"{verb}: needs a {object_type} in hand"]
+
+    return check
+
+
+def _slice_eff(world, robot, args):
+    _obj(world, args)["isSliced"] = True
+
+
+def _clean_pre(world, robot, args):
+    obj = _obj(world, args)
+    out = _flag_required("clean", "dirtyable", "dirtyable")(world, robot, args)
+    if obj.get("dirtyable") and not obj.get("isDirty"):
+        out.append(f"clean: {obj['id']} is not dirty")
+    return out
+
+
+def _fill_pre(world, robot, args):
+    obj = _obj(world, args)
+    out = _flag_required("fill", "canFillWithLiquid", "fillable")(world, robot, args)
+    if obj.get("isFilledWithLiquid"):
+        out.append(f"fill: {obj['id']} is already full")
+    return out
+
+
+def _fill_eff(world, robot, args):
+    _obj(world, args).update(isFilledWithLiquid=True, fillLiquid=args.liquid)
+
+
+def _empty_pre(world, robot, args):
+    obj = _obj(world, args)
+    return [] if obj.get("isFilledWithLiquid") else [f"empty: {obj['id']} is not filled"]
+
+
+def _cook_pre(world, robot, args):
+    obj = _obj(world, args)
+    app = world.get(args.appliance)
+    out = _flag_required("cook", "cookable", "cookable")(world, robot, args)
+    if app.get("objectType") not in HEAT_APPLIANCES:
+        out.append(f"cook: {app['id']} is not a Microwave, StoveBurner or Toaster")
+    if robot.get("holding") != obj["id"] and app["id"] not in world.parents(obj["id"]):
+        out.append(f"cook: {robot['id']} must hold {obj['id']} (or it must already be in {app['id']})")
+    return out
+
+
+def _cook_eff(world, robot, args):
+    obj = _obj(world, args)
+    if robot.get("holding") == obj["id"]:
+        robot["holding"] = None
+        obj["isPickedUp"] = False
+        world.set_parent(obj["id"], args.appliance)
+    obj.update(isCooked=True, temperature="Hot")
+
+
+def _explore_eff(world, robot, args):
+    return None
+
+
+def _no_pre(world, robot, args):
+    return []
+
+
+SKILLS: dict[str, Skill] = {
+    s.name: s
+    for s in [
+        Skill("navigate_to", "Move to a pose from which the object is visible and within reach.", TargetArgs,
+              _navigate_pre, _navigate_eff, needs_mobility=True, targets=("object",)),
+        Skill("pick_up", "Pick up an object (hand must be empty; mass within payload).", TargetArgs,
+              _pickup_pre, _pickup_eff, targets=("object",)),
+        Skill("put", "Put the held object in or on a receptacle (open it first if it is closed).", PutArgs,
+              _put_pre, _put_eff, targets=("receptacle",)),
+        Skill("drop", "Drop the held object where the robot stands.", NoArgs, _drop_pre, _drop_eff),
+        Skill("open", "Open an openable object.", TargetArgs, _open_pre, _set(isOpen=True), targets=("object",)),
+        Skill("close", "Close an openable object.", TargetArgs, _close_pre, _set(isOpen=False), targets=("object",)),
+        Skill("toggle_on", "Switch an object on.", TargetArgs, _toggle_pre(True), _set(isToggled=True), targets=("object",)),
+        Skill("toggle_off", "Switch an object off.", TargetArgs, _toggle_pre(False), _set(isToggled=False), targets=("object",)),
+        Skill("slice", "Slice an object (needs a Knife in hand).", TargetArgs,
+              _all(_flag_required("slice", "sliceable", "sliceable"), _holding_type("Knife", "slice")), _slice_eff,
+              targets=("object",)),
+        Skill("break", "Break a breakable object.", TargetArgs, _flag_required("break", "breakable", "breakable"),
+              _set(isBroken=True), targets=("object",)),
+        Skill("clean", "Clean a dirty object.", TargetArgs, _clean_pre, _set(isDirty=False), targets=("object",)),
+        Skill("fill", "Fill a container with a liquid.", FillArgs, _fill_pre, _fill_eff, targets=("object",)),
+        Skill("empty", "Empty a container's liquid.", TargetArgs, _empty_pre,
+              _set(isFilledWithLiquid=False, fillLiquid=None), targets=("object",)),
+        Skill("cook", "Cook food through an appliance (microwave, stove burner, toaster).", CookArgs,
+              _cook_pre, _cook_eff, targets=("appliance",)),
+        Skill("explore", "Look around to refresh what the robot knows of its surroundings.", NoArgs,
+              _no_pre, _explore_eff),
+    ]
+}
+
+
+def get_skill(name: str) -> Skill:
+    try:
+        return SKILLS[name]
+    except KeyError:
+        raise KeyError(f"unknown skill {name!r}; known skills: {', '.join(SKILLS)}") from None
+
+
+def openai_tools(skill_names: list[str] | None = None) -> list[dict[str, Any]]:
+    names = skill_names if skill_names is not None else list(SKILLS)
+    return [SKILLS[n].openai_tool() for n in names if n in SKILLS]

@@ -1,0 +1,229 @@
+"""At-least-once subtask dispatch over Redis Streams, one inbox stream per robot.
+
+A robot worker acks an entry only in the same MULTI/EXEC that stores the result, so a crash
+either loses nothing (the entry is redelivered) or has already recorded the outcome. The result
+is also kept under the message's idempotency key (task, subtask, attempt), so a redelivered
+subtask is recognised and not done twice. Leases are the entries' idle time in the consumer
+group: a working robot resets it with extend_lease(); the reaper fails entries whose robot is
+offline or that were delivered too often, posting a "robot_lost" result for the brain to replan.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass
+
+import redis
+
+from ._lua import script
+from .keys import ROBOT_GROUP, Keys
+from .schemas import SubtaskMessage, SubtaskResult
+from .tasks import _entries
+
+DONE_TTL_S = 7 * 24 * 3600
+RESULTS_MAXLEN = 10_000
+
+
+@dataclass(frozen=True)
+class Delivery:
+    entry_id: str
+    message: SubtaskMessage
+    deliveries: int
+    consumer: str = ""
+
+
+class Dispatcher:
+    def __init__(self, r: redis.Redis, keys: Keys, lease_ms: int = 60_000, max_deliveries: int = 3):
+        self.r = r
+        self.keys = keys
+        self.lease_ms = lease_ms
+        self.max_deliveries = max_deliveries
+        self._extend = script(r, "dispatch_extend")
+        self._complete = script(r, "dispatch_complete")
+        self._groups: set[str] = set()
+        self._recovered: set[tuple[str, str]] = set()
+        self._backlog: dict[tuple[str, str], deque[Delivery]] = {}
+        self._next_claim: dict[tuple[str, str], float] = {}
+
+    # ------------------------------------------------------------------ brain side
+
+    def send(self, message: SubtaskMessage) -> str:
+        inbox = self.keys.inbox(message.robot)
+        if inbox not in self._groups:
+            self._ensure_group(inbox)
+        return self.r.xadd(inbox, {"msg": message.model_dump_json()})
+
+    def results(
+        self, task_id: str, after: str = "0", block_ms: int | None = None, count: int = 100
+    ) -> list[tuple[str, SubtaskResult]]:
+        reply = self.r.xread({self.keys.results(task_id): after}, count=count, block=block_ms or None)
+        return [(eid, SubtaskResult.model_validate_json(f["result"])) for eid, f in _entries(reply)]
+
+    def result_for(self, message: SubtaskMessage) -> SubtaskResult | None:
+        """The stored result of this exact (task, subtask, attempt), if it was already done."""
+        doc = self.r.get(self.keys.done(message.key))
+        return SubtaskResult.model_validate_json(doc) if doc is not None else None
+
+    def pending(self, robot: str) -> int:
+        """Entries delivered to the robot's workers and not yet acked."""
+        try:
+            return int(self.r.xpending(self.keys.inbox(robot), ROBOT_GROUP)["pending"])
+        except redis.ResponseError as e:
+            if "NOGROUP" in str(e):
+                return 0
+            raise
+
+    def dead_letters(self, count: int = 100) -> list[tuple[str, SubtaskMessage, str]]:
+        """(entry id, message, reason) of reaped messages, oldest first."""
+        return [
+            (eid, SubtaskMessage.model_validate_json(f["msg"]), f.get("reason", ""))
+            for eid, f in self.r.xrange(self.keys.dead_letter, count=count)
+        ]
+
+    # ------------------------------------------------------------------ robot side
+
+    def receive(self, robot: str, consumer: str, block_ms: int = 1000) -> Delivery | None:
+        """Next subtask for this worker: first what it held before a restart, then entries other
+        (dead) workers of this robot left idle past the lease, then new ones."""
+        slot = (robot, consumer)
+        inbox = self.keys.inbox(robot)
+        backlog = self._backlog.setdefault(slot, deque())
+        if slot not in self._recovered:
+            self._ensure_group(inbox)
+            self._recovered.add(slot)
+            backlog.extend(self._recover(inbox, consumer))
+        if not backlog and time.monotonic() >= self._next_claim.get(slot, 0.0):
+            self._next_claim[slot] = time.monotonic() + self.lease_ms / 2000
+            backlog.extend(self._claim_stale(inbox, consumer))
+        if backlog:
+            return backlog.popleft()
+        try:
+            reply = self.r.xreadgroup(ROBOT_GROUP, consumer, {inbox: ">"}, count=1, block=block_ms or None)
+        except redis.ResponseError as e:
+            if "NOGROUP" not in str(e):
+                raise
+            self._groups.discard(inbox)
+            self._ensure_group(inbox)
+            return None
+        for eid, fields in _entries(reply):
+            return Delivery(eid, SubtaskMessage.model_validate_json(fields["msg"]), 1, consumer)
+        return None
+
+    def extend_lease(self, robot: str, consumer: str, entry_id: str) -> bool:
+        """Reset the entry's idle time so the reaper leaves a working robot alone.
+        False if this consumer no longer holds the entry (reaped or claimed): stop working on it."""
+        return bool(self._extend(keys=[self.keys.inbox(robot)], args=[ROBOT_GROUP, consumer, entry_id]))
+
+    def complete(self, delivery: Delivery, result: SubtaskResult) -> None:
+        """Store the result, publish it, then ack — one Lua call that stops before the ack if any
+        earlier step fails, so an acked subtask always has its result recorded."""
+        message = delivery.message
+        if result.key != message.key:
+            raise ValueError(f"result {result.key} does not answer message {message.key}")
+        self._finish(message, delivery.entry_id, result.model_dump_json())
+
+    def _finish(self, message: SubtaskMessage, entry_id: str, result_doc: str, *dead_letter: object) -> None:
+        keys = [
+            self.keys.done(message.key),
+            self.keys.results(message.task_id),
+            self.keys.inbox(message.robot),
+            self.keys.dead_letter,
+        ]
+        args = [result_doc, DONE_TTL_S, RESULTS_MAXLEN, ROBOT_GROUP, entry_id, *dead_letter]
+        self._complete(keys=keys, args=args)
+
+    # ------------------------------------------------------------------ reaper
+
+    def reap(self, robots: list[str], consumer: str = "reaper") -> list[SubtaskMessage]:
+        """Fail entries idle past the lease whose robot is offline or that reached the delivery
+        limit: dead-letter them and post a failed "robot_lost" result. Returns what was reaped."""
+        reaped: list[SubtaskMessage] = []
+        for robot in robots:
+            inbox = self.keys.inbox(robot)
+            try:
+                stale = self.r.xpending_range(inbox, ROBOT_GROUP, "-", "+", 1000, idle=self.lease_ms)
+            except redis.ResponseError as e:
+                if "NOGROUP" in str(e):
+                    continue
+                raise
+            if not stale:
+                continue
+            alive = bool(self.r.exists(self.keys.robot_alive(robot)))
+            for p in stale:
+                count = int(p["times_delivered"])
+                if alive and count < self.max_deliveries:
+                    continue  # the robot's worker gets it back (restart or claim) and tries again
+                why = (
+                    f"robot {robot} went offline holding it ({count} deliveries)"
+                    if not alive
+                    else f"delivered {count} times (limit {self.max_deliveries}) without a result"
+                )
+                message = self._dead_letter(inbox, consumer, p["message_id"], why, count)
+                if message is not None:
+                    reaped.append(message)
+        return reaped
+
+    def _dead_letter(
+        self, inbox: str, consumer: str, entry_id: str, why: str, count: int
+    ) -> SubtaskMessage | None:
+        # Claiming first (with the lease as min idle) makes the reaper the owner; if a worker
+        # touched the entry meanwhile, the claim returns nothing and the entry is left alone.
+        claimed = self.r.xclaim(inbox, ROBOT_GROUP, consumer, self.lease_ms, [entry_id])
+        if not claimed:
+            return None
+        eid, fields = claimed[0]
+        if eid is None or not fields:  # deleted from the stream while pending
+            self.r.xack(inbox, ROBOT_GROUP, entry_id)
+            return None
+        message = SubtaskMessage.model_validate_json(fields["msg"])
+        failed = SubtaskResult(
+            task_id=message.task_id,
+            subtask_id=message.subtask_id,
+            attempt=message.attempt,
+            robot=message.robot,
+            success=False,
+            failure_kind="robot_lost",
+            error=why,
+        ).model_dump_json()
+        self._finish(message, entry_id, failed, fields["msg"], why, message.robot, count)
+        return message
+
+    # ------------------------------------------------------------------ internals
+
+    def _ensure_group(self, inbox: str) -> None:
+        try:  # from id 0: messages sent before the first worker started are delivered too
+            self.r.xgroup_create(inbox, ROBOT_GROUP, id="0", mkstream=True)
+        except redis.ResponseError as e:
+            if "BUSYGROUP" not in str(e):
+                raise
+        self._groups.add(inbox)
+
+    def _recover(self, inbox: str, consumer: str) -> list[Delivery]:
+        """This consumer's unacked entries from before a restart (re-reading counts a delivery)."""
+        reply = self.r.xreadgroup(ROBOT_GROUP, consumer, {inbox: "0"}, count=1000)
+        return self._deliverable(inbox, consumer, _entries(reply))
+
+    def _claim_stale(self, inbox: str, consumer: str) -> list[Delivery]:
+        reply = self.r.xautoclaim(inbox, ROBOT_GROUP, consumer, self.lease_ms, start_id="0-0", count=10)
+        return self._deliverable(inbox, consumer, [(eid, f or {}) for eid, f in reply[1] if eid])
+
+    def _deliverable(
+        self, inbox: str, consumer: str, entries: list[tuple[str, dict[str, str]]]
+    ) -> list[Delivery]:
+        if not entries:
+            return []
+        counts = {
+            p["message_id"]: int(p["times_delivered"])
+            for p in self.r.xpending_range(inbox, ROBOT_GROUP, entries[0][0], entries[-1][0], 1000, consumer)
+        }
+        out = []
+        for eid, fields in entries:
+            if not fields:  # deleted from the stream while pending: nothing to do
+                self.r.xack(inbox, ROBOT_GROUP, eid)
+                continue
+            deliveries = counts.get(eid, 1)
+            if deliveries > self.max_deliveries:
+                continue  # over the limit: left for the reaper to dead-letter
+            out.append(Delivery(eid, SubtaskMessage.model_validate_json(fields["msg"]), deliveries, consumer))
+        return out

@@ -1,0 +1,110 @@
+"""Every Redis key RoboCortex uses, in one place (see docs/memory.md for types and lifetimes).
+
+All keys share a deployment prefix so several deployments can share one Redis.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Keys:
+    prefix: str = "rc"
+
+    def _k(self, *parts: str) -> str:
+        return ":".join((self.prefix, *parts))
+
+    # scene graph
+    @property
+    def scene_nodes(self) -> str:  # hash: node id -> node JSON; forever
+        return self._k("scene", "nodes")
+
+    @property
+    def scene_rev(self) -> str:  # string (int): current revision; forever
+        return self._k("scene", "rev")
+
+    @property
+    def scene_changes(self) -> str:  # stream, id = "<rev>-0": one entry per delta; capped
+        return self._k("scene", "changes")
+
+    def scene_node_fields(self, node_id: str) -> str:  # hash: JSON-encoded field name -> JSON value; forever
+        # The source of truth for one node's fields; scene_nodes holds the same node as one JSON
+        # document, rebuilt from this hash by the same Lua call that changes it.
+        return self._k("scene", "node", node_id)
+
+    # robots
+    @property
+    def robots(self) -> str:  # hash: robot name -> RobotProfile JSON; forever
+        return self._k("robots")
+
+    @property
+    def robots_seen(self) -> str:  # hash: robot name -> time of its last heartbeat; forever
+        return self._k("robots", "seen")
+
+    def robot_alive(self, name: str) -> str:  # string: last heartbeat; own TTL per robot
+        return self._k("robot", name, "alive")
+
+    def robot_work(self, name: str) -> str:  # string: current subtask key; own TTL per robot
+        return self._k("robot", name, "work")
+
+    # tasks
+    @property
+    def tasks(self) -> str:  # hash: task id -> TaskRecord JSON; forever
+        return self._k("tasks")
+
+    @property
+    def task_index(self) -> str:  # sorted set: task id scored by created_at; forever (listing, newest first)
+        return self._k("tasks", "index")
+
+    @property
+    def task_queue(self) -> str:  # stream + group "brains": submitted task ids
+        return self._k("tasks", "queue")
+
+    def task_events(self, task_id: str) -> str:  # stream: TaskEvent JSON; capped
+        return self._k("task", task_id, "events")
+
+    def task_cancel(self, task_id: str) -> str:  # string flag: cancel requested; 1 day
+        return self._k("task", task_id, "cancel")
+
+    # dispatch
+    def inbox(self, robot: str) -> str:  # stream + group "robots": SubtaskMessage JSON
+        return self._k("inbox", robot)
+
+    def results(self, task_id: str) -> str:  # stream: SubtaskResult JSON
+        return self._k("task", task_id, "results")
+
+    def done(self, message_key: str) -> str:  # string: SubtaskResult JSON (idempotency); 7 days
+        return self._k("done", message_key)
+
+    @property
+    def dead_letter(self) -> str:  # stream: messages past the delivery limit
+        return self._k("dispatch", "dead")
+
+    # reservations
+    def reservation(self, object_id: str) -> str:  # string: owner; TTL
+        return self._k("reserve", object_id)
+
+    # checkpoints (LangGraph)
+    def checkpoint(self, thread_id: str, ns: str, checkpoint_id: str) -> str:
+        return self._k("ckpt", thread_id, ns, checkpoint_id)
+
+    def checkpoint_index(self, thread_id: str, ns: str) -> str:  # sorted set of checkpoint ids
+        return self._k("ckpt_idx", thread_id, ns)
+
+    def checkpoint_writes(self, thread_id: str, ns: str, checkpoint_id: str) -> str:
+        return self._k("ckpt_w", thread_id, ns, checkpoint_id)
+
+    @property
+    def checkpoint_threads(self) -> str:  # set of thread ids with checkpoints
+        return self._k("ckpt_threads")
+
+    def checkpoint_namespaces(self, thread_id: str) -> str:  # set of the thread's checkpoint namespaces
+        return self._k("ckpt_ns", thread_id)
+
+    def checkpoint_blobs(self, thread_id: str, ns: str) -> str:  # hash: [channel, version] JSON -> value
+        return self._k("ckpt_blobs", thread_id, ns)
+
+
+ROBOT_GROUP = "robots"
+BRAIN_GROUP = "brains"

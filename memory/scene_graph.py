@@ -1,0 +1,205 @@
+"""The scene graph in Redis: nodes changed only by atomic, revisioned deltas with a change log.
+
+Every write is one Lua call that merges field-level patches, bumps the revision and appends the
+delta to a stream whose entry id is "<rev>-0", so readers can ask "what changed since rev N" and
+replay the log to the same graph. No writer ever rewrites a whole document it read earlier.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from typing import Any
+
+import networkx
+import redis
+
+from ._lua import script
+from .keys import Keys
+from .schemas import NodePatch, SceneChange, SceneDelta, SceneNode, SceneSnapshot, Vec3
+
+
+class StaleRevision(Exception):
+    """The asked-for revision is older than the oldest change still in the (capped) change log:
+    the reader must take a fresh snapshot instead of catching up change by change."""
+
+    def __init__(self, rev: int, oldest_available: int | None):
+        self.rev = rev
+        self.oldest_available = oldest_available
+        super().__init__(
+            f"revision {rev} is no longer in the change log (oldest change kept: {oldest_available}); "
+            "take a snapshot instead"
+        )
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def _normalized_fields(patch: NodePatch) -> dict[str, Any]:
+    """The patch's fields validated against SceneNode and in their JSON form (id is never patched)."""
+    if not patch.set:
+        return {}
+    node = SceneNode.model_validate({**patch.set, "id": patch.id})
+    dumped = node.model_dump(mode="json")
+    return {k: dumped[k] for k in patch.set if k != "id"}
+
+
+def _normalized(delta_patches: list[NodePatch]) -> list[NodePatch]:
+    return [NodePatch(id=p.id, set=_normalized_fields(p), remove=p.remove) for p in delta_patches]
+
+
+def apply_patches(nodes: dict[str, dict[str, Any]], patches: list[NodePatch]) -> None:
+    """Apply patches to plain node dicts exactly as the Lua script does (used to replay the log)."""
+    for p in patches:
+        if p.remove:
+            nodes.pop(p.id, None)
+            if not p.set:
+                continue
+        node = nodes.setdefault(p.id, {"id": p.id})
+        node.update({k: v for k, v in p.set.items() if k != "id"})
+
+
+class SceneGraphStore:
+    def __init__(self, r: redis.Redis, keys: Keys, max_changes: int = 10_000):
+        if max_changes < 1:
+            raise ValueError("max_changes must be >= 1")
+        self.r = r
+        self.keys = keys
+        self.max_changes = max_changes
+        self._apply = script(r, "scene_apply")
+        self._reset = script(r, "scene_reset")
+        self._snapshot = script(r, "scene_snapshot")
+
+    # ------------------------------------------------------------------ writes
+
+    def apply(self, delta: SceneDelta) -> int:
+        """Apply a delta atomically and return the new revision (the current one if it is empty)."""
+        if not delta.patches:
+            return self.revision()
+        patches = _normalized(delta.patches)
+        args: list[Any] = [
+            self.keys.scene_node_fields(""),
+            self.max_changes,
+            delta.source,
+            repr(time.time()),
+            _dumps([p.model_dump(mode="json") for p in patches]),
+            len(patches),
+        ]
+        for p in patches:
+            args += [p.id, _dumps(p.id), "1" if p.remove else "0", len(p.set)]
+            for field, value in p.set.items():
+                args += [_dumps(field), _dumps(value)]
+        return int(self._apply(keys=self._write_keys(), args=args))
+
+    def reset(self, nodes: list[SceneNode], source: str = "reset") -> int:
+        """Replace the whole graph atomically; logged like any other change."""
+        dumped = {n.id: n.model_dump(mode="json") for n in nodes}
+        patches = [
+            {"id": nid, "set": {k: v for k, v in fields.items() if k != "id"}, "remove": False}
+            for nid, fields in dumped.items()
+        ]
+        args: list[Any] = [
+            self.keys.scene_node_fields(""),
+            self.max_changes,
+            source,
+            repr(time.time()),
+            _dumps(patches),
+            len(dumped),
+        ]
+        for nid, fields in dumped.items():
+            args += [nid, len(fields)]
+            for field, value in fields.items():
+                args += [_dumps(field), _dumps(value)]
+        return int(self._reset(keys=self._write_keys(), args=args))
+
+    def _write_keys(self) -> list[str]:
+        return [self.keys.scene_nodes, self.keys.scene_rev, self.keys.scene_changes]
+
+    # ------------------------------------------------------------------ reads
+
+    def snapshot(self) -> SceneSnapshot:
+        """Revision and nodes read by one Lua call, so they always belong together."""
+        doc = self._snapshot(keys=[self.keys.scene_nodes, self.keys.scene_rev])
+        return SceneSnapshot.model_validate_json(doc)
+
+    def node(self, node_id: str) -> SceneNode | None:
+        doc = self.r.hget(self.keys.scene_nodes, node_id)
+        return SceneNode.model_validate_json(doc) if doc is not None else None
+
+    def revision(self) -> int:
+        return int(self.r.get(self.keys.scene_rev) or 0)
+
+    def changes_since(self, rev: int, limit: int | None = None) -> list[SceneChange]:
+        """Changes with revision > rev, oldest first. Raises StaleRevision if some were trimmed."""
+        entries = self.r.xrange(self.keys.scene_changes, min=f"{rev + 1}-0", count=limit)
+        if entries:
+            first = int(entries[0][0].split("-")[0])
+            if first > rev + 1:
+                raise StaleRevision(rev, first)
+            return [_change(entry_id, fields) for entry_id, fields in entries]
+        current = self.revision()
+        if current > rev:  # everything after rev was trimmed (or the log was deleted)
+            oldest = self.r.xrange(self.keys.scene_changes, count=1)
+            raise StaleRevision(rev, int(oldest[0][0].split("-")[0]) if oldest else None)
+        return []
+
+    def wait_for_change(self, rev: int, timeout_s: float) -> int:
+        """Block until the revision is past `rev` or the timeout passes; return the current revision."""
+        current = self.revision()
+        if current > rev or timeout_s <= 0:
+            return current
+        block_ms = max(1, int(timeout_s * 1000))
+        self.r.xread({self.keys.scene_changes: f"{rev}-0"}, count=1, block=block_ms)
+        return self.revision()
+
+
+def _change(entry_id: str, fields: dict[str, str]) -> SceneChange:
+    return SceneChange(
+        rev=int(entry_id.split("-")[0]),
+        source=fields["source"],
+        at=float(fields["at"]),
+        patches=[NodePatch.model_validate(p) for p in json.loads(fields["patches"])],
+    )
+
+
+def replay(changes: list[SceneChange], base: SceneSnapshot | None = None) -> SceneSnapshot:
+    """The graph that results from applying `changes` (in revision order) to `base`."""
+    nodes = {nid: n.model_dump(mode="json") for nid, n in (base.nodes.items() if base else [])}
+    rev = base.rev if base else 0
+    for change in sorted(changes, key=lambda c: c.rev):
+        apply_patches(nodes, change.patches)
+        rev = change.rev
+    return SceneSnapshot(rev=rev, nodes={nid: SceneNode.model_validate(d) for nid, d in nodes.items()})
+
+
+# ---------------------------------------------------------------------- graph helpers
+
+
+def to_networkx(snapshot: SceneSnapshot) -> networkx.MultiDiGraph:
+    """Nodes carry their fields as attributes; each relation is an edge keyed by its `rel`."""
+    g = networkx.MultiDiGraph(rev=snapshot.rev)
+    for nid, node in snapshot.nodes.items():
+        g.add_node(nid, **node.model_dump(mode="json", exclude={"id", "relations"}))
+    for nid, node in snapshot.nodes.items():
+        for rel in node.relations:
+            g.add_edge(nid, rel.target, key=rel.rel, rel=rel.rel)
+    return g
+
+
+def contents(snapshot: SceneSnapshot, receptacle_id: str) -> list[SceneNode]:
+    """Nodes directly in or on the receptacle."""
+    return [n for n in snapshot.nodes.values() if receptacle_id in n.parents()]
+
+
+def nearest(snapshot: SceneSnapshot, object_type: str, position: Vec3) -> SceneNode | None:
+    """The node of `object_type` closest to `position` (nodes without a position are skipped)."""
+    best, best_d = None, math.inf
+    for n in snapshot.nodes.values():
+        if n.objectType != object_type or n.position is None:
+            continue
+        d = math.dist((n.position.x, n.position.y, n.position.z), (position.x, position.y, position.z))
+        if d < best_d:
+            best, best_d = n, d
+    return best

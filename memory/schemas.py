@@ -1,0 +1,255 @@
+"""Messages and records that cross Redis: the contracts between the brain, the robots and the API.
+
+Everything here is pydantic so it is validated when it is written and when it is read back.
+"""
+
+from __future__ import annotations
+
+import time
+from enum import Enum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+def now() -> float:
+    return time.time()
+
+
+# --------------------------------------------------------------------------- scene graph
+
+
+class Vec3(BaseModel):
+    x: float = 0.0
+    y: float = 0.0
+    z: float = 0.0
+
+
+class Relation(BaseModel):
+    """An outgoing edge stored on its source node: `in`/`on` a receptacle, `holding`, `near`."""
+
+    rel: Literal["in", "on", "holding", "near"]
+    target: str
+
+
+NodeKind = Literal["object", "robot", "room"]
+
+# AI2-THOR object state flags and affordances kept on object nodes (AI2-THOR's own field names).
+STATE_FLAGS = (
+    "isOpen",
+    "isToggled",
+    "isSliced",
+    "isCooked",
+    "isDirty",
+    "isFilledWithLiquid",
+    "isBroken",
+    "isPickedUp",
+    "isUsedUp",
+)
+AFFORDANCES = (
+    "pickupable",
+    "receptacle",
+    "openable",
+    "toggleable",
+    "sliceable",
+    "cookable",
+    "breakable",
+    "dirtyable",
+    "canFillWithLiquid",
+    "canBeUsedUp",
+    "moveable",
+)
+
+
+class SceneNode(BaseModel):
+    """One node of the scene graph. Object nodes carry AI2-THOR's state and affordance flags;
+    robot nodes carry pose, holding and profile fields. Unknown fields are kept (extra=allow)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    kind: NodeKind = "object"
+    objectType: str | None = None
+    position: Vec3 | None = None
+    relations: list[Relation] = Field(default_factory=list)
+
+    def flag(self, name: str) -> Any:
+        return getattr(self, name, None)
+
+    def parents(self) -> list[str]:
+        return [r.target for r in self.relations if r.rel in ("in", "on")]
+
+
+class NodePatch(BaseModel):
+    """Field-level change to one node; applied atomically in Redis (no whole-document rewrite).
+
+    `set` merges top-level fields (creating the node when absent); `remove=True` deletes it.
+    """
+
+    id: str
+    set: dict[str, Any] = Field(default_factory=dict)
+    remove: bool = False
+
+
+class SceneDelta(BaseModel):
+    """An atomic change to the scene graph: bumps the revision and is appended to the change log."""
+
+    patches: list[NodePatch]
+    source: str = "unknown"
+
+
+class SceneChange(BaseModel):
+    rev: int
+    source: str
+    patches: list[NodePatch]
+    at: float
+
+
+class SceneSnapshot(BaseModel):
+    rev: int
+    nodes: dict[str, SceneNode]
+
+    def objects(self) -> list[SceneNode]:
+        return [n for n in self.nodes.values() if n.kind == "object"]
+
+    def node_dicts(self) -> dict[str, dict[str, Any]]:
+        """Plain-dict copy of every node (for symbolic dry runs and goal checks)."""
+        return {nid: n.model_dump(mode="json") for nid, n in self.nodes.items()}
+
+    def robots(self) -> list[SceneNode]:
+        return [n for n in self.nodes.values() if n.kind == "robot"]
+
+
+# --------------------------------------------------------------------------- robots
+
+
+class RobotProfile(BaseModel):
+    """What a robot is and can do; declared by the robot when it registers."""
+
+    name: str
+    agent_id: int = Field(ge=0, description="index of the robot's agent in the shared world")
+    embodiment: str = "mobile_manipulator"
+    skills: list[str]
+    payload_kg: float = Field(default=5.0, ge=0)
+    mobility: Literal["mobile", "fixed"] = "mobile"
+
+
+class RobotStatus(str, Enum):
+    idle = "idle"
+    busy = "busy"
+    offline = "offline"
+
+
+class RobotState(BaseModel):
+    profile: RobotProfile
+    status: RobotStatus
+    current_subtask: str | None = None
+    last_seen: float | None = None
+
+
+# --------------------------------------------------------------------------- tasks
+
+
+class TaskStatus(str, Enum):
+    pending = "pending"
+    planning = "planning"
+    running = "running"
+    succeeded = "succeeded"
+    failed = "failed"
+    cancelled = "cancelled"
+
+    @property
+    def terminal(self) -> bool:
+        return self in (TaskStatus.succeeded, TaskStatus.failed, TaskStatus.cancelled)
+
+
+class SubtaskStatus(str, Enum):
+    waiting = "waiting"
+    dispatched = "dispatched"
+    succeeded = "succeeded"
+    failed = "failed"
+    cancelled = "cancelled"
+
+
+class SubtaskState(BaseModel):
+    id: str
+    robot: str
+    description: str
+    depends_on: list[str] = Field(default_factory=list)
+    status: SubtaskStatus = SubtaskStatus.waiting
+    attempt: int = 0
+    error: str | None = None
+
+
+class TaskRecord(BaseModel):
+    id: str
+    instruction: str
+    status: TaskStatus = TaskStatus.pending
+    created_at: float = Field(default_factory=now)
+    updated_at: float = Field(default_factory=now)
+    plan: dict[str, Any] | None = None
+    subtasks: list[SubtaskState] = Field(default_factory=list)
+    reason: str | None = None
+    replans: int = 0
+    metrics: dict[str, Any] = Field(default_factory=dict)
+
+
+class TaskEvent(BaseModel):
+    """One line of a task's story: plan, dispatch, observation/thought/action, result, replan…"""
+
+    kind: str
+    task_id: str
+    at: float = Field(default_factory=now)
+    robot: str | None = None
+    subtask_id: str | None = None
+    message: str = ""
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------- dispatch
+
+
+class SkillCall(BaseModel):
+    skill: str
+    args: dict[str, Any] = Field(default_factory=dict)
+
+
+class SubtaskMessage(BaseModel):
+    """A unit of work for one robot. (task_id, subtask_id, attempt) is its idempotency key."""
+
+    task_id: str
+    subtask_id: str
+    attempt: int = Field(default=1, ge=1)
+    robot: str
+    description: str
+    steps: list[SkillCall] = Field(default_factory=list)
+    objects: list[str] = Field(default_factory=list, description="objectIds to reserve")
+    sent_at: float = Field(default_factory=now)
+
+    @property
+    def key(self) -> str:
+        return f"{self.task_id}:{self.subtask_id}:{self.attempt}"
+
+
+FailureKind = Literal[
+    "precondition", "action_failed", "object_missing", "blocked", "timeout", "robot_lost", "cancelled", "other"
+]
+
+
+class SubtaskResult(BaseModel):
+    task_id: str
+    subtask_id: str
+    attempt: int
+    robot: str
+    success: bool
+    error: str | None = None
+    failure_kind: FailureKind | None = None
+    observation: str = ""
+    actions: int = 0
+    failed_actions: int = 0
+    started_at: float = Field(default_factory=now)
+    finished_at: float = Field(default_factory=now)
+
+    @property
+    def key(self) -> str:
+        return f"{self.task_id}:{self.subtask_id}:{self.attempt}"

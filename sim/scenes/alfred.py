@@ -1,0 +1,137 @@
+"""Scenes from ALFRED floor-plan layouts (`FloorPlanN-objects.json`, `-reachable.json`, `-openable.json`).
+
+The layout files give the reachable grid, the object types present, and the real objectIds (hence
+positions) of the openable and receptacle furniture with an agent pose to use them. Everything
+else is placed by the emulator: pickupable objects and appliances on receptacles that AI2-THOR's
+placement rules allow, fixed fixtures (burners, knobs, switches, faucets...) along the edge of the
+reachable area. The result has ALFRED's object set and floor space, not its exact geometry.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+from sim.geometry import BASE_GRID, cell_of
+from sim.object_types import OBJECT_TYPES, object_type
+from sim.scenes.builder import SceneBuilder
+from sim.scenes.spec import AgentStart, ObjectSpec, SceneSpec
+
+TYPE_ALIASES = {"Glassbottle": "Bottle", "Lamp": "DeskLamp"}
+# Centre height of fixtures placed along the edge of the reachable area.
+FIXTURE_HEIGHT = {
+    "StoveBurner": 0.93, "StoveKnob": 0.88, "Faucet": 1.05, "LightSwitch": 1.25, "Window": 1.5,
+    "Painting": 1.6, "Poster": 1.6, "Mirror": 1.5, "Blinds": 1.6, "Curtains": 1.4, "ShowerHead": 1.9,
+    "ShowerDoor": 0.95, "ShowerCurtain": 1.2, "ShowerGlass": 0.95, "Television": 1.0,
+}  # fmt: skip
+FLOOR_ID = "Floor|+00.00|+00.00|+00.00"
+
+
+def load_floor_plan(name: str, layouts_dir: Path) -> SceneSpec:
+    layouts_dir = Path(layouts_dir)
+    objects_file, reachable_file = layouts_dir / f"{name}-objects.json", layouts_dir / f"{name}-reachable.json"
+    if not objects_file.is_file() or not reachable_file.is_file():
+        raise ValueError(f"scene {name!r}: {objects_file.name} / {reachable_file.name} not found in {layouts_dir}")
+    types = [TYPE_ALIASES.get(t, t) for t in json.loads(objects_file.read_text())]
+    reachable = json.loads(reachable_file.read_text())
+    openable_file = layouts_dir / f"{name}-openable.json"
+    poses = json.loads(openable_file.read_text()) if openable_file.is_file() else {}
+    cells = frozenset(cell_of(x, z) for x, z in reachable["positions"])
+    xs = [x for x, _ in reachable["positions"]]
+    zs = [z for _, z in reachable["positions"]]
+    bounds = (min(xs) - 0.75, min(zs) - 0.75, max(xs) + 0.75, max(zs) + 0.75)
+    rng = random.Random(name)
+    b = SceneBuilder(name, _room_type(name), bounds, rng)
+    floor = b.add("Floor", ((bounds[0] + bounds[2]) / 2, -0.05, (bounds[1] + bounds[3]) / 2),
+                  (bounds[2] - bounds[0], 0.1, bounds[3] - bounds[1]), object_id=FLOOR_ID)  # fmt: skip
+    _known_furniture(b, poses)
+    edge = _edge_spots(cells, rng)
+    for type_name in types:
+        if type_name not in OBJECT_TYPES or b.of_type(type_name) or type_name in ("SinkBasin", "BathtubBasin"):
+            continue
+        kind = object_type(type_name)
+        if kind.pickupable or kind.moveable or type_name in ("DeskLamp", "Television"):
+            if _on_receptacle(b, type_name):
+                continue
+        _fixture(b, type_name, edge, floor)
+    _pair_knobs(b)
+    spec = b.build()
+    starts = sorted(cells)
+    rng.shuffle(starts)
+    spec.free_cells = cells
+    spec.agent_starts = [AgentStart(i * BASE_GRID, j * BASE_GRID, float(rng.choice((0, 90, 180, 270)))) for i, j in starts[:8]]
+    return spec
+
+
+def _room_type(name: str) -> str:
+    number = int(name.removeprefix("FloorPlan"))
+    return {0: "Kitchen", 2: "LivingRoom", 3: "Bedroom", 4: "Bathroom"}.get(number // 100, "Kitchen")
+
+
+def _parse_id(object_id: str) -> tuple[str, tuple[float, float, float]]:
+    parts = object_id.split("|")
+    return parts[0], (float(parts[1]), float(parts[2]), float(parts[3]))
+
+
+def _known_furniture(b: SceneBuilder, poses: dict[str, list[float]]) -> None:
+    for object_id in sorted(poses, key=lambda k: k.count("|")):
+        type_name, position = _parse_id(object_id)
+        type_name = TYPE_ALIASES.get(type_name, type_name)
+        if object_id.endswith("|SinkBasin") or object_id.endswith("|BathtubBasin"):
+            parent_id = object_id.rsplit("|", 1)[0]
+            host_type = "Sink" if object_id.endswith("|SinkBasin") else "Bathtub"
+            parent = b.by_id.get(parent_id) or b.add(host_type, position, object_id=parent_id)
+            basin_type = object_id.rsplit("|", 1)[1]
+            b.add(basin_type, (position[0], position[1] - 0.05, position[2]), parent=parent, object_id=object_id)
+            continue
+        if type_name not in OBJECT_TYPES or object_id in b.by_id:
+            continue
+        state = {"isOpen": False} if object_type(type_name).openable else {}
+        if object_type(type_name).toggleable:
+            state["isToggled"] = False
+        # objectIds carry the pivot, which for floor-standing furniture is at its base.
+        half_height = object_type(type_name).size[1] / 2
+        x, y, z = position
+        b.add(type_name, (x, max(y, half_height), z), object_id=object_id, **state)
+
+
+def _edge_spots(cells: frozenset[tuple[int, int]], rng: random.Random) -> list[tuple[float, float]]:
+    """Lattice points just outside the reachable area: where walls and counters are."""
+    spots = set()
+    for i, j in cells:
+        for n in ((i + 1, j), (i - 1, j), (i, j + 1), (i, j - 1)):
+            if n not in cells:
+                spots.add(n)
+    ordered = sorted(spots)
+    rng.shuffle(ordered)
+    return [(i * BASE_GRID, j * BASE_GRID) for i, j in ordered]
+
+
+def _on_receptacle(b: SceneBuilder, type_name: str) -> bool:
+    receptacles = [o for o in b.objects if object_type(o.object_type).receptacle and o.object_type != "Floor"]
+    state = {"isToggled": False} if object_type(type_name).toggleable else {}
+    if object_type(type_name).openable:
+        state["isOpen"] = False
+    return b.place(type_name, receptacles, **state) is not None
+
+
+def _fixture(b: SceneBuilder, type_name: str, edge: list[tuple[float, float]], floor: ObjectSpec) -> None:
+    if not edge:
+        return
+    x, z = edge.pop()
+    size = object_type(type_name).size
+    y = FIXTURE_HEIGHT.get(type_name, size[1] / 2)
+    state: dict[str, object] = {}
+    if object_type(type_name).toggleable:
+        state["isToggled"] = type_name == "LightSwitch"
+    if object_type(type_name).openable:
+        state["isOpen"] = False
+    parent = floor if y == size[1] / 2 and object_type(type_name).moveable else None
+    b.add(type_name, (x, y, z), size, parent=parent, **state)
+
+
+def _pair_knobs(b: SceneBuilder) -> None:
+    burners = b.of_type("StoveBurner")
+    for k, knob in enumerate(b.of_type("StoveKnob")):
+        knob.controlled_ids = [burners[k % len(burners)].object_id] if burners else []

@@ -1,0 +1,93 @@
+import pytest
+
+from brain.goals import goal_holds, unmet_goals
+from brain.offline import OfflinePlanner, parse
+from brain.planner import PlanningError, PlanRequest
+from brain.validator import validate
+from cerebellum.skills import SymbolicWorld
+
+
+
+def plan_for(text, snapshot, robots):
+    return OfflinePlanner().plan(PlanRequest(text, snapshot, robots)).plan
+
+
+def test_demo_instruction_splits_goals_across_two_robots(kitchen, two_robots):
+    plan = plan_for("put the apple in the fridge and turn off the light", kitchen, two_robots)
+    assert [g.describe() for g in plan.goals] == ["Apple in Fridge", "LightSwitch isToggled=False"]
+    assert len(plan.subtasks) == 2
+    assert {s.robot for s in plan.subtasks} == {"robot1", "robot2"}, "independent goals run in parallel"
+    assert all(not s.depends_on for s in plan.subtasks)
+    assert validate(plan, kitchen, two_robots) == []
+    # the apple job opens the fridge before putting, and closes it again
+    skills = [c.skill for c in plan.subtasks[0].steps]
+    assert skills.index("open") < skills.index("put") < skills.index("close")
+
+
+def test_nearest_robot_gets_the_job(kitchen, two_robots):
+    plan = plan_for("turn off the light", kitchen, two_robots)
+    assert plan.subtasks[0].robot == "robot2"  # robot2 stands next to the switch
+
+
+def test_then_makes_a_dependency(kitchen, two_robots):
+    plan = plan_for("open the microwave then put the apple in the fridge", kitchen, two_robots)
+    assert plan.subtasks[1].depends_on == [plan.subtasks[0].id]
+
+
+def test_shared_receptacle_is_serialised(kitchen, two_robots):
+    plan = plan_for("put the apple in the fridge and put the egg in the garbage can", kitchen, two_robots)
+    a, b = plan.subtasks
+    assert a.robot != b.robot
+    assert b.depends_on == [a.id], "both touch the fridge: one robot at a time"
+
+
+def test_synonyms_and_verbs(kitchen, two_robots):
+    for text, goal in [
+        ("place the apple into the refrigerator", "Apple in Fridge"),
+        ("throw away the apple", "Apple on GarbageCan"),
+        ("switch the lights off", "LightSwitch isToggled=False"),
+        ("shut the fridge", "Fridge isOpen=False"),
+        ("open the fridge", "Fridge isOpen=True"),
+    ]:
+        assert plan_for(text, kitchen, two_robots).goals[0].describe() == goal, text
+
+
+def test_goal_already_true_needs_no_subtask(kitchen, two_robots):
+    plan = plan_for("close the fridge", kitchen, two_robots)
+    assert plan.subtasks == [] and len(plan.goals) == 1
+
+
+def test_unparsed_words_are_named():
+    with pytest.raises(PlanningError, match="could not understand: 'dance jig'"):
+        parse("open the fridge and dance a jig")
+
+
+def test_unknown_object_is_named(kitchen, two_robots):
+    with pytest.raises(PlanningError, match="no 'banana' in this scene"):
+        plan_for("put the banana in the fridge", kitchen, two_robots)
+
+
+def test_payload_decides_the_robot(kitchen, make_profile):
+    profile = make_profile
+    robots = [profile("robot1", "light_manipulator"), profile("robot2", agent_id=1)]
+    plan = plan_for("put the pumpkin in the garbage can", kitchen, robots)
+    assert plan.subtasks[0].robot == "robot2"
+    with pytest.raises(PlanningError, match="no robot can"):
+        plan_for("put the pumpkin in the garbage can", kitchen, [profile("robot1", "light_manipulator")])
+
+
+def test_object_in_closed_fridge_is_taken_out_after_opening(kitchen, two_robots):
+    plan = plan_for("put the egg on the counter", kitchen, two_robots)
+    steps = [(c.skill, c.args) for c in plan.subtasks[0].steps]
+    assert steps[:2] == [("navigate_to", {"object": "Fridge|1"}), ("open", {"object": "Fridge|1"})]
+    assert validate(plan, kitchen, two_robots) == []
+
+
+def test_goal_check_is_transitive(kitchen):
+    nodes = kitchen.node_dicts()
+    world = SymbolicWorld(nodes)
+    world.set_parent("Apple|1", "Fridge|1")
+    from brain.plan import Goal
+
+    assert goal_holds(nodes, Goal(object="Apple", relation="in", target="Fridge"))
+    assert unmet_goals(nodes, [Goal(object="Apple", relation="on", target="CounterTop")])

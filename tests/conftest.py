@@ -1,0 +1,43 @@
+"""Shared fixtures: one real Redis per test session, and a unique key prefix per test.
+
+The server is the one at ROBOCORTEX_REDIS_URL when that is set (CI runs the suite both ways),
+otherwise an embedded redis-server. Tests never FLUSH: each test's keys live under its own
+prefix and are deleted afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import redis
+
+from memory.connection import ENV_URL, EmbeddedRedis, connect
+from memory.keys import Keys
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    url = os.environ.get(ENV_URL)
+    if url:
+        yield url
+        return
+    with EmbeddedRedis() as server:
+        yield server.url
+
+
+@pytest.fixture
+def keys() -> Keys:
+    return Keys(prefix=f"test:{uuid.uuid4().hex[:12]}")
+
+
+@pytest.fixture
+def r(redis_url: str, keys: Keys) -> Iterator[redis.Redis]:
+    client = connect(redis_url)
+    yield client
+    stale = list(client.scan_iter(match=f"{keys.prefix}:*", count=1000))
+    for i in range(0, len(stale), 500):
+        client.delete(*stale[i : i + 500])
+    client.close()

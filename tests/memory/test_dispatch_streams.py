@@ -1,0 +1,193 @@
+import time
+
+import pytest
+import redis
+
+from memory.dispatch import Dispatcher
+from memory.keys import ROBOT_GROUP
+from memory.robots import RobotRegistry
+from memory.schemas import RobotProfile, SubtaskMessage, SubtaskResult
+
+
+def message(subtask="s1", robot="alpha", attempt=1, task="t1"):
+    return SubtaskMessage(task_id=task, subtask_id=subtask, attempt=attempt, robot=robot, description="do it")
+
+
+def result_for(m: SubtaskMessage, success=True):
+    return SubtaskResult(task_id=m.task_id, subtask_id=m.subtask_id, attempt=m.attempt, robot=m.robot, success=success)
+
+
+@pytest.fixture
+def dispatcher(r, keys):
+    return Dispatcher(r, keys, lease_ms=150, max_deliveries=3)
+
+
+@pytest.fixture
+def registry(r, keys):
+    reg = RobotRegistry(r, keys, heartbeat_ttl_s=30)
+    reg.register(RobotProfile(name="alpha", agent_id=0, skills=["pick_up"]))
+    return reg
+
+
+def test_round_trip_send_receive_complete(dispatcher):
+    m = message()
+    dispatcher.send(m)
+    d = dispatcher.receive("alpha", "w1", block_ms=100)
+    assert d.message == m and d.deliveries == 1
+    assert dispatcher.pending("alpha") == 1
+    dispatcher.complete(d, result_for(m))
+    assert dispatcher.pending("alpha") == 0
+    [(_, res)] = dispatcher.results("t1")
+    assert res.success and res.key == m.key
+    assert dispatcher.result_for(m) == res
+    assert dispatcher.receive("alpha", "w1", block_ms=10) is None
+
+
+def test_inboxes_are_per_robot(dispatcher):
+    dispatcher.send(message("s1", robot="alpha"))
+    dispatcher.send(message("s2", robot="beta"))
+    assert dispatcher.receive("beta", "w", block_ms=10).message.subtask_id == "s2"
+    assert dispatcher.receive("alpha", "w", block_ms=10).message.subtask_id == "s1"
+    assert dispatcher.receive("beta", "w", block_ms=10) is None
+
+
+def test_a_message_sent_before_any_worker_started_is_delivered(r, keys):
+    Dispatcher(r, keys).send(message())
+    assert Dispatcher(r, keys).receive("alpha", "w1", block_ms=10) is not None
+
+
+def test_nothing_is_acked_unless_the_result_is_stored(r, keys, dispatcher):
+    """If publishing the result fails, the entry is not acked (the stored result lets the retry
+    skip the work) — unlike MULTI/EXEC, which would ack despite the failed command."""
+    m = message()
+    dispatcher.send(m)
+    d = dispatcher.receive("alpha", "w1", block_ms=100)
+    r.set(keys.results("t1"), "not a stream")  # make the XADD inside the transaction fail
+    with pytest.raises(redis.ResponseError):
+        dispatcher.complete(d, result_for(m))
+    assert dispatcher.pending("alpha") == 1
+    r.delete(keys.results("t1"))
+    again = Dispatcher(r, keys).receive("alpha", "w1", block_ms=100)  # the worker restarts
+    assert again.entry_id == d.entry_id
+    dispatcher.complete(again, dispatcher.result_for(again.message))
+    assert dispatcher.pending("alpha") == 0 and [res.key for _, res in dispatcher.results("t1")] == [m.key]
+
+
+def test_a_restarted_worker_gets_its_unacked_subtask_first(r, keys, dispatcher):
+    first, second = message("s1"), message("s2")
+    dispatcher.send(first)
+    dispatcher.send(second)
+    d = dispatcher.receive("alpha", "w1", block_ms=100)
+    assert d.message == first  # ...and the worker crashes before completing it
+    restarted = Dispatcher(r, keys, lease_ms=150)
+    again = restarted.receive("alpha", "w1", block_ms=100)
+    assert again.entry_id == d.entry_id and again.deliveries == 2
+    assert restarted.receive("alpha", "w1", block_ms=100).message == second
+    # a live worker asking again does not get its in-progress subtask a second time
+    assert restarted.receive("alpha", "w1", block_ms=10) is None
+
+
+def test_the_idempotency_key_recognises_a_redelivered_subtask(r, keys, dispatcher):
+    m = message()
+    dispatcher.send(m)
+    d = dispatcher.receive("alpha", "w1", block_ms=100)
+    dispatcher.complete(d, result_for(m))
+    dispatcher.send(m)  # the brain (e.g. resumed from a checkpoint) sends the same attempt again
+    d2 = Dispatcher(r, keys).receive("alpha", "w2", block_ms=100)
+    stored = dispatcher.result_for(d2.message)
+    assert stored is not None and stored.success  # the worker re-acks without redoing the work
+    dispatcher.complete(d2, stored)
+    assert dispatcher.pending("alpha") == 0
+    assert dispatcher.result_for(message(attempt=2)) is None  # a new attempt is new work
+
+
+def test_extending_the_lease_keeps_a_working_robots_entry(dispatcher, registry):
+    m = message()
+    dispatcher.send(m)
+    d = dispatcher.receive("alpha", "w1", block_ms=100)
+    registry.deregister("alpha")  # even an offline robot is left alone while it extends its lease
+    for _ in range(4):
+        time.sleep(0.08)
+        assert dispatcher.extend_lease("alpha", "w1", d.entry_id)
+        assert dispatcher.reap(["alpha"]) == []
+    assert dispatcher.pending("alpha") == 1
+    assert not dispatcher.extend_lease("alpha", "someone-else", d.entry_id)
+
+
+def test_reaper_reclaims_the_idle_entry_of_a_dead_robot(dispatcher, registry):
+    m = message()
+    dispatcher.send(m)
+    d = dispatcher.receive("alpha", "w1", block_ms=100)
+    assert dispatcher.reap(["alpha"]) == []  # not idle long enough yet
+    time.sleep(0.2)
+    assert dispatcher.reap(["alpha"]) == []  # idle, but the robot is alive: it may still retry
+    registry.deregister("alpha")
+    assert dispatcher.reap(["alpha"]) == [m]
+    assert dispatcher.pending("alpha") == 0
+    [(_, res)] = dispatcher.results("t1")
+    assert not res.success and res.failure_kind == "robot_lost" and "offline" in res.error
+    assert dispatcher.result_for(m) == res
+    [(_, dead, why)] = dispatcher.dead_letters()
+    assert dead == m and "offline" in why
+    assert not dispatcher.extend_lease("alpha", "w1", d.entry_id)  # the worker learns it lost it
+
+
+def test_past_the_delivery_limit_a_subtask_goes_to_dead_letter(r, keys, registry):
+    m = message()
+    Dispatcher(r, keys).send(m)
+    seen = []
+    for _ in range(5):  # a poison subtask: every worker incarnation crashes on it
+        d = Dispatcher(r, keys, lease_ms=100, max_deliveries=3).receive("alpha", "w1", block_ms=20)
+        if d is not None:
+            seen.append(d.deliveries)
+    assert seen == [1, 2, 3]  # never delivered more than the limit
+    dispatcher = Dispatcher(r, keys, lease_ms=100, max_deliveries=3)
+    time.sleep(0.15)
+    assert dispatcher.reap(["alpha"]) == [m]  # the robot is alive, but the limit is reached
+    [(_, res)] = dispatcher.results("t1")
+    assert res.failure_kind == "robot_lost" and "limit" in res.error
+    assert len(dispatcher.dead_letters()) == 1 and dispatcher.pending("alpha") == 0
+
+
+def test_a_replacement_worker_claims_what_a_dead_worker_left_idle(r, keys, dispatcher, registry):
+    m = message()
+    dispatcher.send(m)
+    dispatcher.receive("alpha", "old-worker", block_ms=100)
+    assert Dispatcher(r, keys, lease_ms=150).receive("alpha", "new-worker", block_ms=10) is None
+    time.sleep(0.2)
+    d = Dispatcher(r, keys, lease_ms=150).receive("alpha", "new-worker", block_ms=10)
+    assert d.message == m and d.deliveries == 2 and d.consumer == "new-worker"
+    info = r.xpending_range(keys.inbox("alpha"), ROBOT_GROUP, "-", "+", 10)
+    assert [p["consumer"] for p in info] == ["new-worker"]
+
+
+def test_complete_rejects_a_result_for_another_message(dispatcher):
+    m = message()
+    dispatcher.send(m)
+    d = dispatcher.receive("alpha", "w1", block_ms=100)
+    with pytest.raises(ValueError):
+        dispatcher.complete(d, result_for(message(attempt=2)))
+
+
+@pytest.mark.parametrize("protocol", [2, 3])
+def test_works_with_resp2_and_resp3_clients(redis_url, r, keys, protocol):
+    from memory.connection import connect
+    from memory.schemas import TaskEvent
+    from memory.tasks import TaskStore
+
+    client = connect(redis_url, protocol=protocol)
+    dispatcher, tasks = Dispatcher(client, keys), TaskStore(client, keys)
+    m = message()
+    dispatcher.send(m)
+    d = dispatcher.receive("alpha", "w1", block_ms=100)
+    dispatcher.complete(d, result_for(m))
+    assert [res.key for _, res in dispatcher.results("t1")] == [m.key]
+    restarted = Dispatcher(client, keys)
+    dispatcher.send(message("s2"))
+    restarted.receive("alpha", "w2", block_ms=100)
+    assert Dispatcher(client, keys).receive("alpha", "w2", block_ms=10).message.subtask_id == "s2"
+    tasks.emit(TaskEvent(kind="plan", task_id="t1"))
+    assert [e.kind for _, e in tasks.events("t1")] == ["plan"]
+    tasks.enqueue("t1")
+    assert tasks.take("b1", block_ms=10)[1] == "t1"
+    assert TaskStore(client, keys).take("b1", block_ms=10)[1] == "t1"

@@ -1,0 +1,54 @@
+import time
+
+import pytest
+
+from memory.robots import RobotRegistry
+from memory.schemas import RobotProfile, RobotStatus
+
+
+def profile(name, agent_id=0, **kw):
+    return RobotProfile(name=name, agent_id=agent_id, skills=["navigate_to", "pick_up"], **kw)
+
+
+@pytest.fixture
+def registry(r, keys):
+    return RobotRegistry(r, keys, heartbeat_ttl_s=0.3)
+
+
+def test_register_list_and_derived_statuses(registry):
+    registry.register(profile("alpha", 0))
+    registry.register(profile("beta", 1, mobility="fixed", payload_kg=2))
+    registry.heartbeat("beta", current_subtask="t1:s1:1")
+    states = {s.profile.name: s for s in registry.list()}
+    assert states["alpha"].status == RobotStatus.idle and states["alpha"].current_subtask is None
+    assert states["beta"].status == RobotStatus.busy and states["beta"].current_subtask == "t1:s1:1"
+    assert states["beta"].profile.mobility == "fixed" and states["beta"].profile.payload_kg == 2
+    registry.heartbeat("beta")  # finished its subtask
+    assert registry.get("beta").status == RobotStatus.idle
+    assert registry.get("nobody") is None
+
+
+def test_each_robot_expires_on_its_own_ttl(registry):
+    registry.register(profile("alpha", 0))
+    registry.register(profile("beta", 1))
+    deadline = time.monotonic() + 3
+    while registry.get("alpha").status != RobotStatus.offline:  # beta keeps beating, alpha stops
+        registry.heartbeat("beta", current_subtask="t:s:1")
+        assert time.monotonic() < deadline, "alpha never went offline"
+        time.sleep(0.05)
+    beta = registry.get("beta")
+    assert beta.status == RobotStatus.busy
+    alpha = registry.get("alpha")
+    assert alpha.current_subtask is None and alpha.last_seen is not None  # still listed, with last seen
+
+
+def test_deregister_is_offline_at_once_but_keeps_the_profile(registry):
+    registry.register(profile("alpha"))
+    registry.heartbeat("alpha", current_subtask="t:s:1")
+    registry.deregister("alpha")
+    state = registry.get("alpha")
+    assert state.status == RobotStatus.offline and state.current_subtask is None
+    registry.heartbeat("alpha")
+    assert registry.get("alpha").status == RobotStatus.idle
+    registry.forget("alpha")
+    assert registry.get("alpha") is None and registry.list() == []
