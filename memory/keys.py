@@ -87,12 +87,14 @@ class Keys:
 
     # checkpoints (LangGraph)
     def checkpoint(self, thread_id: str, ns: str, checkpoint_id: str) -> str:
+        # hash: checkpoint, metadata (serde bytes), parent id, run id; until the thread is deleted
         return self._k("ckpt", thread_id, ns, checkpoint_id)
 
-    def checkpoint_index(self, thread_id: str, ns: str) -> str:  # sorted set of checkpoint ids
+    def checkpoint_index(self, thread_id: str, ns: str) -> str:  # sorted set of checkpoint ids (score 0)
         return self._k("ckpt_idx", thread_id, ns)
 
     def checkpoint_writes(self, thread_id: str, ns: str, checkpoint_id: str) -> str:
+        # hash: "<task id>\x00<idx>" -> one pending write; until the thread is deleted
         return self._k("ckpt_w", thread_id, ns, checkpoint_id)
 
     @property

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 import redis
 
 from ._lua import script
+from ._streams import entries
 from .keys import BRAIN_GROUP, Keys
 from .schemas import TaskEvent, TaskRecord, TaskStatus, now
 
@@ -145,7 +146,7 @@ class TaskStore:
     ) -> list[tuple[str, TaskEvent]]:
         """Events after entry id `after` ("0" = from the start), waiting up to block_ms for one."""
         reply = self.r.xread({self.keys.task_events(task_id): after}, count=count, block=block_ms or None)
-        return [(eid, TaskEvent.model_validate_json(f["event"])) for eid, f in _entries(reply)]
+        return [(eid, TaskEvent.model_validate_json(f["event"])) for eid, f in entries(reply)]
 
     # ------------------------------------------------------------------ cancellation
 
@@ -189,20 +190,24 @@ class TaskStore:
                 raise
             self._ensure_group()
             return None
-        for eid, fields in _entries(reply):
+        for eid, fields in entries(reply):
             return eid, fields["task_id"]
         return None
 
     def _own_pending(self, consumer: str) -> Iterable[tuple[str, str]]:
         reply = self.r.xreadgroup(BRAIN_GROUP, consumer, {self.keys.task_queue: "0"}, count=10_000)
-        for eid, fields in _entries(reply):
+        for eid, fields in entries(reply):
             if fields:
                 yield eid, fields["task_id"]
             else:  # the entry was deleted from the stream while pending: nothing left to do
                 self.r.xack(self.keys.task_queue, BRAIN_GROUP, eid)
 
     def done(self, entry_id: str) -> None:
-        self.r.xack(self.keys.task_queue, BRAIN_GROUP, entry_id)
+        """Ack and drop the queue entry (the queue holds only tasks not yet finished by a brain)."""
+        with self.r.pipeline(transaction=True) as pipe:
+            pipe.xack(self.keys.task_queue, BRAIN_GROUP, entry_id)
+            pipe.xdel(self.keys.task_queue, entry_id)
+            pipe.execute()
 
     def touch(self, consumer: str, entry_id: str) -> None:
         """Reset the entry's idle time, so claim_abandoned() by another replica leaves it alone."""
@@ -229,20 +234,3 @@ def _status_event(record: TaskRecord, previous: TaskStatus, reason: str | None =
         message=reason or record.reason or "",
         data={"status": record.status.value, "from": previous.value},
     )
-
-
-def _entries(reply: object) -> list[tuple[str, dict[str, str]]]:
-    """Flatten an XREAD/XREADGROUP reply into [(id, fields)]; a deleted entry has empty fields.
-
-    RESP2 replies are [[stream, entries]]; RESP3 ones are {stream: [entries]}."""
-    if not reply:
-        return []
-    if isinstance(reply, dict):
-        streams = [(name, v[0] if v and isinstance(v[0], list) else v) for name, v in reply.items()]
-    else:
-        streams = reply  # type: ignore[assignment]
-    out: list[tuple[str, dict[str, str]]] = []
-    for _name, entries in streams:
-        for eid, fields in entries:
-            out.append((eid, fields or {}))
-    return out

@@ -74,7 +74,7 @@ _TABLE: dict[str, tuple[str, float, str, tuple[float, float, float]]] = {
     "DiningTable": ("RM", 40.0, "Wood", (1.4, 0.78, 0.9)),
     "Chair": ("RM", 10.0, "Wood", (0.45, 0.95, 0.45)),
     "LightSwitch": ("T", 0.0, "", (0.08, 0.12, 0.03)),
-    "Window": ("", 0.0, "", (1.2, 1.2, 0.05)),
+    "Window": ("B", 0.0, "", (1.2, 1.2, 0.05)),
     "Floor": ("R", 1.0, "Wood", (5.0, 0.1, 5.0)),
     "Shelf": ("R", 0.0, "", (0.8, 0.03, 0.35)),
     "ShelvingUnit": ("M", 22.0, "Wood", (0.9, 1.8, 0.4)),

@@ -1,12 +1,15 @@
 """The `World` contract: what every backend (emulator, AI2-THOR) offers to the rest of RoboCortex.
 
+Only the protocol lives here, so the rooms that act in a world (cerebellum) depend on no backend;
+`sim.backends` builds worlds by name.
+
 Metadata is always a plain JSON-able dict in AI2-THOR's `event.metadata` shape, so it can cross
 the world host's HTTP boundary unchanged and be checked against AI2-THOR's own schema.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 Metadata = dict[str, Any]
 
@@ -32,44 +35,3 @@ class World(Protocol):
 
     def stop(self) -> None:
         """Release the backend."""
-
-
-WorldFactory = Callable[..., World]
-_BACKENDS: dict[str, WorldFactory] = {}
-
-
-def register_backend(name: str, factory: WorldFactory) -> None:
-    _BACKENDS[name] = factory
-
-
-def available_backends() -> list[str]:
-    _load_builtin_backends()
-    return sorted(_BACKENDS)
-
-
-def _load_builtin_backends() -> None:
-    # Imported lazily so that `sim.world` itself stays free of heavy or optional dependencies.
-    import sim.emulator  # noqa: F401  (registers "emulator")
-    import sim.thor  # noqa: F401  (registers "thor" when ai2thor is importable)
-
-
-def make_world(backend: str = "auto", **kwargs: Any) -> World:
-    """Build a world by backend name; `auto` prefers AI2-THOR when its build can start."""
-    _load_builtin_backends()
-    if backend == "auto":
-        from sim.thor import thor_available
-
-        ok, why = thor_available()
-        backend = "thor" if ok else "emulator"
-        import logging
-
-        logging.getLogger("robocortex.sim").info(
-            "world backend: %s%s", backend, "" if ok else f" (AI2-THOR unavailable: {why})"
-        )
-    try:
-        factory = _BACKENDS[backend]
-    except KeyError:
-        raise ValueError(
-            f"unknown world backend {backend!r}; choose one of: auto, {', '.join(sorted(_BACKENDS))}"
-        ) from None
-    return factory(**kwargs)

@@ -4,7 +4,7 @@ from sim.emulator.adapter import EmulatorWorld
 from sim.emulator.controller import Controller, Event, MultiAgentEvent
 from sim.emulator.engine import Simulation
 from sim.emulator.registry import ACTIONS
-from sim.world import register_backend
+from sim.backends import register_backend
 
 SUPPORTED_ACTIONS = tuple(sorted(ACTIONS))
 

@@ -241,4 +241,6 @@ def get_interactable_poses(
                     continue
                 for horizon in horizon_list:
                     poses.append({"x": x, "y": agent.y, "z": z, "rotation": yaw, "horizon": horizon, "standing": standing})
+    # Standing poses first, nearest first: the ones a navigating robot can use without crouching.
+    poses.sort(key=lambda p: (not p["standing"], (p["x"] - cx) ** 2 + (p["z"] - cz) ** 2))
     return poses

@@ -81,9 +81,10 @@ def _known_furniture(b: SceneBuilder, poses: dict[str, list[float]]) -> None:
         if object_id.endswith("|SinkBasin") or object_id.endswith("|BathtubBasin"):
             parent_id = object_id.rsplit("|", 1)[0]
             host_type = "Sink" if object_id.endswith("|SinkBasin") else "Bathtub"
-            parent = b.by_id.get(parent_id) or b.add(host_type, position, object_id=parent_id)
+            if parent_id not in b.by_id:  # the basin is named after its host but not contained in it
+                b.add(host_type, position, object_id=parent_id)
             basin_type = object_id.rsplit("|", 1)[1]
-            b.add(basin_type, (position[0], position[1] - 0.05, position[2]), parent=parent, object_id=object_id)
+            b.add(basin_type, (position[0], position[1] - 0.05, position[2]), object_id=object_id)
             continue
         if type_name not in OBJECT_TYPES or object_id in b.by_id:
             continue

@@ -12,10 +12,10 @@ import random
 from pathlib import Path
 from typing import Any
 
-from sim.geometry import Box, cell_of
+from sim.geometry import cell_of
 from sim.object_types import OBJECT_TYPES
 from sim.scenes.builder import SceneBuilder
-from sim.scenes.spec import AgentStart, ObjectSpec, SceneSpec
+from sim.scenes.spec import AgentStart, SceneSpec
 
 _STATE_FIELDS = {
     "isOpen": "isOpen", "openness": "openness", "isToggled": "isToggled", "isDirty": "isDirty",
@@ -93,5 +93,3 @@ def _parents_first(parent_of: dict[str, str | None]) -> list[str]:
         visit(object_id, frozenset())
     return order
 
-
-__all__ = ["ObjectSpec", "load_metadata_dump", "scene_from_metadata", "Box"]

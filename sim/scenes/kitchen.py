@@ -152,7 +152,8 @@ def _stove(b: SceneBuilder, x0: float, x1: float, z0: float, z1: float) -> None:
 def _sink(b: SceneBuilder, x0: float, x1: float, z0: float, z1: float) -> None:
     cx, cz = (x0 + x1) / 2, (z0 + z1) / 2
     sink = b.add("Sink", (cx, COUNTER_TOP - 0.05, cz), (x1 - x0 - 0.1, 0.1, z1 - z0 - 0.1))
-    b.add("SinkBasin", (cx, COUNTER_TOP - 0.12, cz - 0.03), (x1 - x0 - 0.3, 0.2, 0.42), parent=sink)
+    # The basin is named after the sink but, as in AI2-THOR, is not contained in it.
+    b.add("SinkBasin", (cx, COUNTER_TOP - 0.12, cz - 0.03), (x1 - x0 - 0.3, 0.2, 0.42), object_id=f"{sink.object_id}|SinkBasin")
     b.add("Faucet", (cx, COUNTER_TOP + 0.15, z1 - 0.08), (0.1, 0.3, 0.12), isToggled=False)
     b.add("Cabinet", (cx, 0.36, z0 + 0.3), (x1 - x0 - 0.06, 0.52, 0.55), isOpen=False)
     b.add("Window", (cx, 1.65, z1 - 0.01), (1.0, 1.0, 0.04))
@@ -170,11 +171,10 @@ def _table(b: SceneBuilder, rng: random.Random, floor: ObjectSpec) -> None:
         return
     cx = BASE_GRID * round(((min_x + max_x) / 2 + rng.choice((-0.25, 0.0, 0.25))) / BASE_GRID) + 0.125
     cz = min_z + 1.25 + 0.125
-    table = b.add("DiningTable", (cx, 0.39, cz), (1.2, 0.78, 0.75), parent=floor, blocks_floor=True)
+    b.add("DiningTable", (cx, 0.39, cz), (1.2, 0.78, 0.75), parent=floor, blocks_floor=True)
     for side in (-1, 1):
         if rng.random() < 0.8:
             b.add("Chair", (cx + side * 0.85, 0.475, cz), (0.45, 0.95, 0.45), yaw=90.0 * side, parent=floor, blocks_floor=True)
-    del table
 
 
 def _wall_fixtures(b: SceneBuilder, rng: random.Random, floor: ObjectSpec) -> None:

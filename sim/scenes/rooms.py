@@ -108,8 +108,7 @@ def _attempt(room_type: str, seed: int, attempt: int, min_objects: int) -> Scene
     b = SceneBuilder(f"{room_type}-{seed}", room_type, bounds, rng)
     floor = b.add("Floor", ((bounds[0] + bounds[2]) / 2, -0.05, (bounds[1] + bounds[3]) / 2), (width, 0.1, depth), object_id=FLOOR_ID)
     walls = _Walls(bounds, door_x=min_x + BASE_GRID * rng.randint(3, 5))
-    switch = b.add("LightSwitch", (walls.door_x + 0.45, 1.25, min_z + 0.02), (0.08, 0.12, 0.03), isToggled=True)
-    del switch
+    b.add("LightSwitch", (walls.door_x + 0.45, 1.25, min_z + 0.02), (0.08, 0.12, 0.03), isToggled=True)
     placed: dict[str, ObjectSpec] = {}
     for item in cfg["furniture"]:  # type: ignore[attr-defined]
         if item.optional and rng.random() < 0.35:
@@ -129,7 +128,7 @@ def _attempt(room_type: str, seed: int, attempt: int, min_objects: int) -> Scene
     if "Bathtub" in placed:
         tub = placed["Bathtub"]
         basin_size = (tub.size[0] - 0.2, 0.4, tub.size[2] - 0.15)
-        b.add("BathtubBasin", (tub.position[0], tub.position[1] + 0.05, tub.position[2]), basin_size, parent=tub)
+        b.add("BathtubBasin", (tub.position[0], tub.position[1] + 0.05, tub.position[2]), basin_size, object_id=f"{tub.object_id}|BathtubBasin")
     for holder, contents in cfg["on_furniture"].items():  # type: ignore[attr-defined]
         host = b.of_type(holder)
         for type_name in contents:
@@ -164,15 +163,12 @@ def _vanity_sink(b: SceneBuilder, counter: ObjectSpec) -> None:
     along_x = sx >= sz
     sink_size = (0.55, 0.1, sz - 0.15) if along_x else (sx - 0.15, 0.1, 0.55)
     sink = b.add("Sink", (x, top - 0.05, z), sink_size)
-    basin = b.add("SinkBasin", (x, top - 0.12, z), (sink_size[0] - 0.1, 0.2, sink_size[2] - 0.1), parent=sink)
-    del basin
+    b.add("SinkBasin", (x, top - 0.12, z), (sink_size[0] - 0.1, 0.2, sink_size[2] - 0.1), object_id=f"{sink.object_id}|SinkBasin")
     # The sink takes the middle of the vanity: items go to its ends only.
     b.children.setdefault(counter.object_id, [])
-    b.by_id[counter.object_id] = counter
-    blocker = b.add("Faucet", (x, top + 0.15, z + (sz / 2 - 0.06 if along_x else 0)) if along_x else (x + sx / 2 - 0.06, top + 0.15, z), (0.1, 0.3, 0.12), isToggled=False)
-    del blocker
+    faucet_at = (x, top + 0.15, z + sz / 2 - 0.06) if along_x else (x + sx / 2 - 0.06, top + 0.15, z)
+    b.add("Faucet", faucet_at, (0.1, 0.3, 0.12), isToggled=False)
     b.children[counter.object_id].append(sink.object_id)  # reserve the sink's footprint on the counter top
-    sink.parent_id = None
 
 
 class _Walls:

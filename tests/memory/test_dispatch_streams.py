@@ -191,3 +191,19 @@ def test_works_with_resp2_and_resp3_clients(redis_url, r, keys, protocol):
     tasks.enqueue("t1")
     assert tasks.take("b1", block_ms=10)[1] == "t1"
     assert TaskStore(client, keys).take("b1", block_ms=10)[1] == "t1"
+
+
+def test_reaper_fails_messages_an_offline_robot_never_picked_up(r, keys, dispatcher, registry):
+    registry.deregister("alpha")
+    old, fresh = message("s-old"), message("s-fresh")
+    dispatcher.send(old)
+    assert dispatcher.reap(["alpha"]) == []  # sent less than a lease ago: the robot may come back
+    time.sleep(0.2)
+    dispatcher.send(fresh)
+    assert dispatcher.reap(["alpha"]) == [old]
+    [(_, res)] = dispatcher.results("t1")
+    assert res.subtask_id == "s-old" and res.failure_kind == "robot_lost" and "never picked it up" in res.error
+    registry.heartbeat("alpha")  # back online: the fresh message is still there for it
+    d = Dispatcher(r, keys).receive("alpha", "w1", block_ms=10)
+    assert d.message == fresh
+    assert dispatcher.reap(["alpha", "never-seen-robot"]) == []

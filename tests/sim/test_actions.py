@@ -250,3 +250,16 @@ def test_controller_surface_matches_ai2thor() -> None:
     with pytest.raises(ValueError):
         Controller(scene="Kitchen-0", agentMode="arm")
     single.stop()
+
+
+def test_interactable_poses_are_on_the_reachable_grid_and_work(world: EmulatorWorld) -> None:
+    reachable = {(p["x"], p["z"]) for p in world.step(0, "GetReachablePositions")["actionReturn"]}
+    for object_type in ("Apple", "Fridge", "LightSwitch", "Microwave", "StoveKnob"):
+        target = find(world.metadata(), object_type)
+        poses = world.step(0, "GetInteractablePoses", objectId=target["objectId"])["actionReturn"]
+        assert poses and poses[0]["standing"]
+        for p in poses[:: max(1, len(poses) // 10)]:
+            assert (p["x"], p["z"]) in reachable and p["rotation"] % 90 == 0
+            if p["standing"]:
+                md = do(world, 0, "Teleport", x=p["x"], z=p["z"], rotation=p["rotation"], standing=True)
+                assert obj(md, target["objectId"])["isInteractable"], (object_type, p)

@@ -1,0 +1,75 @@
+"""Property-based invariants of the emulator over random multi-agent action sequences."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sim.emulator import EmulatorWorld
+from sim.geometry import cell_of
+
+AGENTS = 3
+ACTIONS = (
+    "MoveAhead", "MoveBack", "MoveLeft", "MoveRight", "RotateLeft", "RotateRight", "PickupObject",
+    "PutObject", "DropHandObject", "ThrowObject", "OpenObject", "CloseObject", "GoTo", "SliceObject",
+    "Teleport",
+)  # fmt: skip
+
+step = st.tuples(st.integers(0, AGENTS - 1), st.sampled_from(ACTIONS), st.integers(0, 10_000))
+
+
+def _apply(world: EmulatorWorld, agent: int, action: str, pick: int) -> None:
+    md = world.metadata(agent)
+    objects = md["objects"]
+    target = objects[pick % len(objects)]
+    if action == "GoTo":
+        poses = world.step(agent, "GetInteractablePoses", objectId=target["objectId"])["actionReturn"]
+        if poses:
+            p = poses[pick % len(poses)]
+            world.step(agent, "Teleport", x=p["x"], z=p["z"], rotation=p["rotation"])
+    elif action == "Teleport":
+        reach = world.step(agent, "GetReachablePositions")["actionReturn"]
+        p = reach[pick % len(reach)]
+        world.step(agent, "Teleport", x=p["x"], z=p["z"])
+    elif action in ("PickupObject", "PutObject", "OpenObject", "CloseObject", "SliceObject"):
+        visible = [o for o in objects if o["visible"]] or objects
+        world.step(agent, action, objectId=visible[pick % len(visible)]["objectId"], forceAction=pick % 5 == 0)
+    else:
+        world.step(agent, action)
+
+
+def _check_invariants(world: EmulatorWorld) -> None:
+    mds = [world.metadata(a) for a in range(AGENTS)]
+    objects = {o["objectId"]: o for o in mds[0]["objects"]}
+    for o in objects.values():
+        parents = o["parentReceptacles"]
+        assert parents is None or len(parents) == 1, o["objectId"]
+        if parents:
+            assert o["objectId"] in objects[parents[0]]["receptacleObjectIds"]
+        for child in o["receptacleObjectIds"] or []:
+            assert objects[child]["parentReceptacles"] == [o["objectId"]]
+    holders: dict[str, list[int]] = {}
+    for md in mds:
+        assert len(md["inventoryObjects"]) <= 1
+        for item in md["inventoryObjects"]:
+            holders.setdefault(item["objectId"], []).append(md["agentId"])
+    for object_id, o in objects.items():
+        if o["isPickedUp"]:
+            assert len(holders.get(object_id, [])) == 1, object_id
+            assert o["parentReceptacles"] is None
+        else:
+            assert object_id not in holders
+    cells = [cell_of(md["agent"]["position"]["x"], md["agent"]["position"]["z"]) for md in mds]
+    assert len(set(cells)) == AGENTS, cells
+    free = world.simulation.spec.free_cells
+    assert all(c in free for c in cells)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(step, min_size=1, max_size=40), st.sampled_from(["Kitchen-0", "Kitchen-5", "LivingRoom-1"]))
+def test_random_action_sequences_keep_world_invariants(steps: list[tuple[int, str, int]], scene: str) -> None:
+    world = EmulatorWorld(scene, agent_count=AGENTS)
+    _check_invariants(world)
+    for agent, action, pick in steps:
+        _apply(world, agent, action, pick)
+        _check_invariants(world)

@@ -1,0 +1,112 @@
+"""A scripted OpenAI-compatible chat server on loopback, for tests that drive the real `openai`
+client over real HTTP. Each request pops the next scripted reply; every request is recorded.
+
+    with ScriptedLLM([reply(content='{"goals": ...}'), reply(status=429), reply(delay_s=5)]) as llm:
+        settings.base_url = llm.base_url
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+
+@dataclass
+class Reply:
+    content: str | None = None
+    tool_calls: list[dict[str, Any]] | None = None  # [{"name": ..., "arguments": {...} or "json"}]
+    status: int = 200
+    delay_s: float = 0.0
+    reject_response_format: bool = False  # answer 400 when the request carries response_format
+    usage: tuple[int, int] = (100, 20)
+
+
+def reply(content: str | dict | None = None, **kw: Any) -> Reply:
+    if isinstance(content, dict):
+        content = json.dumps(content)
+    return Reply(content=content, **kw)
+
+
+@dataclass
+class ScriptedLLM:
+    script: list[Reply]
+    model: str = "BAAI/RoboBrain2.0-7B"
+    repeat_last: bool = False  # keep answering with the last reply when the script runs out
+    requests: list[dict[str, Any]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()
+        self.port = _free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}/v1"
+        self.app = self._build()
+        self._server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="error"))
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+
+    def _next(self) -> Reply:
+        with self._lock:
+            if not self.script:
+                raise AssertionError("the scripted LLM ran out of replies")
+            return self.script[0] if (self.repeat_last and len(self.script) == 1) else self.script.pop(0)
+
+    def _build(self) -> FastAPI:
+        app = FastAPI()
+
+        @app.post("/v1/chat/completions")
+        async def chat(request: Request):
+            body = await request.json()
+            self.requests.append(body)
+            r = self._next()
+            if r.delay_s:
+                import asyncio
+
+                await asyncio.sleep(r.delay_s)
+            if r.reject_response_format and "response_format" in body:
+                return JSONResponse({"error": {"message": "response_format is not supported", "type": "invalid_request_error"}},
+                                    status_code=400)
+            if r.status != 200:
+                return JSONResponse({"error": {"message": f"scripted status {r.status}", "type": "server_error"}},
+                                    status_code=r.status)
+            message: dict[str, Any] = {"role": "assistant", "content": r.content}
+            if r.tool_calls:
+                message["tool_calls"] = [
+                    {"id": f"call_{i}", "type": "function",
+                     "function": {"name": c["name"], "arguments": c["arguments"] if isinstance(c["arguments"], str)
+                                  else json.dumps(c["arguments"])}}
+                    for i, c in enumerate(r.tool_calls)
+                ]
+            return {
+                "id": f"chatcmpl-{uuid.uuid4().hex[:8]}", "object": "chat.completion", "created": int(time.time()),
+                "model": body.get("model", self.model),
+                "choices": [{"index": 0, "message": message,
+                             "finish_reason": "tool_calls" if r.tool_calls else "stop"}],
+                "usage": {"prompt_tokens": r.usage[0], "completion_tokens": r.usage[1],
+                          "total_tokens": sum(r.usage)},
+            }
+
+        return app
+
+    def __enter__(self) -> "ScriptedLLM":
+        self._thread.start()
+        deadline = time.time() + 10
+        while not self._server.started and time.time() < deadline:
+            time.sleep(0.01)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.should_exit = True
+        self._thread.join(5)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
