@@ -63,8 +63,10 @@ class Stack:
     def spawn(self, name: str, *args: str) -> subprocess.Popen:
         assert self.log_dir is not None
         log = open(self.log_dir / f"{name}.log", "ab")
+        # Own session: a terminal's Ctrl-C reaches only the launcher, which stops everyone in order.
         proc = subprocess.Popen([sys.executable, "-m", "agents.cli", *args], env=self._env(),
-                                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+                                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                start_new_session=True)
         self.procs[name] = proc
         return proc
 
@@ -124,16 +126,31 @@ class Stack:
         raise RuntimeError(f"robots did not come online: {sorted(want)}")
 
     def stop(self) -> None:
-        for proc in self.procs.values():
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        deadline = time.time() + 10
-        for proc in self.procs.values():
-            try:
-                proc.wait(max(0.1, deadline - time.time()))
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        """Stop in dependency order: the brain, then the robots, then the world, then Redis.
+
+        A second Ctrl-C while stopping is ignored, so stopping always completes.
+        """
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if _main_thread() else None
+        try:
+            self._stop_all()
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
+
+    def _stop_all(self) -> None:
+        robots = [n for n in self.procs if n not in ("brain", "world")]
+        for group in (["brain"], robots, ["world"]):
+            procs = [self.procs[n] for n in group if n in self.procs]
+            for proc in procs:
+                if proc.poll() is None:
+                    proc.send_signal(signal.SIGTERM)
+            deadline = time.time() + 10
+            for proc in procs:
+                try:
+                    proc.wait(max(0.1, deadline - time.time()))
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
         if self._redis is not None:
             self._redis.close()
             self._redis = None
@@ -152,6 +169,12 @@ class Stack:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
 
 
 def raise_on_sigterm() -> None:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any
 
+from memory.checkpoint import RedisCheckpointSaver
 from memory.schemas import TaskStatus
 
 from agents.context import Memory
@@ -31,12 +31,6 @@ def make_planner(settings: Settings) -> Planner:
     return OfflinePlanner()
 
 
-def make_checkpointer(memory: Memory) -> Any:
-    from memory.checkpoint import RedisCheckpointSaver
-
-    return RedisCheckpointSaver(memory.r, memory.keys)
-
-
 class TaskRunner:
     def __init__(self, memory: Memory, settings: Settings, planner: Planner | None = None):
         self.memory = memory
@@ -47,7 +41,8 @@ class TaskRunner:
             config=BrainConfig(max_repairs=settings.max_repairs, max_replans=settings.max_replans,
                                task_timeout_s=settings.task_timeout_s),
         )
-        self.graph = build_graph(self.deps, checkpointer=make_checkpointer(memory))
+        self.checkpointer = RedisCheckpointSaver(memory.r, memory.keys)
+        self.graph = build_graph(self.deps, checkpointer=self.checkpointer)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._active: dict[str, str] = {}  # queue entry id -> task id
@@ -86,13 +81,24 @@ class TaskRunner:
             with self._lock:
                 self._active[entry_id] = task_id
             try:
-                self.run_task(task_id)
-                self.memory.tasks.done(entry_id)
-            except Exception:
-                log.exception("task %s crashed the runner; it stays queued for a retry", task_id)
+                self._run_and_ack(entry_id, task_id)
             finally:
                 with self._lock:
                     self._active.pop(entry_id, None)
+
+    def _run_and_ack(self, entry_id: str, task_id: str) -> None:
+        """Run a task to its end and drop it from the queue; a bug fails only that task."""
+        try:
+            self.run_task(task_id)
+        except Exception as exc:
+            log.exception("task %s crashed its graph", task_id)
+            try:
+                self.memory.tasks.transition(task_id, TaskStatus.failed, f"brain error: {type(exc).__name__}: {exc}")
+            except Exception:  # Redis is gone too: leave the entry queued, a restarted brain resumes it
+                log.exception("could not mark task %s failed; it stays queued", task_id)
+                return
+        self.memory.tasks.done(entry_id)
+        self.checkpointer.prune([task_id])  # the finished thread keeps only its last checkpoint
 
     def run_task(self, task_id: str) -> None:
         record = self.memory.tasks.get(task_id)
@@ -131,8 +137,7 @@ class TaskRunner:
         with self._lock:
             self._active[entry_id] = task_id
         try:
-            self.run_task(task_id)
-            self.memory.tasks.done(entry_id)
+            self._run_and_ack(entry_id, task_id)
         finally:
             with self._lock:
                 self._active.pop(entry_id, None)

@@ -16,13 +16,19 @@ from cerebellum.profiles import ProfileSpec
 
 
 class LLMSettings(BaseModel):
+    """The planning model: any OpenAI-compatible server (vLLM serving RoboBrain 2.0, OpenAI, llama.cpp)."""
+
     base_url: str | None = Field(default=None, description="OpenAI-compatible endpoint; unset = offline planner")
     model: str = "BAAI/RoboBrain2.0-7B"
     api_key: str = "EMPTY"
-    timeout_s: float = 60.0
-    max_retries: int = 3
-    structured_output: Literal["auto", "json_schema", "json_object", "none"] = "auto"
+    timeout_s: float = Field(default=60.0, gt=0, description="per request")
+    max_retries: int = Field(default=3, ge=0, description="retries after 429, 5xx and timeouts")
+    backoff_s: float = Field(default=0.5, ge=0, description="first retry delay; doubles per retry")
+    backoff_max_s: float = Field(default=8.0, ge=0)
+    structured_output: Literal["auto", "json_schema", "json_object", "tools", "none"] = Field(
+        default="auto", description="json_schema (vLLM, OpenAI), json_object (llama.cpp), tools, none (JSON from text)")
     temperature: float = 0.0
+    max_tokens: int | None = Field(default=4096, ge=1, description="completion budget (thinking included)")
 
 
 class _FileSource(PydanticBaseSettingsSource):

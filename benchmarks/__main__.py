@@ -18,6 +18,7 @@ def main(argv: list[str]) -> int:
             continue
         print(f"\n=== {name}", flush=True)
         started = time.perf_counter()
+        sys.argv = [f"benchmarks.{name}"]  # each benchmark parses its own (empty) arguments
         importlib.import_module(f"benchmarks.{name}").main()
         print(f"({name} took {time.perf_counter() - started:.1f} s)", flush=True)
     return 0

@@ -26,15 +26,30 @@ def _ancestors(nodes: Nodes, node: Mapping[str, Any]) -> list[Mapping[str, Any]]
     return out
 
 
+def _sliced(nodes: Nodes, node: Mapping[str, Any]) -> bool:
+    """AI2-THOR replaces a sliced object by pieces whose ids extend its own (`Apple|…|AppleSliced_0`);
+    the whole object is then hidden, so the team may only ever see the pieces."""
+    prefix = f"{node.get('id')}|"
+    return bool(node.get("isSliced")) or any(str(nid).startswith(prefix) for nid in nodes)
+
+
+def _state_holds(nodes: Nodes, node: Mapping[str, Any], goal: Goal) -> bool:
+    if goal.state == "isSliced" and goal.value is True:
+        return _sliced(nodes, node)
+    if isinstance(goal.value, bool):  # an absent flag is false, as AI2-THOR reports it
+        return bool(node.get(goal.state or "")) == goal.value
+    return node.get(goal.state or "") == goal.value
+
+
 def goal_holds(nodes: Nodes, goal: Goal) -> bool:
     """True when some instance matching `goal.object` satisfies the goal."""
     candidates = [n for n in nodes.values() if n.get("kind", "object") == "object" and _matches(n, goal.object)]
     for node in candidates:
-        if goal.relation is not None:
-            # "in" and "on" are how people say it, not how AI2-THOR files it (a sink is "on"), so both count.
-            if any(_matches(p, goal.target or "") for p in _ancestors(nodes, node)):
+        if goal.relation is None:
+            if _state_holds(nodes, node, goal):
                 return True
-        elif node.get(goal.state) == goal.value:
+        # "in" and "on" are how people say it, not how AI2-THOR files it (a sink is "on"), so both count.
+        elif any(_matches(p, goal.target or "") for p in _ancestors(nodes, node)):
             return True
     return False
 

@@ -31,7 +31,7 @@ from memory.tasks import TaskStore
 
 from brain.goals import unmet_goals
 from brain.plan import Plan
-from brain.planner import InvalidReply, Planner, PlanningError, PlanRequest
+from brain.planner import InvalidReply, ModelCall, Planner, PlanningError, PlanRequest
 from brain.validator import validate
 
 log = logging.getLogger("robocortex.brain")
@@ -50,8 +50,8 @@ class TaskState(TypedDict, total=False):
     status: str
     reason: str | None
     started_at: float
-    model_calls: int
-    tokens: int
+    last_reply: str  # the planner's last answer, sent back with the reasons when it must be repaired
+    metrics: dict[str, float]  # model calls, attempts, tokens and latency, summed over the task
 
 
 @dataclass
@@ -90,7 +90,7 @@ def build_graph(deps: BrainDeps, checkpointer: Any = None):
         record.subtasks = [SubtaskState.model_validate(s) for s in (merged.get("subtasks") or {}).values()]
         record.replans = merged.get("replans", 0)
         record.reason = merged.get("reason")
-        record.metrics.update(model_calls=merged.get("model_calls", 0), tokens=merged.get("tokens", 0))
+        record.metrics.update(merged.get("metrics") or {})
         deps.tasks.save(record)
         status = TaskStatus(merged.get("status", record.status))
         if status != record.status:
@@ -100,8 +100,18 @@ def build_graph(deps: BrainDeps, checkpointer: Any = None):
                 log.info("task %s: %s", record.id, exc)
         return update
 
+    def online_robots():
+        return [r for r in deps.robots.list() if r.status != RobotStatus.offline]
+
     def online_profiles():
-        return [r.profile for r in deps.robots.list() if r.status != RobotStatus.offline]
+        return [r.profile for r in online_robots()]
+
+    def cancel_update(state: TaskState) -> dict[str, Any] | None:
+        """The update that ends the task when a cancel was requested, else None."""
+        if not deps.tasks.cancel_requested(state["task_id"]):
+            return None
+        return sync(state, {"status": TaskStatus.cancelled.value, "reason": "cancelled by request",
+                            "subtasks": _cancel_open(dict(state.get("subtasks") or {}))})
 
     # ------------------------------------------------------------------ nodes
 
@@ -115,26 +125,32 @@ def build_graph(deps: BrainDeps, checkpointer: Any = None):
         return sync(state, {"status": TaskStatus.planning.value, "started_at": state.get("started_at") or time.time()})
 
     def plan(state: TaskState) -> dict[str, Any]:
-        snapshot = deps.scene.snapshot()
-        request = PlanRequest(state["instruction"], snapshot, online_profiles(),
-                              feedback=list(state.get("feedback") or []),
+        cancelled = cancel_update(state)
+        if cancelled:
+            return cancelled
+        robots = online_robots()
+        request = PlanRequest(state["instruction"], deps.scene.snapshot(), [r.profile for r in robots],
+                              feedback=list(state.get("feedback") or []), previous_reply=state.get("last_reply", ""),
+                              robot_status={r.profile.name: r.status.value for r in robots},
                               id_prefix=f"r{state.get('replans', 0)}." if state.get("replans") else "s")
         try:
             outcome = deps.planner.plan(request)
         except InvalidReply as exc:
-            emit(state, "plan_invalid", str(exc), raw=exc.raw[:2000])
-            return {"plan": None, "problems": [str(exc)], "model_calls": state.get("model_calls", 0) + 1,
-                    "tokens": state.get("tokens", 0) + sum(exc.usage.values())}
+            emit(state, "plan_invalid", str(exc), raw=exc.call.raw[:4000], thinking=exc.call.thinking[:4000],
+                 **_call_data(exc.call))
+            return sync(state, {"plan": None, "problems": [str(exc)], "last_reply": exc.call.raw or "(an empty reply)",
+                                "metrics": _add_call(state, exc.call)})
         except PlanningError as exc:
             emit(state, "plan_failed", str(exc))
             return sync(state, {"status": TaskStatus.failed.value, "reason": f"planning failed: {exc}", "plan": None})
         p = outcome.plan
+        call = outcome.call
         emit(state, "plan", p.reasoning or f"{len(p.subtasks)} subtask(s)", plan=p.model_dump(mode="json"),
-             thinking=outcome.thinking, latency_s=outcome.latency_s, usage=outcome.usage)
+             thinking=call.thinking if call else "", **(_call_data(call) if call else {}))
         return sync(state, {
             "plan": p.model_dump(mode="json"), "problems": [],
-            "model_calls": state.get("model_calls", 0) + outcome.calls,
-            "tokens": state.get("tokens", 0) + sum(outcome.usage.values()),
+            "last_reply": call.raw if call else p.model_dump_json(),
+            "metrics": _add_call(state, call) if call else dict(state.get("metrics") or {}),
         })
 
     def check(state: TaskState) -> dict[str, Any]:
@@ -145,7 +161,7 @@ def build_graph(deps: BrainDeps, checkpointer: Any = None):
             problems = validate(p, deps.scene.snapshot(), online_profiles())
             if not problems:
                 emit(state, "plan_valid", f"plan valid: {len(p.subtasks)} subtask(s)")
-                return {"problems": [], "feedback": []}
+                return {"problems": [], "feedback": [], "last_reply": ""}
             emit(state, "plan_invalid", "; ".join(problems), problems=problems)
         repairs = state.get("repairs", 0) + 1
         update: dict[str, Any] = {"problems": problems, "feedback": problems, "repairs": repairs}
@@ -156,6 +172,9 @@ def build_graph(deps: BrainDeps, checkpointer: Any = None):
         return update
 
     def dispatch(state: TaskState) -> dict[str, Any]:
+        cancelled = cancel_update(state)
+        if cancelled:
+            return cancelled
         subtasks = {k: dict(v) for k, v in (state.get("subtasks") or {}).items()}
         p = Plan.model_validate(state["plan"])
         for st in p.subtasks:
@@ -182,8 +201,7 @@ def build_graph(deps: BrainDeps, checkpointer: Any = None):
         deadline = time.time() + cfg.monitor_block_ms / 1000
         while True:
             if deps.tasks.cancel_requested(state["task_id"]):
-                return sync(state, {"status": TaskStatus.cancelled.value, "reason": "cancelled by request",
-                                    "subtasks": _cancel_open(subtasks), "cursor": cursor})
+                return {**(cancel_update({**state, "subtasks": subtasks}) or {}), "cursor": cursor}
             got = deps.dispatcher.results(state["task_id"], after=cursor, block_ms=500)
             for entry_id, result in got:
                 cursor = entry_id
@@ -218,8 +236,12 @@ def build_graph(deps: BrainDeps, checkpointer: Any = None):
         if failed and not in_flight:
             return _replan(state, [f"subtask {s['id']} ({s['robot']}: {s['description']}) failed: {s['error']}"
                                    for s in failed])
-        if failed or in_flight or SubtaskStatus.waiting.value in statuses:
+        if failed or in_flight:
             return {}
+        if SubtaskStatus.waiting.value in statuses:
+            changed = remaining_problems(state, subtasks)
+            return _replan(state, ["the world changed, so the rest of the plan no longer works: "
+                                   + "; ".join(changed)]) if changed else {}
         goals = Plan.model_validate(state["plan"]).goals
         unmet = unmet_goals(deps.scene.snapshot().node_dicts(), goals)
         if not unmet:
@@ -228,33 +250,46 @@ def build_graph(deps: BrainDeps, checkpointer: Any = None):
         return _replan(state, ["after all subtasks, these goals still do not hold: "
                                + ", ".join(g.describe() for g in unmet)])
 
+    def remaining_problems(state: TaskState, subtasks: dict[str, dict[str, Any]]) -> list[str]:
+        """Dry-run the subtasks still waiting on the scene graph as it is now."""
+        waiting = {k for k, s in subtasks.items() if s["status"] == SubtaskStatus.waiting.value}
+        plan_now = Plan.model_validate(state["plan"])
+        rest = [st.model_copy(update={"depends_on": [d for d in st.depends_on if d in waiting]})
+                for st in plan_now.subtasks if st.id in waiting]
+        return validate(plan_now.model_copy(update={"subtasks": rest}), deps.scene.snapshot(), online_profiles())
+
     def _replan(state: TaskState, feedback: list[str]) -> dict[str, Any]:
         replans = state.get("replans", 0) + 1
         if replans > cfg.max_replans:
             return sync(state, {"status": TaskStatus.failed.value,
                                 "reason": f"gave up after {cfg.max_replans} replans: " + "; ".join(feedback)})
         emit(state, "replan", "; ".join(feedback), replan=replans)
+        done = [f"{s['id']} ({s['robot']}: {s['description']}) succeeded" for s in current(state).values()
+                if s["status"] == SubtaskStatus.succeeded.value]
         # The old plan's unfinished subtasks are cancelled; finished ones stay finished (and are not redone:
         # the planner plans only for goals that do not hold yet).
-        return sync(state, {"replans": replans, "feedback": feedback, "repairs": 0,
+        return sync(state, {"replans": replans, "feedback": done + feedback, "repairs": 0, "last_reply": "",
                             "subtasks": _cancel_open(dict(state["subtasks"])),
                             "status": TaskStatus.planning.value})
 
     # ------------------------------------------------------------------ routing
 
+    def ended(state: TaskState) -> bool:
+        return state.get("status") in (TaskStatus.succeeded.value, TaskStatus.failed.value,
+                                       TaskStatus.cancelled.value)
+
     def after_plan(state: TaskState) -> Literal["check", "finish"]:
-        return "finish" if state.get("status") == TaskStatus.failed.value else "check"
+        return "finish" if ended(state) else "check"
 
     def after_check(state: TaskState) -> Literal["plan", "dispatch", "finish"]:
-        if state.get("status") == TaskStatus.failed.value:
+        if ended(state):
             return "finish"
         return "plan" if state.get("problems") else "dispatch"
 
     def after_reflect(state: TaskState) -> Literal["dispatch", "monitor", "perceive", "finish"]:
-        status = state.get("status")
-        if status in (TaskStatus.succeeded.value, TaskStatus.failed.value, TaskStatus.cancelled.value):
+        if ended(state):
             return "finish"
-        if status == TaskStatus.planning.value:
+        if state.get("status") == TaskStatus.planning.value:
             return "perceive"
         subtasks = current(state)
         done = {k for k, s in subtasks.items() if s["status"] == SubtaskStatus.succeeded.value}
@@ -275,7 +310,7 @@ def build_graph(deps: BrainDeps, checkpointer: Any = None):
     g.add_edge("perceive", "plan")
     g.add_conditional_edges("plan", after_plan)
     g.add_conditional_edges("check", after_check)
-    g.add_edge("dispatch", "reflect")
+    g.add_edge("dispatch", "reflect")  # reflect routes a cancelled dispatch to finish
     g.add_edge("monitor", "reflect")
     g.add_conditional_edges("reflect", after_reflect)
     g.add_edge("finish", END)
@@ -292,6 +327,22 @@ def _cancel_open(subtasks: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any
     return out
 
 
+def _call_data(call: ModelCall) -> dict[str, Any]:
+    """What a plan event records of the model call behind it."""
+    return {"latency_s": round(call.latency_s, 3), "attempts": call.attempts, "output_format": call.output_format,
+            "usage": {"prompt_tokens": call.prompt_tokens, "completion_tokens": call.completion_tokens}}
+
+
+def _add_call(state: TaskState, call: ModelCall) -> dict[str, float]:
+    """The task's model metrics with one more call added."""
+    m = dict(state.get("metrics") or {})
+    for key, value in (("model_calls", 1), ("model_attempts", call.attempts), ("prompt_tokens", call.prompt_tokens),
+                       ("completion_tokens", call.completion_tokens), ("model_latency_s", call.latency_s),
+                       ("tokens", call.prompt_tokens + call.completion_tokens)):
+        m[key] = round(m.get(key, 0) + value, 3)
+    return m
+
+
 def initial_state(task_id: str, instruction: str) -> TaskState:
     return TaskState(task_id=task_id, instruction=instruction, subtasks={}, cursor="0", repairs=0, replans=0,
-                     status=TaskStatus.pending.value, reason=None, model_calls=0, tokens=0, feedback=[])
+                     status=TaskStatus.pending.value, reason=None, metrics={}, feedback=[], last_reply="")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from memory.schemas import SkillCall
 
@@ -20,6 +20,14 @@ class Goal(BaseModel):
     target: str | None = None
     state: str | None = None
     value: Any = True
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def _json_booleans(cls, value: Any) -> Any:
+        """Models write "false" as often as false; a string would never equal the scene's flag."""
+        if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+            return value.strip().lower() == "true"
+        return value
 
     @model_validator(mode="after")
     def _one_kind(self) -> "Goal":

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 from memory.schemas import RobotProfile, SceneSnapshot
 
@@ -14,12 +14,25 @@ class PlanningError(Exception):
     """The planner could not produce a plan; the message says why in the user's terms."""
 
 
+@dataclass
+class ModelCall:
+    """One answered model request, for the trace and the task's metrics."""
+
+    raw: str = ""
+    thinking: str = ""
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    latency_s: float = 0.0
+    attempts: int = 1  # 1 + retries after 429 / 5xx / timeouts
+    output_format: str = "none"
+
+
 class InvalidReply(PlanningError):
     """The model answered, but not with a valid plan: the brain asks again with the reason."""
 
-    def __init__(self, message: str, raw: str = "", usage: dict[str, int] | None = None, latency_s: float = 0.0):
+    def __init__(self, message: str, call: ModelCall):
         super().__init__(message)
-        self.raw, self.usage, self.latency_s = raw, usage or {}, latency_s
+        self.call = call
 
 
 @dataclass
@@ -27,19 +40,16 @@ class PlanRequest:
     instruction: str
     snapshot: SceneSnapshot
     robots: list[RobotProfile]
-    feedback: list[str] = field(default_factory=list)  # validator or execution problems to repair
+    feedback: list[str] = field(default_factory=list)  # validator or execution problems to address
+    previous_reply: str = ""  # the rejected answer a repair corrects (empty for a fresh plan or a replan)
+    robot_status: dict[str, str] = field(default_factory=dict)  # idle / busy, by robot name
     id_prefix: str = "s"
 
 
 @dataclass
 class PlanOutcome:
     plan: Plan
-    raw: str = ""
-    thinking: str = ""
-    usage: dict[str, int] = field(default_factory=dict)
-    latency_s: float = 0.0
-    calls: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
+    call: ModelCall | None = None  # None for planners that use no model
 
 
 class Planner(Protocol):

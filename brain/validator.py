@@ -8,10 +8,12 @@ from __future__ import annotations
 import networkx as nx
 
 from cerebellum.skills import SKILLS, SymbolicWorld
-from memory.schemas import RobotProfile, SceneSnapshot
+from memory.schemas import STATE_FLAGS, RobotProfile, SceneSnapshot
 
 from brain.goals import unmet_goals
-from brain.plan import Plan
+from brain.plan import Goal, Plan, PlannedSubtask
+
+GOAL_STATES = frozenset(STATE_FLAGS) | {"temperature", "fillLiquid"}
 
 
 def _robot_node(world: SymbolicWorld, profile: RobotProfile) -> dict:
@@ -20,12 +22,42 @@ def _robot_node(world: SymbolicWorld, profile: RobotProfile) -> dict:
     return node
 
 
+def _step_problems(st: PlannedSubtask, robots: dict[str, RobotProfile], world: SymbolicWorld) -> list[str]:
+    problems: list[str] = []
+    if not st.steps:
+        problems.append(f"subtask {st.id}: no steps; every subtask needs skill steps the robot can run")
+    for step in st.steps:
+        skill = SKILLS.get(step.skill)
+        if skill is None:
+            problems.append(f"subtask {st.id}: unknown skill {step.skill!r} (skills: {', '.join(SKILLS)})")
+            continue
+        if st.robot in robots and step.skill not in robots[st.robot].skills:
+            problems.append(f"subtask {st.id}: robot {st.robot} lacks skill {step.skill}")
+        try:
+            skill.parse_args(step.args)
+        except ValueError as exc:
+            problems.append(f"subtask {st.id}: {exc}")
+    for oid in st.object_ids():
+        if world.get(oid) is None:
+            problems.append(f"subtask {st.id}: unknown object {oid!r} (use objectIds from the scene list)")
+    return problems
+
+
+def _goal_problems(goal: Goal, world: SymbolicWorld) -> list[str]:
+    problems = [f"goal {goal.describe()!r} names {ref!r}, which is not in the scene"
+                for ref in filter(None, (goal.object, goal.target))
+                if world.get(ref) is None and not world.objects_of_type(ref)]
+    if goal.state is not None and goal.state not in GOAL_STATES:
+        problems.append(f"goal {goal.describe()!r}: unknown state {goal.state!r} (states: {', '.join(sorted(GOAL_STATES))})")
+    return problems
+
+
 def structure_problems(plan: Plan, robots: dict[str, RobotProfile], world: SymbolicWorld) -> list[str]:
     problems: list[str] = []
+    if not plan.goals:
+        problems.append("the plan has no goals; state what must hold in the scene when the task is done")
     ids = [s.id for s in plan.subtasks]
-    if not plan.subtasks:
-        problems.append("the plan has no subtasks")
-    for dup in {i for i in ids if ids.count(i) > 1}:
+    for dup in sorted({i for i in ids if ids.count(i) > 1}):
         problems.append(f"subtask id {dup!r} is used twice")
     dag = nx.DiGraph()
     dag.add_nodes_from(ids)
@@ -37,38 +69,25 @@ def structure_problems(plan: Plan, robots: dict[str, RobotProfile], world: Symbo
                 problems.append(f"subtask {st.id}: depends on unknown subtask {dep!r}")
             else:
                 dag.add_edge(dep, st.id)
-        for step in st.steps:
-            skill = SKILLS.get(step.skill)
-            if skill is None:
-                problems.append(f"subtask {st.id}: unknown skill {step.skill!r} (skills: {', '.join(SKILLS)})")
-                continue
-            if st.robot in robots and step.skill not in robots[st.robot].skills:
-                problems.append(f"subtask {st.id}: robot {st.robot} lacks skill {step.skill}")
-            try:
-                args = skill.parse_args(step.args)
-            except ValueError as exc:
-                problems.append(f"subtask {st.id}: {exc}")
-                continue
-            for oid in skill.target_ids(args):
-                if world.get(oid) is None:
-                    problems.append(f"subtask {st.id}: {step.skill} names unknown object {oid!r}")
+        problems += _step_problems(st, robots, world)
     if not nx.is_directed_acyclic_graph(dag):
         cycle = nx.find_cycle(dag)
         problems.append("subtask dependencies form a cycle: " + " -> ".join(a for a, _ in cycle))
     for goal in plan.goals:
-        for ref in filter(None, (goal.object, goal.target)):
-            if world.get(ref) is None and not world.objects_of_type(ref):
-                problems.append(f"goal {goal.describe()!r} names {ref!r}, which is not in the scene")
+        problems += _goal_problems(goal, world)
     return problems
 
 
 def dry_run(plan: Plan, robots: dict[str, RobotProfile], world: SymbolicWorld) -> list[str]:
-    """Apply every step in dependency order on a copy of the scene graph; report unmet preconditions."""
+    """Apply every step in dependency order on a copy of the scene graph; report unmet preconditions.
+
+    Subtasks with no dependency between them may run in any order, so each is checked in a fixed
+    (lexicographic) topological order: a plan that only works in another order must say so.
+    """
     sim = world.copy()
     dag = nx.DiGraph()
     dag.add_nodes_from(s.id for s in plan.subtasks)
     dag.add_edges_from((d, s.id) for s in plan.subtasks for d in s.depends_on)
-    problems: list[str] = []
     for sid in nx.lexicographical_topological_sort(dag):
         st = plan.subtask(sid)
         robot = _robot_node(sim, robots[st.robot])
@@ -77,13 +96,10 @@ def dry_run(plan: Plan, robots: dict[str, RobotProfile], world: SymbolicWorld) -
             args = skill.parse_args(step.args)
             reasons = skill.check(sim, robot, args)
             if reasons:
-                problems += [f"subtask {sid} step {n}: {r}" for r in reasons]
-                return problems
+                return [f"subtask {sid} step {n}: {r}" for r in reasons]
             skill.apply(sim, robot, args)
-    if all(st.steps for st in plan.subtasks):
-        for goal in unmet_goals(sim.nodes, plan.goals):
-            problems.append(f"after all steps, goal {goal.describe()!r} would still not hold")
-    return problems
+    return [f"after all steps, goal {goal.describe()!r} would still not hold"
+            for goal in unmet_goals(sim.nodes, plan.goals)]
 
 
 def validate(plan: Plan, snapshot: SceneSnapshot, robots: list[RobotProfile]) -> list[str]:

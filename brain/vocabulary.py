@@ -24,6 +24,14 @@ SYNONYMS: dict[str, list[str]] = {
     "phone": ["CellPhone"], "mobile": ["CellPhone"], "remote": ["RemoteControl"],
     "knife": ["Knife", "ButterKnife"], "glass": ["Cup"], "dish": ["Plate"], "frying pan": ["Pan"],
 }
+# What a verb needs besides its object (a knife to slice, a microwave to heat…), by verb pattern.
+VERB_TOOLS: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
+    (re.compile(r"\b(slice|cut|chop|dice)\b"), ("Knife", "ButterKnife")),
+    (re.compile(r"\b(cook|heat|warm|microwave|bake|toast)\b"), ("Microwave", "StoveBurner", "StoveKnob", "Toaster")),
+    (re.compile(r"\b(wash|clean|rinse|scrub)\b"), ("SinkBasin", "Faucet")),
+    (re.compile(r"\bfill\b"), ("SinkBasin", "Faucet", "CoffeeMachine")),
+    (re.compile(r"\b(throw|discard|dispose|bin)\b"), ("GarbageCan",)),
+]
 ARTICLES = re.compile(r"\b(the|a|an|some|my|your|its|this|that|please)\b")
 
 
@@ -60,4 +68,7 @@ class Vocabulary:
         for word, candidates in SYNONYMS.items():
             if re.search(rf"\b{re.escape(word)}\b", text):
                 found.update(c for c in candidates if c in self.types)
+        for verb, tools in VERB_TOOLS:
+            if verb.search(text):
+                found.update(t for t in tools if t in self.types)
         return found

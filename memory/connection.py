@@ -61,7 +61,8 @@ class EmbeddedRedis:
         ]  # fmt: skip
         self._owner_pid = os.getpid()
         self._process: subprocess.Popen[bytes] | None = subprocess.Popen(
-            args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True,  # a terminal's Ctrl-C reaches its owner, which closes it last
         )
         self._wait_until_ready(timeout_s=10.0)
 

@@ -1,6 +1,22 @@
-"""A small hand-made kitchen scene graph for planner and validator tests (no world needed)."""
+"""A small hand-made kitchen scene graph for planner and validator tests (no world needed), and a
+brain on real Redis with scripted robots: stand-ins at the Redis boundary that take subtasks from
+their inbox stream, apply the skills' declared effects to the scene graph, store a result and ack —
+exactly the contract a robot worker keeps, without a world."""
+
+import threading
+import time
 
 import pytest
+
+from brain.graph import BrainConfig, BrainDeps, build_graph, initial_state
+from brain.offline import OfflinePlanner
+from cerebellum.skills import SKILLS, SymbolicWorld
+from memory.checkpoint import RedisCheckpointSaver
+from memory.dispatch import Dispatcher
+from memory.robots import RobotRegistry
+from memory.scene_graph import SceneGraphStore
+from memory.schemas import NodePatch, SceneDelta, SubtaskResult
+from memory.tasks import TaskStore
 
 from memory.schemas import RobotProfile, SceneNode, SceneSnapshot
 from cerebellum.profiles import BUILTIN_PROFILES
@@ -17,7 +33,11 @@ def kitchen() -> SceneSnapshot:
     nodes = [
         _obj("CounterTop|1", "CounterTop", 0, 0, receptacle=True),
         _obj("Fridge|1", "Fridge", 3, 0, receptacle=True, openable=True, isOpen=False),
-        _obj("Apple|1", "Apple", 0.2, 0, parent="CounterTop|1", pickupable=True, mass=0.2),
+        _obj("Apple|1", "Apple", 0.2, 0, parent="CounterTop|1", pickupable=True, mass=0.2, sliceable=True),
+        _obj("Knife|1", "Knife", 0.6, 0, parent="CounterTop|1", pickupable=True, mass=0.1),
+        _obj("Potato|1", "Potato", 0.8, 0, parent="CounterTop|1", pickupable=True, mass=0.2, cookable=True),
+        _obj("Mug|1", "Mug", 1.2, 0.5, parent="CounterTop|1", pickupable=True, mass=0.3, dirtyable=True,
+             isDirty=True, canFillWithLiquid=True),
         _obj("Pumpkin|1", "Pumpkin", 0.4, 0, parent="CounterTop|1", pickupable=True, mass=3.0),
         _obj("Egg|1", "Egg", 3.1, 0, parent="Fridge|1", rel="in", pickupable=True, mass=0.05),
         _obj("LightSwitch|1", "LightSwitch", -2, 1, toggleable=True, isToggled=True),
@@ -43,3 +63,81 @@ def make_profile():
 @pytest.fixture
 def two_robots():
     return [profile("robot1"), profile("robot2", agent_id=1)]
+
+
+class ScriptedRobot(threading.Thread):
+    def __init__(self, r, keys, profile, fail_once=(), delay_s=0.0, then=None):
+        """`then(subtask_id, scene)` runs after a subtask's effects: someone else changing the world."""
+        super().__init__(daemon=True)
+        self.then = then or (lambda subtask_id, scene: None)
+        self.profile, self.fail_once, self.delay_s = profile, set(fail_once), delay_s
+        self.scene = SceneGraphStore(r, keys)
+        self.dispatcher = Dispatcher(r, keys)
+        self.robots = RobotRegistry(r, keys, heartbeat_ttl_s=30)
+        self.received: list[str] = []
+        self.stop = threading.Event()
+        self.robots.register(profile)
+        self.robots.heartbeat(profile.name)
+
+    def run(self):
+        while not self.stop.is_set():
+            d = self.dispatcher.receive(self.profile.name, self.profile.name, block_ms=100)
+            if d is None:
+                continue
+            msg = d.message
+            self.received.append(msg.subtask_id)
+            time.sleep(self.delay_s)
+            ok = msg.subtask_id not in self.fail_once
+            self.fail_once.discard(msg.subtask_id)
+            if ok:
+                self._apply(msg.steps)
+                self.then(msg.subtask_id, self.scene)
+            self.dispatcher.complete(d, SubtaskResult(
+                task_id=msg.task_id, subtask_id=msg.subtask_id, attempt=msg.attempt, robot=self.profile.name,
+                success=ok, error=None if ok else "PickupObject failed: object not visible",
+                failure_kind=None if ok else "action_failed", actions=len(msg.steps)))
+
+    def _apply(self, steps):
+        world = SymbolicWorld.from_snapshot(self.scene.snapshot())
+        before = {k: dict(v) for k, v in world.nodes.items()}
+        robot = world.nodes.setdefault(self.profile.name, {"id": self.profile.name, "kind": "robot"})
+        robot.update(self.profile.model_dump(include={"skills", "payload_kg", "mobility"}))
+        for step in steps:
+            skill = SKILLS[step.skill]
+            args = skill.parse_args(step.args)
+            assert skill.check(world, robot, args) == [], step
+            skill.apply(world, robot, args)
+        patches = [NodePatch(id=k, set=v) for k, v in world.nodes.items() if before.get(k) != v]
+        self.scene.apply(SceneDelta(patches=patches, source=f"scripted:{self.profile.name}"))
+
+
+@pytest.fixture
+def brain(r, keys, kitchen, make_profile):
+    scene = SceneGraphStore(r, keys)
+    scene.reset(list(kitchen.nodes.values()))
+    tasks = TaskStore(r, keys)
+    deps = BrainDeps(scene=scene, tasks=tasks, robots=RobotRegistry(r, keys, heartbeat_ttl_s=30),
+                     dispatcher=Dispatcher(r, keys), planner=OfflinePlanner(),
+                     config=BrainConfig(monitor_block_ms=300, wait_for_robots_s=2))
+    robots = []
+
+    def start_robots(**kw):
+        for i, name in enumerate(("robot1", "robot2")):
+            robot = ScriptedRobot(r, keys, make_profile(name, agent_id=i), **kw.get(name, {}))
+            robot.start()
+            robots.append(robot)
+        return robots
+
+    yield deps, start_robots, RedisCheckpointSaver(r, keys)
+    for robot in robots:
+        robot.stop.set()
+    for robot in robots:
+        robot.join(5)
+
+
+def run(deps, saver, text):
+    """Run one task's graph to its end in this thread; the task record as it ended."""
+    record = deps.tasks.create(text)
+    graph = build_graph(deps, checkpointer=saver)
+    graph.invoke(initial_state(record.id, text), {"configurable": {"thread_id": record.id}, "recursion_limit": 10_000})
+    return deps.tasks.get(record.id)

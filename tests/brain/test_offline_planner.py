@@ -1,7 +1,8 @@
 import pytest
 
 from brain.goals import goal_holds, unmet_goals
-from brain.offline import OfflinePlanner, parse
+from brain.instructions import parse
+from brain.offline import OfflinePlanner
 from brain.planner import PlanningError, PlanRequest
 from brain.validator import validate
 from cerebellum.skills import SymbolicWorld
@@ -91,3 +92,83 @@ def test_goal_check_is_transitive(kitchen):
 
     assert goal_holds(nodes, Goal(object="Apple", relation="in", target="Fridge"))
     assert unmet_goals(nodes, [Goal(object="Apple", relation="on", target="CounterTop")])
+
+
+def skills_of(plan):
+    return [(c.skill, c.args) for s in plan.subtasks for c in s.steps]
+
+
+def test_slice_takes_the_knife_and_puts_it_back(kitchen, two_robots):
+    plan = plan_for("slice the apple", kitchen, two_robots)
+    assert [g.describe() for g in plan.goals] == ["Apple isSliced=True"]
+    steps = skills_of(plan)
+    assert steps.index(("pick_up", {"object": "Knife|1"})) < steps.index(("slice", {"object": "Apple|1"}))
+    assert steps[-1] == ("put", {"receptacle": "CounterTop|1"}), "the knife goes back where it was"
+    assert validate(plan, kitchen, two_robots) == []
+
+
+def test_slice_without_a_knife_says_so(kitchen, two_robots):
+    del kitchen.nodes["Knife|1"]
+    with pytest.raises(PlanningError, match="needs a knife"):
+        plan_for("cut the apple", kitchen, two_robots)
+
+
+def test_microwave_opens_puts_closes_runs_and_opens_again(kitchen, two_robots):
+    plan = plan_for("heat the potato in the microwave", kitchen, two_robots)
+    assert [g.describe() for g in plan.goals] == ["Potato isCooked=True"]
+    skills = [s for s, _ in skills_of(plan)]
+    assert skills[-5:] == ["open", "put", "close", "cook", "open"]
+    assert validate(plan, kitchen, two_robots) == []
+
+
+def test_what_cannot_be_cooked_is_named(kitchen, two_robots):
+    with pytest.raises(PlanningError, match="the apple cannot be cooked"):
+        plan_for("cook the apple", kitchen, two_robots)
+
+
+@pytest.mark.parametrize("text, goal, skill", [
+    ("wash the mug", "Mug isDirty=False", ("clean", {"object": "Mug|1"})),
+    ("fill the mug with coffee", "Mug isFilledWithLiquid=True", ("fill", {"object": "Mug|1", "liquid": "coffee"})),
+    ("bring the apple to the counter", None, None),
+    ("move the egg to the countertop", "Egg on CounterTop", ("put", {"receptacle": "CounterTop|1"})),
+])
+def test_more_verbs(kitchen, two_robots, text, goal, skill):
+    plan = plan_for(text, kitchen, two_robots)
+    if goal is None:  # the apple is on the counter already: nothing to do
+        assert plan.subtasks == [] and plan.goals[0].describe() == "Apple on CounterTop"
+        return
+    assert plan.goals[0].describe() == goal
+    assert skill in skills_of(plan)
+    assert validate(plan, kitchen, two_robots) == []
+
+
+def test_later_clauses_see_what_earlier_ones_did(kitchen, two_robots):
+    plan = plan_for("open the fridge then put the apple in the fridge", kitchen, two_robots)
+    put = plan.subtasks[1]
+    assert put.depends_on == [plan.subtasks[0].id]
+    assert "open" not in [c.skill for c in put.steps], "the fridge is open by then"
+    assert validate(plan, kitchen, two_robots) == []
+
+
+def test_two_slices_share_the_knife_one_at_a_time(kitchen, two_robots):
+    kitchen.nodes["Potato|1"].sliceable = True
+    plan = plan_for("slice the apple and slice the potato", kitchen, two_robots)
+    a, b = plan.subtasks
+    assert b.depends_on == [a.id]
+    assert validate(plan, kitchen, two_robots) == []
+
+
+def test_unknown_verb_names_the_words_and_the_verbs_known():
+    with pytest.raises(PlanningError) as err:
+        parse("slice the apple and levitate the pumpkin")
+    assert "could not understand: 'levitate pumpkin'" in str(err.value)
+    assert "slice/cut" in str(err.value)
+
+
+def test_sliced_goal_holds_when_only_the_pieces_are_seen(kitchen):
+    from brain.plan import Goal
+
+    nodes = kitchen.node_dicts()
+    nodes["Apple|1|AppleSliced_0"] = {"id": "Apple|1|AppleSliced_0", "kind": "object", "objectType": "AppleSliced"}
+    assert goal_holds(nodes, Goal(object="Apple", state="isSliced", value=True))
+    assert not goal_holds(kitchen.node_dicts(), Goal(object="Apple", state="isSliced", value=True))

@@ -27,6 +27,10 @@ class Reply:
     status: int = 200
     delay_s: float = 0.0
     reject_response_format: bool = False  # answer 400 when the request carries response_format
+    reject_tools: bool = False  # answer 400 when the request carries tools (a server without tool calling)
+    # Like a server that takes only these response_format types (e.g. ("json_object",) for llama.cpp):
+    # any other type is answered 400 *without using up this reply*, as a real server would.
+    accept_formats: tuple[str, ...] | None = None
     usage: tuple[int, int] = (100, 20)
 
 
@@ -51,6 +55,13 @@ class ScriptedLLM:
         self._server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="error"))
         self._thread = threading.Thread(target=self._server.run, daemon=True)
 
+    def _refuses(self, body: dict[str, Any]) -> bool:
+        """True when the next reply models a server that does not take this request's response_format."""
+        fmt = (body.get("response_format") or {}).get("type")
+        with self._lock:
+            head = self.script[0] if self.script else None
+        return head is not None and head.accept_formats is not None and fmt is not None and fmt not in head.accept_formats
+
     def _next(self) -> Reply:
         with self._lock:
             if not self.script:
@@ -64,6 +75,9 @@ class ScriptedLLM:
         async def chat(request: Request):
             body = await request.json()
             self.requests.append(body)
+            if self._refuses(body):
+                return JSONResponse({"error": {"message": f"response_format {body['response_format']['type']} is not "
+                                               "supported", "type": "invalid_request_error"}}, status_code=400)
             r = self._next()
             if r.delay_s:
                 import asyncio
@@ -71,6 +85,9 @@ class ScriptedLLM:
                 await asyncio.sleep(r.delay_s)
             if r.reject_response_format and "response_format" in body:
                 return JSONResponse({"error": {"message": "response_format is not supported", "type": "invalid_request_error"}},
+                                    status_code=400)
+            if r.reject_tools and "tools" in body:
+                return JSONResponse({"error": {"message": "tools are not supported", "type": "invalid_request_error"}},
                                     status_code=400)
             if r.status != 200:
                 return JSONResponse({"error": {"message": f"scripted status {r.status}", "type": "server_error"}},
