@@ -55,7 +55,6 @@ def worker(name: str = typer.Option(..., help="robot name, unique in the deploym
     """Run one robot worker."""
     from agents.robot_worker import RobotWorker
     from cerebellum.profiles import resolve_profile
-    from memory.schemas import RobotProfile
     from sim.client import WorldClient
 
     _logging()
@@ -64,9 +63,7 @@ def worker(name: str = typer.Option(..., help="robot name, unique in the deploym
         spec = resolve_profile(profile, settings.profiles)
     except ValueError as exc:
         raise BadInput(str(exc)) from None
-    robot = RobotProfile(name=name, agent_id=agent_id, embodiment=spec.embodiment, skills=spec.skills,
-                         payload_kg=spec.payload_kg, mobility=spec.mobility)
-    w = RobotWorker(settings, robot, WorldClient(settings.world_url))
+    w = RobotWorker(settings, spec.for_robot(name, agent_id), WorldClient(settings.world_url))
     signal.signal(signal.SIGTERM, lambda *_: w.stop_event.set())
     try:
         w.run()
@@ -112,6 +109,10 @@ def demo(instruction: str = typer.Argument(DEMO_INSTRUCTION),
         stack.stop()
         console.print(f"[bold red]could not start[/]: {exc}")
         raise typer.Exit(1)
+    except BaseException:  # Ctrl-C or SIGTERM while starting: leave nothing behind
+        stack.stop()
+        console.print("interrupted: every process stopped")
+        raise typer.Exit(130)
     try:
         with stack:
             console.print(f"processes up: {', '.join(f'{n} (pid {p.pid})' for n, p in stack.procs.items())}")
@@ -135,6 +136,55 @@ def demo(instruction: str = typer.Argument(DEMO_INSTRUCTION),
     except KeyboardInterrupt:
         console.print("interrupted: every process stopped")
         raise typer.Exit(130)
+
+
+@app.command()
+def run(instruction: str = typer.Argument(..., help="what the team should do"),
+        scene: str = typer.Option("Kitchen-0", help="Kitchen-N, LivingRoom-N, Bedroom-N, Bathroom-N, or FloorPlanN"),
+        robots: str = typer.Option("mobile_manipulator,mobile_manipulator",
+                                   help="comma-separated robot profiles, one per robot"),
+        planner: Optional[str] = typer.Option(None, help="auto|offline|llm"),
+        timeout: float = typer.Option(240.0, min=1, help="seconds before the task counts as failed"),
+        out: Optional[Path] = typer.Option(None, help="folder for trace.json and map.png"),
+        verbose: bool = typer.Option(False, "--verbose", "-v", help="show every action")):
+    """One simulated run in this process: live progress, a report, the trace as JSON and a map PNG."""
+    from agents.evaluation.commands import check_run_input, simulate, stamp
+    from agents.evaluation.harness import RunRequest
+    from agents.evaluation.scenes import room_of
+
+    logging.basicConfig(level="WARNING")
+    settings = _settings(planner=planner)
+    profiles = [p.strip() for p in robots.split(",") if p.strip()]
+    try:
+        check_run_input(scene, profiles, settings)
+    except ValueError as exc:
+        raise BadInput(str(exc)) from None
+    request = RunRequest(instruction=instruction, scene=scene, robots=profiles, timeout_s=timeout,
+                         room=room_of(scene))
+    if not simulate(console, request, settings, out or Path("robocortex-runs") / f"{stamp()}-{scene}", verbose):
+        raise typer.Exit(1)
+
+
+@app.command("eval")
+def evaluate(suite: str = typer.Argument(..., help="a built-in suite name (e.g. builtin) or a .yaml/.json file"),
+             planner: Optional[str] = typer.Option(None, help="offline|llm (default: auto)"),
+             repeat: int = typer.Option(1, min=1, help="runs per task"),
+             workers: Optional[int] = typer.Option(None, min=1, help="worlds run at once (default: one per core)"),
+             out: Optional[Path] = typer.Option(None, help="folder for results.json, metrics.png and traces"),
+             maps: bool = typer.Option(False, "--maps", help="also draw a map PNG of every run")):
+    """Run an evaluation suite in parallel worlds; print the metrics; write JSON and a plot."""
+    from agents.evaluation import commands
+    from agents.evaluation.suite import SuiteError, load_suite
+
+    logging.basicConfig(level="WARNING")
+    settings = _settings(planner=planner)
+    try:
+        commands.check_planner(settings)
+        spec = load_suite(suite, profiles=settings.profiles, thor_data=settings.thor_data)
+    except (SuiteError, ValueError) as exc:
+        raise BadInput(str(exc)) from None
+    commands.evaluate(console, spec, settings, out or Path("robocortex-eval") / f"{spec.name}-{commands.stamp()}",
+                      repeat=repeat, workers=workers, maps=maps)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -12,7 +12,7 @@ from rich.markup import escape
 
 from brain.goals import unmet_goals
 from brain.plan import Plan
-from cerebellum.perception import nodes_from_metadata
+from agents.world_host import nodes_of
 
 _STYLE = {"dispatch": "cyan", "result": "green", "replan": "yellow", "plan_invalid": "yellow",
           "plan_failed": "red", "finished": "bold", "goals_met": "bold green", "status": "magenta"}
@@ -62,6 +62,5 @@ def world_check(world_url: str, plan: dict[str, Any] | None) -> list[str]:
     """Goals that do NOT hold in the world itself (ground truth, not the team's memory)."""
     if not plan:
         return ["no plan"]
-    metadata = httpx.get(f"{world_url}/metadata/0", timeout=30).json()
-    nodes = {n.id: n.model_dump(mode="json") for n in nodes_from_metadata(metadata)}
+    nodes = nodes_of(httpx.get(f"{world_url}/metadata/0", timeout=30).json())
     return [g.describe() for g in unmet_goals(nodes, Plan.model_validate(plan).goals)]

@@ -2,9 +2,11 @@
 own inbox stream, reserves the objects it will handle, runs the cerebellum executor in the shared
 world, stores the result and only then acks.
 
-A worker that restarts under the same name first drains what it held before; on SIGTERM it
-finishes its current subtask, then leaves; killed with SIGKILL, its subtask stays pending in Redis
-until the reaper hands it back to the brain.
+A worker that restarts under the same name first drains what it held before; a redelivered
+subtask that was already finished is recognised by its idempotency key and only acked again. On
+SIGTERM it finishes its current subtask, then leaves; killed with SIGKILL, its subtask stays
+pending in Redis until the reaper hands it back to the brain. If its lease is lost meanwhile (the
+reaper took the subtask), it stops working on it and leaves the outcome to the brain.
 """
 
 from __future__ import annotations
@@ -14,12 +16,13 @@ import threading
 import time
 
 from memory.dispatch import Delivery
-from memory.schemas import RobotProfile, SubtaskResult
+from memory.schemas import RobotProfile, SubtaskMessage, SubtaskResult
 from sim.world import World
 
 from agents.context import Memory
 from agents.settings import Settings
 from cerebellum.executor import SubtaskExecutor
+from cerebellum.reasoner import Reasoner
 
 log = logging.getLogger("robocortex.robot")
 
@@ -35,9 +38,12 @@ class RobotWorker:
         self.reserve_wait_s = reserve_wait_s
         self.stop_event = threading.Event()
         self._current: Delivery | None = None
+        self._lease_lost = threading.Event()
         self._held: list[str] = []
         self._lock = threading.Lock()
-        self.executor = SubtaskExecutor(world, profile, self.memory.scene, self.memory.tasks)
+        reasoner = Reasoner(settings.llm) if settings.llm.base_url else None
+        self.executor = SubtaskExecutor(world, profile, self.memory.scene, self.memory.tasks,
+                                        reasoner=reasoner, claim=self._claim_more)
 
     # ------------------------------------------------------------------ liveness
 
@@ -46,7 +52,9 @@ class RobotWorker:
             current, held = self._current, list(self._held)
         self.memory.robots.heartbeat(self.name, current.message.key if current else None)
         if current is not None:
-            self.memory.dispatcher.extend_lease(self.name, self.name, current.entry_id)
+            if not self.memory.dispatcher.extend_lease(self.name, current.consumer or self.name, current.entry_id):
+                log.warning("%s: lease on %s lost (reclaimed); abandoning it", self.name, current.message.key)
+                self._lease_lost.set()
             if held:
                 self.memory.reservations.extend(held, self.name, self.settings.lease_ms)
 
@@ -62,11 +70,11 @@ class RobotWorker:
 
     def run(self) -> None:
         self.memory.robots.register(self.profile)
-        self.memory.robots.heartbeat(self.name)
         self.executor.act("Pass")  # publish where this robot is and what it sees
         beat = threading.Thread(target=self._heartbeat, name=f"{self.name}-heartbeat", daemon=True)
         beat.start()
-        log.info("%s ready (agent %d, skills: %s)", self.name, self.profile.agent_id, ", ".join(self.profile.skills))
+        log.info("%s ready (agent %d, %s, skills: %s)", self.name, self.profile.agent_id, self.profile.embodiment,
+                 ", ".join(self.profile.skills))
         try:
             while not self.stop_event.is_set():
                 delivery = self.memory.dispatcher.receive(self.name, self.name, block_ms=1000)
@@ -77,18 +85,25 @@ class RobotWorker:
             self.memory.robots.deregister(self.name)
             log.info("%s stopped", self.name)
 
-    def handle(self, delivery: Delivery) -> SubtaskResult:
+    def handle(self, delivery: Delivery) -> SubtaskResult | None:
+        """Do one delivered subtask and record its result; None if the lease was lost meanwhile."""
         msg = delivery.message
         done = self.memory.dispatcher.result_for(msg)
         if done is not None:  # a redelivery of work already finished: do not do it twice
-            log.info("%s: %s already done; acknowledging again", self.name, msg.key)
+            log.info("%s: %s already done (idempotency key); acknowledging again", self.name, msg.key)
             self.memory.dispatcher.complete(delivery, done)
             return done
+        if delivery.deliveries > 1:
+            log.info("%s: resuming %s (delivery %d)", self.name, msg.key, delivery.deliveries)
         with self._lock:
             self._current = delivery
+            self._lease_lost.clear()
         self.memory.robots.heartbeat(self.name, msg.key)
         try:
             result = self._execute(msg)
+            if self._lease_lost.is_set():
+                log.warning("%s: %s was reclaimed while running; its result is dropped", self.name, msg.key)
+                return None
             self.memory.dispatcher.complete(delivery, result)
             return result
         finally:
@@ -98,19 +113,31 @@ class RobotWorker:
                 self.memory.reservations.release(held, self.name)
             self.memory.robots.heartbeat(self.name, None)
 
-    def _execute(self, msg) -> SubtaskResult:
-        cancelled = lambda: self.memory.tasks.cancel_requested(msg.task_id)  # noqa: E731
+    def _claim_more(self, object_id: str) -> bool:
+        """Reserve another object mid-subtask (the executor switching to another instance)."""
+        if not self.memory.reservations.acquire([object_id], self.name, self.settings.lease_ms):
+            return False
+        with self._lock:
+            self._held.append(object_id)
+        return True
+
+    def _failed(self, msg: SubtaskMessage, kind: str, error: str) -> SubtaskResult:
+        return SubtaskResult(task_id=msg.task_id, subtask_id=msg.subtask_id, attempt=msg.attempt,
+                             robot=self.name, success=False, failure_kind=kind, error=error)  # type: ignore[arg-type]
+
+    def _execute(self, msg: SubtaskMessage) -> SubtaskResult:
+        def cancelled() -> bool:
+            return self._lease_lost.is_set() or self.memory.tasks.cancel_requested(msg.task_id)
+
         if cancelled():
-            return SubtaskResult(task_id=msg.task_id, subtask_id=msg.subtask_id, attempt=msg.attempt,
-                                 robot=self.name, success=False, error="task cancelled", failure_kind="cancelled")
+            return self._failed(msg, "cancelled", "task cancelled")
         deadline = time.time() + self.reserve_wait_s
         while msg.objects and not self.memory.reservations.acquire(msg.objects, self.name, self.settings.lease_ms):
             if time.time() > deadline or cancelled():
                 holders = {o: self.memory.reservations.owner(o) for o in msg.objects}
                 busy = ", ".join(f"{o} (held by {h})" for o, h in holders.items() if h and h != self.name)
-                return SubtaskResult(task_id=msg.task_id, subtask_id=msg.subtask_id, attempt=msg.attempt,
-                                     robot=self.name, success=False, failure_kind="blocked",
-                                     error=f"could not reserve {busy or 'its objects'} within {self.reserve_wait_s:.0f} s")
+                return self._failed(msg, "blocked",
+                                    f"could not reserve {busy or 'its objects'} within {self.reserve_wait_s:.0f} s")
             time.sleep(0.2)
         with self._lock:
             self._held = list(msg.objects)

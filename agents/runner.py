@@ -77,14 +77,7 @@ class TaskRunner:
                 continue
             if taken is None:
                 continue
-            entry_id, task_id = taken
-            with self._lock:
-                self._active[entry_id] = task_id
-            try:
-                self._run_and_ack(entry_id, task_id)
-            finally:
-                with self._lock:
-                    self._active.pop(entry_id, None)
+            self._adopt(*taken)
 
     def _run_and_ack(self, entry_id: str, task_id: str) -> None:
         """Run a task to its end and drop it from the queue; a bug fails only that task."""
@@ -134,6 +127,7 @@ class TaskRunner:
                 log.exception("housekeeping failed")
 
     def _adopt(self, entry_id: str, task_id: str) -> None:
+        """Run a queue entry while keeping its lease fresh (housekeeping touches active entries)."""
         with self._lock:
             self._active[entry_id] = task_id
         try:

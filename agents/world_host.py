@@ -8,6 +8,8 @@ what they observe.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
+from typing import Any
 
 from sim.host import create_world_app
 from sim.backends import make_world
@@ -16,12 +18,32 @@ from agents.context import Memory
 from agents.settings import Settings
 from cerebellum.perception import nodes_from_metadata
 
+Nodes = dict[str, dict[str, Any]]
+
 log = logging.getLogger("robocortex.world")
 
 
+def layouts_dir(thor_data: str | None) -> Path | None:
+    """The ALFRED layouts folder under the AI2-THOR data path (`FloorPlanN` scenes), if given."""
+    return Path(thor_data) / "layouts" if thor_data else None
+
+
+def world_init(scene: str, thor_data: str | None, backend: str) -> dict[str, Any]:
+    """Extra reset parameters: the emulator builds `FloorPlanN` from the layouts folder."""
+    folder = layouts_dir(thor_data)
+    if backend == "emulator" and folder is not None and scene.startswith("FloorPlan"):
+        return {"layouts_dir": str(folder)}
+    return {}
+
+
+def nodes_of(metadata: dict[str, Any]) -> Nodes:
+    """Every object of a metadata dump as plain scene-graph nodes (ground truth for goal checks)."""
+    return {n.id: n.model_dump(mode="json") for n in nodes_from_metadata(metadata)}
+
+
 def build_world_app(settings: Settings, scene: str, agent_count: int, seed_memory: bool = True):
-    world = make_world(settings.world_backend, **({"thor_data": settings.thor_data} if settings.thor_data else {}))
-    metadata = world.reset(scene, agent_count)
+    world = make_world(settings.world_backend)
+    metadata = world.reset(scene, agent_count, **world_init(scene, settings.thor_data, world.backend))
     log.info("world: %s backend, scene %s, %d agent(s), %d objects", world.backend, scene, agent_count,
              len(metadata[0].get("objects") or []))
     if seed_memory:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 from cerebellum.skills import INTERACTION_REACH_M, SymbolicWorld
-from memory.schemas import RobotProfile
+from memory.schemas import RobotProfile, SkillCall
 
 from brain.jobs import Job
 from brain.plan import PlannedSubtask
@@ -20,6 +20,8 @@ Place = dict[str, float]
 
 
 def _can_do(robot: RobotProfile, job: Job, start: Place | None) -> bool:
+    if job.holder is not None and robot.name != job.holder:
+        return False
     if not job.skills <= set(robot.skills) or job.heaviest > robot.payload_kg:
         return False
     if robot.mobility == "fixed" and start is not None:
@@ -52,6 +54,9 @@ def allocate(jobs: list[Job], robots: list[RobotProfile], world: SymbolicWorld, 
     for i in sorted(range(len(jobs)), key=lambda i: -_cost(jobs[i], None)):
         job = jobs[i]
         able = [r for r in robots if _can_do(r, job, position[r.name])]
+        if not able and job.holder is not None:
+            raise PlanningError(f"{job.holder} holds what is needed to {job.description}, "
+                                "but it is offline or cannot finish the job")
         if not able:
             raise PlanningError(f"no robot can {job.description}: it needs skills {sorted(job.skills)}"
                                 + (f" and a payload of {job.heaviest} kg" if job.heaviest else ""))
@@ -60,6 +65,7 @@ def allocate(jobs: list[Job], robots: list[RobotProfile], world: SymbolicWorld, 
         busy_until[best.name] += _cost(job, position[best.name])
         if job.places:
             position[best.name] = job.places[-1]
+    _free_hands(jobs, owner, world)
     ids = [f"{prefix}{i + 1}" for i in range(len(jobs))]
     subtasks: list[PlannedSubtask] = []
     for i, job in enumerate(jobs):
@@ -68,3 +74,15 @@ def allocate(jobs: list[Job], robots: list[RobotProfile], world: SymbolicWorld, 
         subtasks.append(PlannedSubtask(id=ids[i], robot=owner[i], description=job.description,
                                        depends_on=deps, steps=job.steps))
     return subtasks
+
+
+def _free_hands(jobs: list[Job], owner: dict[int, str], world: SymbolicWorld) -> None:
+    """A robot still holding something it has no job for puts it down before its first pick-up."""
+    holding = {n["id"]: n.get("holding") for n in world.nodes.values() if n.get("kind") == "robot"}
+    for i, job in enumerate(jobs):
+        robot = owner[i]
+        if job.holder == robot:
+            holding[robot] = None  # this job uses what it holds
+        elif holding.get(robot) and "pick_up" in job.skills:
+            job.steps.insert(0, SkillCall(skill="drop"))
+            holding[robot] = None

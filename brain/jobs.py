@@ -35,6 +35,7 @@ class Job:
     touches: set[str] = field(default_factory=set)
     heaviest: float = 0.0
     places: list[dict[str, float]] = field(default_factory=list)
+    holder: str | None = None  # the robot already holding the object the job moves: only it can do the job
 
     @property
     def skills(self) -> set[str]:
@@ -105,11 +106,18 @@ class JobBuilder:
         self._do("navigate_to", object=node["id"])
 
     def _fetch(self, node: Node) -> None:
-        """Pick an object up, closing again what had to be opened to get it."""
+        """Pick an object up, closing again what had to be opened to get it; when a robot already
+        holds it (say after a failed put), that robot carries on from there."""
+        self.job.heaviest = max(self.job.heaviest, float(node.get("mass") or 0.0))
+        holder = next((n["id"] for n in self.world.nodes.values()
+                       if n.get("kind") == "robot" and n.get("holding") == node["id"]), None)
+        if holder is not None:
+            self.job.holder = holder
+            self._actor["holding"] = node["id"]
+            return
         container = self.world.enclosed_by_closed(node["id"])
         self._reach(node)
         self._do("pick_up", object=node["id"])
-        self.job.heaviest = max(self.job.heaviest, float(node.get("mass") or 0.0))
         if container:
             self._do("close", object=container)
 

@@ -54,11 +54,12 @@ class Vocabulary:
     def resolve(self, phrase: str) -> str | None:
         phrase = clean_phrase(phrase)
         for candidate in (phrase, phrase.rstrip("s"), phrase[:-2] if phrase.endswith("es") else phrase):
-            if candidate in self.by_words:
-                return self.by_words[candidate]
+            # Synonyms first: they name the part people mean ("sink" is the basin things go in).
             for t in SYNONYMS.get(candidate, []):
                 if t in self.types:
                     return t
+            if candidate in self.by_words:
+                return self.by_words[candidate]
         return None
 
     def mentioned(self, text: str) -> set[str]:

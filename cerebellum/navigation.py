@@ -32,25 +32,39 @@ class Pose:
 
 
 class GridMap:
-    """The reachable grid of one scene, in integer cells of `grid_size` metres."""
+    """The reachable grid of one scene, in integer cells of `grid_size` metres.
 
-    def __init__(self, positions: Iterable[dict[str, float]], grid_size: float = 0.25):
+    AI2-THOR leaves cells under other agents out of GetReachablePositions, so the map is the
+    union of every answer seen: a cell once reachable stays on the map, and who stands on it is
+    asked separately (the `occupied` cells at planning time).
+    """
+
+    def __init__(self, positions: Iterable[dict[str, float]] = (), grid_size: float = 0.25):
         self.grid_size = grid_size
-        self.cells = {self.cell_of(p) for p in positions}
         self.graph = nx.Graph()
-        self.graph.add_nodes_from(self.cells)
-        for cx, cz in self.cells:
-            for dx, dz in ((1, 0), (0, 1)):
-                if (cx + dx, cz + dz) in self.cells:
-                    self.graph.add_edge((cx, cz), (cx + dx, cz + dz))
+        self.add(positions)
+
+    @property
+    def cells(self) -> set[Cell]:
+        return set(self.graph.nodes)
+
+    def add(self, positions: Iterable[dict[str, float]]) -> None:
+        for p in positions:
+            cx, cz = cell = self.cell_of(p)
+            self.graph.add_node(cell)
+            for n in ((cx + 1, cz), (cx - 1, cz), (cx, cz + 1), (cx, cz - 1)):
+                if n in self.graph:
+                    self.graph.add_edge(cell, n)
 
     def cell_of(self, p: dict[str, float]) -> Cell:
         return (round(p["x"] / self.grid_size), round(p["z"] / self.grid_size))
 
     def path(self, start: Cell, goals: set[Cell], blocked: set[Cell]) -> list[Cell] | None:
-        usable = self.graph.subgraph(c for c in self.cells if c not in blocked or c == start)
+        """Shortest path from `start` to the nearest goal cell, never through a blocked cell."""
+        self.graph.add_node(start)  # where the robot stands is reachable, whatever the map says
+        usable = self.graph.subgraph(c for c in self.graph.nodes if c not in blocked or c == start)
         goals = {g for g in goals if g in usable}
-        if start not in usable or not goals:
+        if not goals:
             return None
         try:
             _, path = nx.multi_source_dijkstra(usable, goals, target=start)
@@ -70,12 +84,14 @@ def _horizon_actions(current: float, wanted: float, step: float = 30.0) -> list[
 
 
 class Navigator:
-    """Moves one agent to a pose from which `object_id` can be interacted with."""
+    """Moves one agent to a pose from which `object_id` is visible and within reach."""
 
-    def __init__(self, act: Act, grid: GridMap, max_replans: int = 6):
+    def __init__(self, act: Act, grid: GridMap, max_replans: int = 6,
+                 on_replan: Callable[[str], None] = lambda why: None):
         self.act = act
         self.grid = grid
         self.max_replans = max_replans
+        self.on_replan = on_replan
 
     def interactable_poses(self, object_id: str) -> list[Pose]:
         md = self.act("GetInteractablePoses", objectId=object_id)
@@ -87,41 +103,66 @@ class Navigator:
             if p.get("standing", True)
         ]
         if not poses:
-            raise NavigationError(f"{object_id} cannot be reached from any free cell", kind="blocked")
+            raise NavigationError(f"{object_id} cannot be seen from any free cell", kind="blocked")
         return poses
 
+    def refresh_map(self) -> None:
+        md = self.act("GetReachablePositions")
+        if not md.get("lastActionSuccess"):
+            raise NavigationError(md.get("errorMessage") or "no reachable positions", kind="blocked")
+        self.grid.add(md.get("actionReturn") or [])
+
     def go_to(self, object_id: str, occupied: Callable[[], set[Cell]]) -> dict[str, Any]:
+        """Walk the shortest free path to the nearest interactable pose; replan when blocked."""
+        self.refresh_map()
         blocked_extra: set[Cell] = set()
-        md: dict[str, Any] = {}
         for _attempt in range(self.max_replans + 1):
             poses = self.interactable_poses(object_id)
             md = self.act("Pass")
-            agent = md["agent"]
-            here = self.grid.cell_of(agent["position"])
-            blocked = occupied() | blocked_extra
-            by_cell = {p.cell: p for p in poses if p.cell not in blocked or p.cell == here}
+            here = self.grid.cell_of(md["agent"]["position"])
+            blocked = (occupied() | blocked_extra) - {here}
+            by_cell = {p.cell: p for p in poses if p.cell not in blocked}
             path = self.grid.path(here, set(by_cell), blocked)
             if path is None:
-                raise NavigationError(f"no free path to {object_id} (cells blocked: {len(blocked)})")
-            heading = int(round(agent["rotation"]["y"])) % 360
-            moved_ok = True
-            for nxt in path[1:]:
-                prev = self.grid.cell_of(md["agent"]["position"])
-                want = _HEADING_OF_STEP[(nxt[0] - prev[0], nxt[1] - prev[1])]
-                for rot in _rotations(heading, want):
-                    md = self.act(rot)
-                heading = want
-                md = self.act("MoveAhead")
-                if not md.get("lastActionSuccess"):
-                    blocked_extra.add(nxt)
-                    moved_ok = False
-                    break
-            if not moved_ok:
+                raise NavigationError(f"no free path to {object_id} ({len(blocked)} cell(s) blocked by robots)")
+            md, stopped_at = self._walk(md, path)
+            if stopped_at is not None:
+                blocked_extra.add(stopped_at)
+                self.on_replan(f"cell {stopped_at} on the way to {object_id} is blocked "
+                               f"({md.get('errorMessage') or 'move failed'}); replanning")
                 continue
-            goal = by_cell[path[-1]]
-            for rot in _rotations(heading, goal.rotation):
-                md = self.act(rot)
-            for look in _horizon_actions(float(md["agent"].get("cameraHorizon", 0.0)), goal.horizon):
-                md = self.act(look)
-            return md
+            return self._face(md, by_cell[path[-1]])
         raise NavigationError(f"blocked on the way to {object_id} after {self.max_replans} replans")
+
+    def turn_to(self, object_id: str) -> dict[str, Any]:
+        """Without moving the base: turn and tilt to a pose from which `object_id` is in reach."""
+        here = self.act("Pass")["agent"]["position"]
+        md = self.act("GetInteractablePoses", objectId=object_id, positions=[here])
+        poses = [p for p in md.get("actionReturn") or [] if p.get("standing", True)]
+        if not md.get("lastActionSuccess") or not poses:
+            raise NavigationError(f"{object_id} is out of reach of this robot's base", kind="blocked")
+        p = poses[0]
+        return self._face(self.act("Pass"), Pose(self.grid.cell_of(p), int(round(p["rotation"])) % 360,
+                                                 float(p.get("horizon", 0))))
+
+    def _walk(self, md: dict[str, Any], path: list[Cell]) -> tuple[dict[str, Any], Cell | None]:
+        """Follow `path`; returns the last metadata and the cell it could not enter, if any."""
+        heading = int(round(md["agent"]["rotation"]["y"])) % 360
+        for nxt in path[1:]:
+            prev = self.grid.cell_of(md["agent"]["position"])
+            want = _HEADING_OF_STEP[(nxt[0] - prev[0], nxt[1] - prev[1])]
+            for rot in _rotations(heading, want):
+                md = self.act(rot)
+            heading = want
+            md = self.act("MoveAhead")
+            if not md.get("lastActionSuccess"):
+                return md, nxt
+        return md, None
+
+    def _face(self, md: dict[str, Any], goal: Pose) -> dict[str, Any]:
+        heading = int(round(md["agent"]["rotation"]["y"])) % 360
+        for rot in _rotations(heading, goal.rotation):
+            md = self.act(rot)
+        for look in _horizon_actions(float(md["agent"].get("cameraHorizon", 0.0)), goal.horizon):
+            md = self.act(look)
+        return md

@@ -50,22 +50,44 @@ def robot_fields(metadata: dict[str, Any], profile: RobotProfile | None = None) 
 
 
 def observe(metadata: dict[str, Any], robot: str, profile: RobotProfile | None = None,
-            everything: bool = False, also: Iterable[str] = ()) -> SceneDelta:
+            everything: bool = False, also: Iterable[str] = (), acted_on: Iterable[str] = ()) -> SceneDelta:
     """The delta for one observation: visible and held objects, and the robot itself.
 
     `also` names objects the robot knows about without seeing them (what just left its hand: it
-    knows where it put it). `everything=True` writes every object (seeding from a known scene).
+    knows where it put it). `acted_on` names objects the robot just handled: it knows their state,
+    what is inside them and what they control (the potato in the microwave it switched on, the
+    burner under the knob), and that they are gone when the world no longer lists them (sliced
+    away in AI2-THOR). `everything=True` writes every object (seeding from a known scene).
     """
     objects = metadata.get("objects") or []
+    by_id = {o["objectId"]: o for o in objects}
     types_by_id = {o["objectId"]: o["objectType"] for o in objects}
-    known = {o["objectId"] for o in metadata.get("inventoryObjects") or []} | set(also)
+    acted = list(acted_on)
+    known = {o["objectId"] for o in metadata.get("inventoryObjects") or []} | set(also) | _reached_from(acted, by_id)
     patches = [
         NodePatch(id=o["objectId"], set=object_fields(o, types_by_id))
         for o in objects
         if everything or o.get("visible") or o["objectId"] in known
     ]
+    patches += [NodePatch(id=oid, remove=True) for oid in acted if oid not in by_id]
     patches.append(NodePatch(id=robot, set=robot_fields(metadata, profile)))
     return SceneDelta(patches=patches, source=f"perception:{robot}")
+
+
+def _reached_from(roots: list[str], by_id: dict[str, dict[str, Any]]) -> set[str]:
+    """The roots, their contents and what they control, transitively."""
+    seen: set[str] = set()
+    frontier = [r for r in roots if r in by_id]
+    while frontier:
+        oid = frontier.pop()
+        if oid in seen:
+            continue
+        seen.add(oid)
+        obj = by_id[oid]
+        for nxt in (obj.get("receptacleObjectIds") or []) + (obj.get("controlledObjects") or []):
+            if nxt in by_id:
+                frontier.append(nxt)
+    return seen
 
 
 def nodes_from_metadata(metadata: dict[str, Any]) -> list[SceneNode]:
@@ -79,11 +101,10 @@ def changed_only(delta: SceneDelta, known: dict[str, dict[str, Any]]) -> SceneDe
     """Drop patches that would not change what the robot last wrote (keeps the change log lean)."""
     kept: list[NodePatch] = []
     for patch in delta.patches:
-        if known.get(patch.id) != patch.set:
+        if patch.remove:
+            known.pop(patch.id, None)
+            kept.append(patch)
+        elif known.get(patch.id) != patch.set:
             kept.append(patch)
             known[patch.id] = patch.set
     return SceneDelta(patches=kept, source=delta.source)
-
-
-def visible_ids(metadata: dict[str, Any]) -> Iterable[str]:
-    return (o["objectId"] for o in metadata.get("objects") or [] if o.get("visible"))

@@ -5,7 +5,11 @@ Users add their own in the config file (`profiles:`), with the same fields.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
+
+from memory.schemas import RobotProfile
 
 from cerebellum.skills import SKILLS
 
@@ -14,13 +18,21 @@ ARM_SKILLS = [s for s in ALL_SKILLS if s not in ("navigate_to", "explore")]
 
 
 class ProfileSpec(BaseModel):
-    """A robot kind; a `RobotProfile` is a spec bound to a robot name and an agent index."""
+    """A robot kind; a `RobotProfile` is a spec bound to a robot name and an agent index.
+
+    `payload_kg` is compared with object mass as AI2-THOR reports it; a `fixed` robot cannot
+    navigate and works only on objects within reach of its base.
+    """
 
     embodiment: str
     skills: list[str]
     payload_kg: float = Field(ge=0)
-    mobility: str = "mobile"
+    mobility: Literal["mobile", "fixed"] = "mobile"
     description: str = ""
+
+    def for_robot(self, name: str, agent_id: int) -> RobotProfile:
+        return RobotProfile(name=name, agent_id=agent_id, embodiment=self.embodiment, skills=self.skills,
+                            payload_kg=self.payload_kg, mobility=self.mobility)
 
 
 BUILTIN_PROFILES: dict[str, ProfileSpec] = {

@@ -19,7 +19,7 @@ from memory.schemas import SceneSnapshot
 # AI2-THOR's MustBeOpenToPlaceObjectsIn / InReceptacles: things go *in* these, and only when open.
 IN_RECEPTACLES = frozenset({"Drawer", "Cabinet", "Fridge", "Microwave", "LaundryHamper", "Box"})
 HEAT_APPLIANCES = frozenset({"Microwave", "StoveBurner", "Toaster"})
-WATER_SOURCES = frozenset({"SinkBasin", "BathtubBasin", "Faucet"})
+COOKING_VESSELS = frozenset({"Pan", "Pot"})  # AI2-THOR takes only these onto a StoveBurner
 INTERACTION_REACH_M = 1.5  # AI2-THOR's default visibilityDistance
 
 
@@ -94,7 +94,7 @@ class FillArgs(BaseModel):
 
 
 class CookArgs(BaseModel):
-    object: str = Field(description="objectId of the (held) food to cook")
+    object: str = Field(description="objectId of the food to cook: held, or already in the appliance")
     appliance: str = Field(description="objectId of a Microwave, StoveBurner or Toaster")
 
 
@@ -317,14 +317,27 @@ def _empty_pre(world, robot, args):
     return [] if obj.get("isFilledWithLiquid") else [f"empty: {obj['id']} is not filled"]
 
 
+def cooking_place(world: SymbolicWorld, appliance: str) -> str | None:
+    """Where food goes to be cooked: into the microwave or toaster itself; on a stove, into the
+    pan or pot standing on the burner (None when the burner has none)."""
+    if (world.get(appliance) or {}).get("objectType") != "StoveBurner":
+        return appliance
+    vessels = [n["id"] for n in world.nodes.values()
+               if n.get("objectType") in COOKING_VESSELS and appliance in world.parents(n["id"])]
+    return min(vessels) if vessels else None
+
+
 def _cook_pre(world, robot, args):
     obj = _obj(world, args)
     app = world.get(args.appliance)
     out = _flag_required("cook", "cookable", "cookable")(world, robot, args)
     if app.get("objectType") not in HEAT_APPLIANCES:
-        out.append(f"cook: {app['id']} is not a Microwave, StoveBurner or Toaster")
-    if robot.get("holding") != obj["id"] and app["id"] not in world.parents(obj["id"]):
-        out.append(f"cook: {robot['id']} must hold {obj['id']} (or it must already be in {app['id']})")
+        return out + [f"cook: {app['id']} is not a Microwave, StoveBurner or Toaster"]
+    place = cooking_place(world, app["id"])
+    if place is None:
+        return out + [f"cook: {app['id']} has no Pan or Pot on it"]
+    if robot.get("holding") != obj["id"] and place not in world.parents(obj["id"]):
+        out.append(f"cook: {robot['id']} must hold {obj['id']} (or it must already be in {place})")
     return out
 
 
@@ -333,7 +346,7 @@ def _cook_eff(world, robot, args):
     if robot.get("holding") == obj["id"]:
         robot["holding"] = None
         obj["isPickedUp"] = False
-        world.set_parent(obj["id"], args.appliance)
+        world.set_parent(obj["id"], cooking_place(world, args.appliance))
     obj.update(isCooked=True, temperature="Hot")
 
 
@@ -369,7 +382,7 @@ SKILLS: dict[str, Skill] = {
         Skill("empty", "Empty a container's liquid.", TargetArgs, _empty_pre,
               _set(isFilledWithLiquid=False, fillLiquid=None), targets=("object",)),
         Skill("cook", "Cook food through an appliance (microwave, stove burner, toaster).", CookArgs,
-              _cook_pre, _cook_eff, targets=("appliance",)),
+              _cook_pre, _cook_eff, targets=("object", "appliance")),
         Skill("explore", "Look around to refresh what the robot knows of its surroundings.", NoArgs,
               _no_pre, _explore_eff),
     ]

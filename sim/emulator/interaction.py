@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from sim.emulator import effects
-from sim.emulator.registry import ActionFailed, action, require_number, require_str
+from sim.emulator.registry import ActionFailed, action, interactable_target, require_number, require_str
 from sim.emulator.state import AgentState, SimObject
 from sim.geometry import forward_vector, snap
 from sim.placement import MUST_BE_OPEN_TO_PLACE_OBJECTS_IN, accepts
@@ -161,10 +161,7 @@ def open_object(sim: Simulation, agent: AgentState, objectId: Any, openness: Any
     amount = require_number("openness", openness)
     if not 0.0 <= amount <= 1.0:
         raise ValueError(f"openness must be in [0, 1], got {amount}")
-    obj = sim.get(require_str("objectId", objectId))
-    if not obj.kind.openable:
-        raise ActionFailed(f"{obj.object_id} is not an Openable object")
-    sim.require_interactable(agent, obj, bool(forceAction))
+    obj = interactable_target(sim, agent, objectId, forceAction, "openable", "{id} is not an Openable object")
     if obj.kind.toggleable and obj.is_toggled and amount > 0:
         raise ActionFailed("Target must be OFF to open!")
     obj.is_open = amount > 0.0
@@ -176,10 +173,7 @@ def open_object(sim: Simulation, agent: AgentState, objectId: Any, openness: Any
 
 @action("CloseObject")
 def close_object(sim: Simulation, agent: AgentState, objectId: Any, forceAction: bool = False) -> None:
-    obj = sim.get(require_str("objectId", objectId))
-    if not obj.kind.openable:
-        raise ActionFailed(f"{obj.object_id} is not an Openable object")
-    sim.require_interactable(agent, obj, bool(forceAction))
+    obj = interactable_target(sim, agent, objectId, forceAction, "openable", "{id} is not an Openable object")
     obj.is_open = False
     obj.openness = 0.0
     obj.changed()

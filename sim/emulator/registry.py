@@ -74,3 +74,13 @@ def require_number(name: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ValueError(f"{name} must be a number, got {value!r}")
     return float(value)
+
+
+def interactable_target(sim: Any, agent: Any, object_id: Any, force: Any, capability: str, refusal: str) -> Any:
+    """The object an action names, checked as ai2thor does: it has `capability` (else `refusal`,
+    formatted with {id} and {name}) and `agent` can interact with it (or `force` is set)."""
+    obj = sim.get(require_str("objectId", object_id))
+    if not getattr(obj.kind, capability):
+        raise ActionFailed(refusal.format(id=obj.object_id, name=obj.name))
+    sim.require_interactable(agent, obj, bool(force))
+    return obj

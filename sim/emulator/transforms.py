@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from sim.emulator import effects
-from sim.emulator.registry import ActionFailed, action, require_str
+from sim.emulator.registry import ActionFailed, action, interactable_target, require_str
 from sim.emulator.state import AgentState, SimObject
 from sim.object_types import FILL_LIQUIDS, SLICES, object_type
 
@@ -19,10 +19,7 @@ SLICING_TOOLS = ("Knife", "ButterKnife")
 
 @action("SliceObject")
 def slice_object(sim: Simulation, agent: AgentState, objectId: Any, forceAction: bool = False) -> None:
-    obj = sim.get(require_str("objectId", objectId))
-    if not obj.kind.sliceable:
-        raise ActionFailed(f"{obj.name} Does not have the CanBeSliced property!")
-    sim.require_interactable(agent, obj, bool(forceAction))
+    obj = interactable_target(sim, agent, objectId, forceAction, "sliceable", "{name} Does not have the CanBeSliced property!")
     if obj.is_sliced:
         raise ActionFailed(f"{obj.object_id} is already sliced")
     if obj.held_by is not None:
@@ -80,10 +77,7 @@ def break_in_place(sim: Simulation, obj: SimObject) -> None:
 
 @action("BreakObject")
 def break_object(sim: Simulation, agent: AgentState, objectId: Any, forceAction: bool = False) -> None:
-    obj = sim.get(require_str("objectId", objectId))
-    if not obj.kind.breakable:
-        raise ActionFailed(f"{obj.object_id} is not breakable!")
-    sim.require_interactable(agent, obj, bool(forceAction))
+    obj = interactable_target(sim, agent, objectId, forceAction, "breakable", "{id} is not breakable!")
     if obj.is_broken:
         raise ActionFailed(f"{obj.object_id} is already broken")
     break_in_place(sim, obj)
@@ -91,10 +85,7 @@ def break_object(sim: Simulation, agent: AgentState, objectId: Any, forceAction:
 
 @action("CookObject")
 def cook_object(sim: Simulation, agent: AgentState, objectId: Any, forceAction: bool = False) -> None:
-    obj = sim.get(require_str("objectId", objectId))
-    if not obj.kind.cookable:
-        raise ActionFailed(f"{obj.object_id} is not cookable")
-    sim.require_interactable(agent, obj, bool(forceAction))
+    obj = interactable_target(sim, agent, objectId, forceAction, "cookable", "{id} is not cookable")
     if obj.is_cooked:
         raise ActionFailed(f"{obj.object_id} is already cooked")
     obj.is_cooked, obj.temperature = True, "Hot"
@@ -128,10 +119,7 @@ def fill_object_with_liquid(
 ) -> None:
     if fillLiquid not in FILL_LIQUIDS:
         raise ValueError(f"fillLiquid must be one of {', '.join(FILL_LIQUIDS)}, got {fillLiquid!r}")
-    obj = sim.get(require_str("objectId", objectId))
-    if not obj.kind.canFillWithLiquid:
-        raise ActionFailed(f"{obj.object_id} cannot be filled with liquid")
-    sim.require_interactable(agent, obj, bool(forceAction))
+    obj = interactable_target(sim, agent, objectId, forceAction, "canFillWithLiquid", "{id} cannot be filled with liquid")
     if obj.is_broken:
         raise ActionFailed(f"{obj.object_id} is broken and cannot hold liquid")
     if obj.is_filled:
@@ -142,10 +130,7 @@ def fill_object_with_liquid(
 
 @action("EmptyLiquidFromObject")
 def empty_liquid_from_object(sim: Simulation, agent: AgentState, objectId: Any, forceAction: bool = False) -> None:
-    obj = sim.get(require_str("objectId", objectId))
-    if not obj.kind.canFillWithLiquid:
-        raise ActionFailed(f"{obj.object_id} cannot be filled with liquid")
-    sim.require_interactable(agent, obj, bool(forceAction))
+    obj = interactable_target(sim, agent, objectId, forceAction, "canFillWithLiquid", "{id} cannot be filled with liquid")
     if not obj.is_filled:
         raise ActionFailed(f"{obj.object_id} is not filled with liquid")
     obj.is_filled, obj.fill_liquid = False, None
@@ -154,10 +139,7 @@ def empty_liquid_from_object(sim: Simulation, agent: AgentState, objectId: Any, 
 
 @action("UseUpObject")
 def use_up_object(sim: Simulation, agent: AgentState, objectId: Any, forceAction: bool = False) -> None:
-    obj = sim.get(require_str("objectId", objectId))
-    if not obj.kind.canBeUsedUp:
-        raise ActionFailed(f"{obj.object_id} can not be used up")
-    sim.require_interactable(agent, obj, bool(forceAction))
+    obj = interactable_target(sim, agent, objectId, forceAction, "canBeUsedUp", "{id} can not be used up")
     if obj.is_used_up:
         raise ActionFailed(f"{obj.object_id} is already used up")
     obj.is_used_up = True

@@ -172,3 +172,44 @@ def test_sliced_goal_holds_when_only_the_pieces_are_seen(kitchen):
     nodes["Apple|1|AppleSliced_0"] = {"id": "Apple|1|AppleSliced_0", "kind": "object", "objectType": "AppleSliced"}
     assert goal_holds(nodes, Goal(object="Apple", state="isSliced", value=True))
     assert not goal_holds(kitchen.node_dicts(), Goal(object="Apple", state="isSliced", value=True))
+
+
+def test_sink_means_the_basin(kitchen, two_robots):
+    from memory.schemas import SceneNode
+
+    nodes = dict(kitchen.nodes)
+    nodes["Sink|1"] = SceneNode(id="Sink|1", objectType="Sink", position={"x": 1, "y": 0.9, "z": -1})
+    nodes["SinkBasin|1"] = SceneNode(id="SinkBasin|1", objectType="SinkBasin", receptacle=True,
+                                     position={"x": 1, "y": 0.8, "z": -1})
+    snapshot = kitchen.model_copy(update={"nodes": nodes})
+    plan = plan_for("put the apple in the sink", snapshot, two_robots)
+    assert plan.goals[0].target == "SinkBasin"
+    assert validate(plan, snapshot, two_robots) == []
+
+
+def test_a_robot_holding_the_object_carries_on(kitchen, two_robots):
+    """After a failed put, the replan gives the job to the robot holding the apple, without a pick-up."""
+    nodes = kitchen.node_dicts()
+    nodes["Apple|1"].update(relations=[], isPickedUp=True)
+    nodes["robot2"].update(holding="Apple|1", relations=[{"rel": "holding", "target": "Apple|1"}])
+    from memory.schemas import SceneSnapshot
+
+    snapshot = SceneSnapshot.model_validate({"rev": 2, "nodes": nodes})
+    plan = plan_for("put the apple in the fridge", snapshot, two_robots)
+    (subtask,) = plan.subtasks
+    assert subtask.robot == "robot2"
+    assert "pick_up" not in [s.skill for s in subtask.steps]
+    assert validate(plan, snapshot, two_robots) == []
+
+
+def test_a_robot_holding_something_else_puts_it_down_first(kitchen, make_profile):
+    nodes = kitchen.node_dicts()
+    nodes["Egg|1"].update(relations=[], isPickedUp=True)
+    nodes["robot1"].update(holding="Egg|1")
+    from memory.schemas import SceneSnapshot
+
+    snapshot = SceneSnapshot.model_validate({"rev": 2, "nodes": nodes})
+    robots = [make_profile("robot1")]
+    plan = plan_for("put the apple in the fridge", snapshot, robots)
+    assert plan.subtasks[0].steps[0].skill == "drop"
+    assert validate(plan, snapshot, robots) == []

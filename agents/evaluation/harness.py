@@ -1,0 +1,206 @@
+"""One task on a simulated robot team, in this process, through the real components and Redis.
+
+It runs the same code as a deployment: the scene graph seeded from the world (as the world host
+does), one `RobotWorker` per robot with its own Redis clients, and the brain's LangGraph graph
+(`TaskRunner.run_task`). Two things differ, both to make runs cheap enough to evaluate by the
+dozen: the world is an object shared by the worker threads (behind one lock, as the world host
+serialises HTTP calls) instead of a process, and each run has its own key prefix, so many runs
+share one Redis without seeing each other. A run starts in well under a second; the
+multi-process `Stack` takes about ten.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from memory.schemas import RobotProfile, RobotStatus, TaskEvent, TaskRecord
+from sim.backends import make_world
+from sim.world import Metadata, World
+
+from agents.context import Memory
+from agents.evaluation.scenes import nodes_of, world_init
+from agents.evaluation.trace import GoalOutcome, MapObject, RobotInfo, RunTrace, SceneMap
+from agents.robot_worker import RobotWorker
+from agents.runner import TaskRunner
+from agents.settings import Settings
+from brain.goals import goal_holds
+from brain.plan import Goal, Plan
+from brain.planner import Planner
+from cerebellum.perception import nodes_from_metadata
+from cerebellum.profiles import ProfileSpec, resolve_profile
+
+log = logging.getLogger("robocortex.evaluation")
+ONLINE_TIMEOUT_S = 30.0
+GRACE_S = 60.0  # beyond the brain's own task timeout, before the harness cancels the task itself
+
+
+@dataclass
+class RunRequest:
+    """What to run; `goals` are ground truth when given, else the planner's own goals are checked."""
+
+    instruction: str
+    scene: str
+    robots: list[str]
+    goals: list[Goal] | None = None
+    task_id: str = "adhoc"
+    category: str = ""
+    room: str = ""
+    timeout_s: float = 240.0
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:10])
+
+
+def team(profile_names: list[str], extra: dict[str, ProfileSpec] | None = None) -> list[RobotProfile]:
+    """robot1..N with the named profiles; ValueError naming an unknown profile."""
+    return [resolve_profile(name, extra).for_robot(f"robot{i + 1}", i) for i, name in enumerate(profile_names)]
+
+
+class SerializedWorld:
+    """The `World` protocol with every call under one lock: one world, many robot threads."""
+
+    def __init__(self, world: World):
+        self._world = world
+        self._lock = threading.Lock()
+        self.backend = world.backend
+
+    def reset(self, scene: str, agent_count: int = 1, **init: Any) -> list[Metadata]:
+        with self._lock:
+            return self._world.reset(scene, agent_count, **init)
+
+    def step(self, agent_id: int, action: str, **params: Any) -> Metadata:
+        with self._lock:
+            return self._world.step(agent_id, action, **params)
+
+    def metadata(self, agent_id: int = 0) -> Metadata:
+        with self._lock:
+            return self._world.metadata(agent_id)
+
+    def stop(self) -> None:
+        with self._lock:
+            self._world.stop()
+
+
+def scene_map(world: World, starts: list[Metadata]) -> SceneMap:
+    """The floor and the objects as they are before anyone moves, for the top-down map."""
+    md = world.step(0, "GetReachablePositions")
+    cells = {(p["x"], p["z"]) for p in md.get("actionReturn") or []}
+    cells |= {(m["agent"]["position"]["x"], m["agent"]["position"]["z"]) for m in starts}  # other agents' cells
+    objects = []
+    for o in starts[0].get("objects") or []:
+        box = o.get("axisAlignedBoundingBox") or {}
+        centre, size = box.get("center") or o["position"], box.get("size") or {"x": 0.1, "z": 0.1}
+        objects.append(MapObject(id=o["objectId"], type=o["objectType"], x=centre["x"], z=centre["z"],
+                                 size_x=size["x"], size_z=size["z"]))
+    xs = [c[0] for c in cells] + [o.x for o in objects]
+    zs = [c[1] for c in cells] + [o.z for o in objects]
+    return SceneMap(bounds=(min(xs) - 0.5, min(zs) - 0.5, max(xs) + 0.5, max(zs) + 0.5),
+                    reachable=sorted(cells), objects=objects)
+
+
+def goal_outcomes(world: World, goals: list[Goal]) -> list[GoalOutcome]:
+    """Each goal checked in the world's own final state (not in the team's scene graph)."""
+    nodes = nodes_of(world.metadata(0))
+    return [GoalOutcome(goal=g.describe(), met=goal_holds(nodes, g)) for g in goals]
+
+
+def _wait_online(memory: Memory, names: set[str], workers: list[threading.Thread]) -> None:
+    deadline = time.time() + ONLINE_TIMEOUT_S
+    while time.time() < deadline:
+        online = {r.profile.name for r in memory.robots.list() if r.status != RobotStatus.offline}
+        if names <= online:
+            return
+        if not all(t.is_alive() for t in workers):
+            break
+        time.sleep(0.05)
+    raise RuntimeError(f"robots did not come online: {sorted(names)}")
+
+
+def _drop_keys(memory: Memory) -> None:
+    stale = list(memory.r.scan_iter(match=f"{memory.keys.prefix}:*", count=1000))
+    for i in range(0, len(stale), 500):
+        memory.r.delete(*stale[i:i + 500])
+
+
+def run_task(request: RunRequest, settings: Settings, *, planner: Planner | None = None,
+             on_event: Callable[[TaskEvent], None] | None = None) -> RunTrace:
+    """Run one task to its end and return its trace; raises ValueError for an unknown scene or profile."""
+    robots = team(request.robots, settings.profiles)
+    settings = settings.model_copy(update={
+        "key_prefix": f"{settings.key_prefix}:run:{request.run_id}:{uuid.uuid4().hex[:6]}",
+        "brain_id": f"eval-{request.run_id}",
+        "task_timeout_s": request.timeout_s,
+    })
+    world = SerializedWorld(make_world(settings.world_backend))
+    starts = world.reset(request.scene, len(robots), **world_init(request.scene, settings.thor_data, world.backend))
+    memory = Memory.from_settings(settings)
+    memory.scene.reset(nodes_from_metadata(starts[0]), source=f"world:{request.scene}")
+    layout = scene_map(world, starts)
+    workers = [RobotWorker(settings, profile, world) for profile in robots]
+    threads = [threading.Thread(target=w.run, name=w.name, daemon=True) for w in workers]
+    try:
+        for t in threads:
+            t.start()
+        _wait_online(memory, {r.name for r in robots}, threads)
+        record, events, started = _run_brain(request, settings, memory, planner, on_event)
+        ended = next((e.at for e in reversed(events) if e.kind == "finished"), time.time())
+        goals = request.goals if request.goals is not None else (
+            Plan.model_validate(record.plan).goals if record.plan else [])
+        return RunTrace(
+            run_id=request.run_id, task_id=request.task_id, scene=request.scene, room=request.room,
+            category=request.category, instruction=request.instruction, backend=world.backend,
+            planner=settings.planner_kind() if planner is None else getattr(planner, "name", type(planner).__name__),
+            robots=[RobotInfo(name=r.name, profile=p, agent_id=r.agent_id,
+                              start=(s["agent"]["position"]["x"], s["agent"]["position"]["z"]))
+                    for r, p, s in zip(robots, request.robots, starts)],
+            goals_from="suite" if request.goals is not None else "plan", goals=goal_outcomes(world, goals),
+            status=record.status.value, reason=record.reason, started_at=started, finished_at=ended,
+            replans=record.replans, model_calls=int(record.metrics.get("model_calls", 0)),
+            tokens=int(record.metrics.get("tokens", 0)), subtasks=record.subtasks, events=events, scene_map=layout,
+        )
+    finally:
+        for w in workers:
+            w.stop_event.set()
+        for t in threads:
+            t.join(10)
+        world.stop()
+        _drop_keys(memory)
+
+
+def _run_brain(request: RunRequest, settings: Settings, memory: Memory, planner: Planner | None,
+               on_event: Callable[[TaskEvent], None] | None) -> tuple[TaskRecord, list[TaskEvent], float]:
+    """Submit the task, run its graph in a thread, and follow its events until it ends."""
+    started = time.time()
+    record = memory.tasks.create(request.instruction)
+    runner = TaskRunner(memory, settings, planner=planner)
+    crash: list[BaseException] = []
+
+    def brain() -> None:
+        try:
+            runner.run_task(record.id)
+        except BaseException as exc:  # raised below, not lost in a thread
+            crash.append(exc)
+
+    thread = threading.Thread(target=brain, name=f"brain-{request.run_id}", daemon=True)
+    thread.start()
+    events: list[TaskEvent] = []
+    cursor, deadline, cancelled = "0", started + request.timeout_s + GRACE_S, False
+    while True:
+        got = memory.tasks.events(record.id, after=cursor, block_ms=300)
+        for cursor, event in got:
+            events.append(event)
+            if on_event is not None:
+                on_event(event)
+        if not got and not thread.is_alive():
+            break
+        if not cancelled and time.time() > deadline:
+            cancelled = True
+            memory.tasks.request_cancel(record.id)
+            log.warning("run %s: no end after %.0f s; cancelling", request.run_id, request.timeout_s + GRACE_S)
+    if crash:
+        raise RuntimeError(f"the brain crashed on this task: {crash[0]!r}") from crash[0]
+    return memory.tasks.get(record.id) or record, events, started

@@ -1,0 +1,214 @@
+"""Evaluation suites: tasks with ground-truth final-state conditions, written in YAML or JSON.
+
+A suite is checked when it is loaded, against the scenes it names: a task whose goals or
+instruction name an object its scene lacks, or whose goals ask for a placement AI2-THOR forbids or
+for something already true, is rejected with the task id and the reason. A broken suite fails
+before any run instead of showing up as a planner failure halfway through a benchmark.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from memory.schemas import STATE_FLAGS
+from sim.object_types import OBJECT_TYPES
+from sim.placement import accepts
+
+from agents.evaluation.scenes import Nodes, agent_capacity, initial_nodes, room_of
+from brain.goals import goal_holds
+from brain.plan import Goal
+from cerebellum.profiles import ProfileSpec, resolve_profile
+
+Category = Literal["elemental", "simple", "compound", "complex"]
+CATEGORIES: tuple[str, ...] = ("elemental", "simple", "compound", "complex")
+# The affordance an object needs for a state goal on it to make sense.
+STATE_NEEDS = {
+    "isOpen": "openable", "isToggled": "toggleable", "isSliced": "sliceable", "isCooked": "cookable",
+    "isDirty": "dirtyable", "isFilledWithLiquid": "canFillWithLiquid", "isBroken": "breakable",
+    "isPickedUp": "pickupable", "isUsedUp": "canBeUsedUp",
+}  # fmt: skip
+
+
+class SuiteError(ValueError):
+    """A suite that cannot be used as written; the message says which task and what to fix."""
+
+
+class TaskSpec(BaseModel):
+    """One task: where, with which robots, what to ask, and what must hold in the world after."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    scene: str = Field(min_length=1)
+    category: Category
+    robots: list[str] = Field(min_length=1, max_length=8, description="robot profile names; robots are robot1..N")
+    instruction: str = Field(min_length=1)
+    goals: list[Goal] = Field(min_length=1, description="ground truth, checked in the world's final state")
+    timeout_s: float | None = Field(default=None, gt=0, description="default: the suite's timeout_s")
+    note: str = ""
+
+    @property
+    def room(self) -> str:
+        return room_of(self.scene)
+
+
+class Suite(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    timeout_s: float = Field(default=240.0, gt=0, description="per task, unless the task says otherwise")
+    tasks: list[TaskSpec] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> "Suite":
+        seen: set[str] = set()
+        twice = sorted({t.id for t in self.tasks if t.id in seen or seen.add(t.id)})  # type: ignore[func-returns-value]
+        if twice:
+            raise ValueError(f"task ids must be unique; repeated: {', '.join(twice)}")
+        return self
+
+    def timeout_for(self, task: TaskSpec) -> float:
+        return task.timeout_s or self.timeout_s
+
+
+# --------------------------------------------------------------------------- loading
+
+
+class _Yaml12Loader(yaml.SafeLoader):
+    """YAML 1.2 booleans (only true/false), so `relation: on` stays the word "on", not True."""
+
+
+_Yaml12Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Yaml12Loader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+                                    list("tTfF"))
+
+
+def builtin_suites() -> list[str]:
+    folder = resources.files("agents") / "suites"
+    return sorted(p.name.rsplit(".", 1)[0] for p in folder.iterdir() if p.name.endswith((".yaml", ".yml", ".json")))
+
+
+def _source(ref: str) -> tuple[str, str]:
+    """(text, name) of a suite given as a file path or a built-in suite name."""
+    path = Path(ref)
+    if path.is_file():
+        return path.read_text(), path.name
+    folder = resources.files("agents") / "suites"
+    for ext in (".yaml", ".yml", ".json"):
+        candidate = folder / f"{ref}{ext}"
+        if candidate.is_file():
+            return candidate.read_text(), candidate.name
+    raise SuiteError(f"unknown suite {ref!r}: give a .yaml or .json file, or one of: {', '.join(builtin_suites())}")
+
+
+def parse_suite(text: str, name: str = "suite") -> Suite:
+    """The suite in `text` (YAML, or JSON which is YAML too), checked for shape only."""
+    try:
+        data = json.loads(text) if name.endswith(".json") else yaml.load(text, Loader=_Yaml12Loader)
+    except (yaml.YAMLError, json.JSONDecodeError) as exc:
+        raise SuiteError(f"{name}: not valid YAML/JSON: {str(exc).splitlines()[0]}") from None
+    try:
+        return Suite.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        if where.startswith("tasks."):
+            index = first["loc"][1]
+            task_id = (data.get("tasks") or [{}])[index].get("id", f"#{index}") if isinstance(index, int) else ""
+            where = f"task {task_id}: {'.'.join(str(p) for p in first['loc'][2:]) or 'task'}"
+        raise SuiteError(f"{name}: {where}: {first['msg']}"
+                         + (f" (and {exc.error_count() - 1} more problem(s))" if exc.error_count() > 1 else "")) from None
+
+
+def load_suite(ref: str, *, profiles: dict[str, ProfileSpec] | None = None, thor_data: str | None = None) -> Suite:
+    """Load a suite by file path or built-in name and check every task against its scene."""
+    text, name = _source(ref)
+    suite = parse_suite(text, name)
+    problems = [p for task in suite.tasks for p in task_problems(task, profiles, thor_data)]
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise SuiteError(f"{name}: {problems[0]}{more}")
+    return suite
+
+
+# --------------------------------------------------------------------------- checking against the scene
+
+
+def task_problems(task: TaskSpec, profiles: dict[str, ProfileSpec] | None = None,
+                  thor_data: str | None = None) -> list[str]:
+    """Everything wrong with `task` in its scene, one sentence each, starting with the task id."""
+    problems: list[str] = []
+    for name in task.robots:
+        try:
+            resolve_profile(name, profiles)
+        except ValueError as exc:
+            problems.append(str(exc))
+    try:
+        nodes = initial_nodes(task.scene, thor_data)
+        capacity = agent_capacity(task.scene, thor_data)
+    except ValueError as exc:
+        return [f"task {task.id}: {p}" for p in [*problems, str(exc)]]
+    if len(task.robots) > capacity:
+        problems.append(f"{len(task.robots)} robots but scene {task.scene} has room for {capacity}")
+    problems += [p for g in task.goals for p in goal_problems(g, nodes, task.scene)]
+    problems += [f"the instruction names {w!r}, and scene {task.scene} has no {w}"
+                 for w in absent_mentions(task.instruction, nodes)]
+    if not problems:  # a goal true from the start would score work nobody did
+        problems += [f"goal {g.describe()!r} already holds at the start" for g in task.goals if goal_holds(nodes, g)]
+    return [f"task {task.id}: {p}" for p in problems]
+
+
+def _present(nodes: Nodes, ref: str) -> list[dict[str, Any]]:
+    return [n for n in nodes.values() if n.get("id") == ref or n.get("objectType") == ref]
+
+
+def goal_problems(goal: Goal, nodes: Nodes, scene: str) -> list[str]:
+    subjects = _present(nodes, goal.object)
+    if not subjects:
+        return [f"goal {goal.describe()!r}: scene {scene} has no {goal.object}"]
+    if goal.relation is not None:
+        targets = _present(nodes, goal.target or "")
+        if not targets:
+            return [f"goal {goal.describe()!r}: scene {scene} has no {goal.target}"]
+        if not any(t.get("receptacle") for t in targets):
+            return [f"goal {goal.describe()!r}: nothing can be put in or on a {goal.target}"]
+        if not any(accepts(t["objectType"], s["objectType"]) for t in targets for s in subjects):
+            return [f"goal {goal.describe()!r}: AI2-THOR's placement rules do not allow a "
+                    f"{subjects[0]['objectType']} in or on a {targets[0]['objectType']}"]
+        return []
+    if goal.state not in STATE_FLAGS:
+        return [f"goal {goal.describe()!r}: unknown state {goal.state!r}; use one of {', '.join(STATE_FLAGS)}"]
+    need = STATE_NEEDS[goal.state]
+    if not any(s.get(need) for s in subjects):
+        return [f"goal {goal.describe()!r}: a {goal.object} is not {need}"]
+    return []
+
+
+def _phrase(type_name: str) -> str:
+    return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", type_name).lower()
+
+
+_TYPE_PHRASES = {_phrase(t): t for t in OBJECT_TYPES}
+
+
+def absent_mentions(instruction: str, nodes: Nodes) -> list[str]:
+    """Object-type names in the instruction (singular or plural) that the scene does not hold.
+
+    A name inside a longer one ("bottle" in "soap bottle") is not a mention of its own."""
+    present = {n.get("objectType") for n in nodes.values()}
+    text = instruction.lower()
+    spans = [(m.start(), m.end(), phrase) for phrase in _TYPE_PHRASES
+             for m in re.finditer(rf"\b{re.escape(phrase)}(e?s)?\b", text)]
+    own = [(a, b, p) for a, b, p in spans if not any(x <= a and b <= y and (y - x) > (b - a) for x, y, _ in spans)]
+    return sorted({p for _, _, p in own if _TYPE_PHRASES[p] not in present})

@@ -1,0 +1,114 @@
+"""Suite loading and validation: the built-in suite is well formed, and a task that names what its
+scene lacks (or asks the impossible, or the already true) is rejected with a clear message."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from agents.evaluation.suite import CATEGORIES, SuiteError, builtin_suites, load_suite, parse_suite
+
+TASK = """
+name: mine
+tasks:
+  - id: {id}
+    scene: {scene}
+    category: elemental
+    robots: [{robot}]
+    instruction: {instruction}
+    goals:
+      - {goal}
+"""
+
+
+def write(tmp_path, **fields):
+    values = dict(id="t1", scene="Kitchen-0", robot="mobile_manipulator", instruction="put the apple in the fridge",
+                  goal="{object: Apple, relation: in, target: Fridge}")
+    values.update(fields)
+    path = tmp_path / "mine.yaml"
+    path.write_text(TASK.format(**values))
+    return str(path)
+
+
+def test_builtin_suite_covers_rooms_categories_and_team_sizes():
+    suite = load_suite("builtin")
+    assert len(suite.tasks) >= 40
+    assert set(Counter(t.room for t in suite.tasks)) == {"Kitchen", "LivingRoom", "Bedroom", "Bathroom"}
+    assert set(Counter(t.category for t in suite.tasks)) == set(CATEGORIES)
+    assert {len(t.robots) for t in suite.tasks} == {1, 2, 3, 4}
+    assert {p for t in suite.tasks for p in t.robots} == {"mobile_manipulator", "light_manipulator", "fixed_arm",
+                                                          "mobile_base"}
+    assert "builtin" in builtin_suites()
+
+
+def test_a_valid_file_loads(tmp_path):
+    suite = load_suite(write(tmp_path))
+    assert suite.tasks[0].goals[0].describe() == "Apple in Fridge"
+    assert suite.timeout_for(suite.tasks[0]) == suite.timeout_s
+
+
+def test_yaml_on_is_the_word_not_a_boolean():
+    suite = parse_suite(TASK.format(id="t", scene="Kitchen-0", robot="x", instruction="put the apple on the table",
+                                    goal="{object: Apple, relation: on, target: DiningTable}"), "t.yaml")
+    assert suite.tasks[0].goals[0].relation == "on"
+
+
+@pytest.mark.parametrize("fields, message", [
+    (dict(goal="{object: Pumpkin, relation: in, target: Fridge}"),
+     "task t1: goal 'Pumpkin in Fridge': scene Kitchen-0 has no Pumpkin"),
+    (dict(goal="{object: Apple, relation: in, target: Bathtub}"),
+     "task t1: goal 'Apple in Bathtub': scene Kitchen-0 has no Bathtub"),
+    (dict(instruction="put the apple and the laptops in the fridge"),
+     "task t1: the instruction names 'laptop', and scene Kitchen-0 has no laptop"),
+    (dict(scene="Bathroom-0", instruction="put the towel on the toilet", goal="{object: Towel, relation: on, target: Toilet}"),
+     "AI2-THOR's placement rules do not allow a Towel in or on a Toilet"),
+    (dict(goal="{object: LightSwitch, state: isToggled, value: true}", instruction="turn on the light"),
+     "goal 'LightSwitch isToggled=True' already holds at the start"),
+    (dict(goal="{object: Apple, state: isOpen, value: true}", instruction="open the apple"),
+     "goal 'Apple isOpen=True': a Apple is not openable"),
+    (dict(goal="{object: Apple, state: isShiny, value: true}"), "unknown state 'isShiny'"),
+    (dict(robot="flying_car"), "task t1: unknown robot profile 'flying_car'"),
+    (dict(scene="Garage-1"), "task t1: unknown scene 'Garage-1'"),
+])
+def test_a_bad_task_is_rejected_with_the_task_and_the_reason(tmp_path, fields, message):
+    with pytest.raises(SuiteError) as err:
+        load_suite(write(tmp_path, **fields))
+    assert message in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_names_inside_longer_names_are_not_mentions(tmp_path):
+    # "bottle" inside "soap bottle": the bathroom has no Bottle, but that is not what was asked for
+    load_suite(write(tmp_path, scene="Bathroom-0", instruction="put the soap bottle in the garbage can",
+                     goal="{object: SoapBottle, relation: in, target: GarbageCan}"))
+
+
+def test_shape_errors_name_the_task(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text(TASK.format(id="t9", scene="Kitchen-0", robot="mobile_manipulator", instruction="x",
+                                goal="{object: Apple}").replace("elemental", "heroic"))
+    with pytest.raises(SuiteError, match=r"bad.yaml: task t9: category: Input should be 'elemental'"):
+        load_suite(str(path))
+
+
+def test_duplicate_ids_and_unknown_suites_are_rejected(tmp_path):
+    path = tmp_path / "twice.yaml"
+    one = TASK.format(id="same", scene="Kitchen-0", robot="mobile_manipulator", instruction="x",
+                      goal="{object: Apple, relation: in, target: Fridge}")
+    path.write_text(one + one.split("tasks:\n")[1])
+    with pytest.raises(SuiteError, match="repeated: same"):
+        load_suite(str(path))
+    with pytest.raises(SuiteError, match="unknown suite 'nope'.*builtin"):
+        load_suite("nope")
+
+
+@pytest.mark.thor_data
+def test_floor_plan_suite_validates_against_the_layouts():
+    import os
+
+    data = os.environ.get("ROBOCORTEX_THOR_DATA")
+    if not data:
+        pytest.skip("needs ROBOCORTEX_THOR_DATA")
+    suite = load_suite("floorplans", thor_data=data)
+    assert all(t.scene.startswith("FloorPlan") and t.room == "FloorPlan" for t in suite.tasks)
