@@ -72,7 +72,8 @@ def worker(name: str = typer.Option(..., help="robot name, unique in the deploym
 
 
 @app.command("world-host")
-def world_host(scene: str = "Kitchen-0", agents: int = typer.Option(2, min=1, max=8),
+def world_host(scene: Optional[str] = typer.Option(None, help="scene to load (default: ROBOCORTEX_SCENE, Kitchen-0)"),
+               agents: int = typer.Option(2, min=1, max=8),
                host: str = "127.0.0.1", port: int = 8001,
                backend: Optional[str] = typer.Option(None, help="auto|emulator|thor"),
                seed_memory: bool = typer.Option(True, help="start the scene graph from the world's object list")):
@@ -84,7 +85,7 @@ def world_host(scene: str = "Kitchen-0", agents: int = typer.Option(2, min=1, ma
     _logging()
     settings = _settings(world_backend=backend)
     try:
-        world_app = build_world_app(settings, scene, agents, seed_memory=seed_memory)
+        world_app = build_world_app(settings, scene or settings.scene, agents, seed_memory=seed_memory)
     except ValueError as exc:
         raise BadInput(str(exc)) from None
     uvicorn.run(world_app, host=host, port=port, log_level="warning")

@@ -19,6 +19,7 @@ import openai
 
 from memory.schemas import FailureKind, SkillCall, SubtaskMessage
 
+from cerebellum.model_text import json_objects, split_thinking
 from cerebellum.skills import SKILLS, openai_tools
 
 if TYPE_CHECKING:
@@ -37,8 +38,6 @@ FINISH_TOOL: dict[str, Any] = {
         },
     },
 }
-_THINK = re.compile(r"<think>.*?</think>", re.S)
-_FENCE = re.compile(r"```(?:json)?\s*(\{.*?\})\s*```", re.S)
 _STATE_KEYS = ("isOpen", "isToggled", "isSliced", "isCooked", "isDirty", "isFilledWithLiquid", "isBroken")
 
 
@@ -186,18 +185,7 @@ def _arguments(raw: str | None) -> dict[str, Any]:
 def call_from_text(text: str) -> ToolCall | None:
     """One call from a plain-text reply: a JSON object, bare or fenced, after any <think> block.
     Accepts {"tool"|"name"|"skill": ..., "arguments"|"args": {...}}."""
-    body = _THINK.sub("", text)
-    candidates = [body.strip()] + _FENCE.findall(body)
-    start, end = body.find("{"), body.rfind("}")
-    if start != -1 and end > start:
-        candidates.append(body[start : end + 1])
-    for c in candidates:
-        try:
-            value = json.loads(c)
-        except json.JSONDecodeError:
-            continue
-        if not isinstance(value, dict):
-            continue
+    for value in json_objects(split_thinking(text)[1]):
         name = value.get("tool") or value.get("name") or value.get("skill")
         args = value.get("arguments", value.get("args", {}))
         if isinstance(name, str) and (name in SKILLS or name == FINISH) and isinstance(args, dict):

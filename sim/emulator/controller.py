@@ -128,6 +128,8 @@ class Controller:
             action = params.pop("action", None)
         if action is None:
             raise ValueError("step() needs an action")
+        if action == "Initialize":  # ai2thor re-initialises the loaded scene with these parameters
+            return self.reset(**params)
         if self.simulation is None:
             raise RuntimeError("controller is stopped; call reset() first")
         agent_id = params.pop("agentId", 0)

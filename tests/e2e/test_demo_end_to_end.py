@@ -97,3 +97,12 @@ def test_task_list_has_the_tasks(stack):
     tasks = httpx.get(f"{stack.api_url}/tasks").json()
     assert len(tasks) >= 2
     assert {"id", "status", "instruction", "subtasks"} <= set(tasks[0])
+
+
+def test_web_page_and_metrics_are_served(stack):
+    page = httpx.get(stack.api_url + "/")
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    for element in ('id="tasks"', 'id="robots"', 'id="map"', 'id="tree"', "/tasks/${id}/events"):
+        assert element in page.text, element
+    metrics = httpx.get(stack.api_url + "/metrics")
+    assert metrics.status_code == 200 and "http_requests_total" in metrics.text
