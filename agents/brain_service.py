@@ -21,17 +21,31 @@ from brain.planner import Planner
 log = logging.getLogger("robocortex.brain")
 
 
+_BODY_HINT = ('send a JSON object such as {"instruction": "put the apple in the fridge"} '
+              "with Content-Type: application/json")
+
+
 def _explain(errors: list[dict[str, Any]]) -> str:
     """One readable sentence from pydantic's error list: where, and what to fix."""
     parts = []
     for e in errors:
-        where = ".".join(str(p) for p in e.get("loc", []) if p != "body") or "body"
-        msg = e.get("msg", "invalid")
-        if e.get("type") == "missing":
-            msg = "is required"
-        elif e.get("type") == "json_invalid":
-            msg = "is not valid JSON"
-        parts.append(f"{where} {msg}" if not msg.startswith("Value error, ") else f"{where}: {msg[13:]}")
+        loc = [str(p) for p in e.get("loc", ())]
+        kind, msg = e.get("type"), str(e.get("msg", "invalid"))
+        if kind == "json_invalid":  # loc is ("body", character offset)
+            error = (e.get("ctx") or {}).get("error", "parse error")
+            at = f" at character {loc[1]}" if len(loc) > 1 else ""
+            parts.append(f"body is not valid JSON ({error}{at}): {_BODY_HINT}")
+            continue
+        if loc == ["body"]:  # the body as a whole: missing, or not an object
+            what = "is required" if kind == "missing" else "is not a JSON object"
+            parts.append(f"body {what}: {_BODY_HINT}")
+            continue
+        where = ".".join(p for p in loc if p != "body") or "body"
+        if kind == "missing":
+            parts.append(f"{where} is required")
+        else:
+            text = msg.removeprefix("Value error, ")
+            parts.append(text if text.startswith(where) else f"{where}: {text}")
     return "; ".join(parts)
 
 

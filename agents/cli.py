@@ -10,7 +10,9 @@ from typing import Optional
 
 import click
 import typer
+from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="RoboCortex: multi-robot orchestration with a planning brain and a shared scene graph.")
@@ -26,12 +28,23 @@ def _logging(level: str = "INFO") -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(name)s %(levelname)s %(message)s")
 
 
+_FLAGS = {"world_backend": "--backend"}  # command-line options named unlike their setting
+
+
 def _settings(**overrides):
     from agents.settings import Settings
 
     try:
         return Settings(**{k: v for k, v in overrides.items() if v is not None})
-    except Exception as exc:  # pydantic ValidationError or a bad config file
+    except ValidationError as exc:  # say which setting, where it comes from, and what it should be
+        problems = []
+        for e in exc.errors():
+            name = ".".join(str(p) for p in e["loc"])
+            env = "ROBOCORTEX_" + name.upper().replace(".", "__")
+            flag = f" or {_FLAGS.get(name, '--' + name.replace('_', '-'))}" if name in overrides else ""
+            problems.append(f"{name} ({env}{flag}): {e['msg']}")
+        raise BadInput("bad setting " + "; ".join(problems)) from None
+    except Exception as exc:  # a bad config file
         raise BadInput(f"bad settings: {exc}".splitlines()[0]) from None
 
 
@@ -99,10 +112,17 @@ def demo(instruction: str = typer.Argument(DEMO_INSTRUCTION),
     from agents.follow import events, print_event, submit, world_check
     from agents.launcher import Stack, raise_on_sigterm
 
-    raise_on_sigterm()
+    from agents.evaluation.commands import check_run_input
+
     settings = _settings()
+    try:  # the scene exists and fits two robots; the planner is usable — before anything starts
+        check_run_input(scene, ["mobile_manipulator"] * 2, settings)
+    except ValueError as exc:
+        raise BadInput(str(exc)) from None
+    raise_on_sigterm()
     console.print(f"[bold]RoboCortex demo[/] — scene {scene}, 2 robots, "
-                  f"Redis: {'embedded' if not settings.redis_url else settings.redis_url}, planner: offline")
+                  f"Redis: {'embedded' if not settings.redis_url else settings.redis_url}, "
+                  f"planner: {settings.planner_kind()}")
     stack = Stack(scene=scene, redis_url=settings.redis_url, log_dir=logs)
     try:
         stack.start()
@@ -114,22 +134,31 @@ def demo(instruction: str = typer.Argument(DEMO_INSTRUCTION),
         stack.stop()
         console.print("interrupted: every process stopped")
         raise typer.Exit(130)
+    import httpx
+
     try:
         with stack:
             console.print(f"processes up: {', '.join(f'{n} (pid {p.pid})' for n, p in stack.procs.items())}")
             console.print(f"brain API: {stack.api_url}  ·  web page: {stack.api_url}/")
-            task_id = submit(stack.api_url, instruction)
-            console.print(f"submitted task {task_id}: {instruction!r}")
-            for kind, data in events(stack.api_url, task_id):
-                print_event(console, kind, data, verbose)
-            import httpx
-
-            record = httpx.get(f"{stack.api_url}/tasks/{task_id}").json()
-            unmet = world_check(stack.world_url, record.get("plan"))
+            try:
+                task_id = submit(stack.api_url, instruction)
+                console.print(f"submitted task {task_id}: {instruction!r}")
+                for kind, data in events(stack.api_url, task_id):
+                    print_event(console, kind, data, verbose)
+                record = httpx.get(f"{stack.api_url}/tasks/{task_id}", timeout=30).json()
+                unmet = world_check(stack.world_url, record.get("plan"))
+            except (httpx.HTTPError, ValueError) as exc:
+                gone = stack.exited(grace_s=2.0)
+                exited = ", ".join(f"{n} (exit code {code})" for n, code in gone.items())
+                console.print(f"[bold red]failed[/]: {escape(str(exc) or type(exc).__name__)}"
+                              + (f"; process(es) gone: {exited}" if exited else ""))
+                for name in gone:
+                    console.print(escape(f"--- last lines of {name}.log:\n{stack.tail(name)}"))
+                raise typer.Exit(1)
             for s in record["subtasks"]:
                 console.print(f"  {s['id']}: {s['robot']:<8} {s['status']:<10} {s['description']}")
             if record["status"] == "succeeded" and not unmet:
-                console.print("[bold green]success[/]: every goal holds in the world (emulator)")
+                console.print(f"[bold green]success[/]: every goal holds in the world ({stack.world_backend})")
                 return
             reason = record.get("reason") or ("goals not met in the world: " + ", ".join(unmet))
             console.print(f"[bold red]failed[/]: task {record['status']}: {reason}")
@@ -188,17 +217,26 @@ def evaluate(suite: str = typer.Argument(..., help="a built-in suite name (e.g. 
                       repeat=repeat, workers=workers, maps=maps)
 
 
+try:  # typer >= 0.2x parses with its own copy of click, whose exceptions are not click's
+    from typer._click.exceptions import UsageError as _TyperUsageError
+except ImportError:  # pragma: no cover - an older typer parses with click itself
+    _TyperUsageError = click.UsageError
+USAGE_ERRORS = (click.UsageError, _TyperUsageError)  # BadInput is a click.UsageError
+ABORTS = (click.exceptions.Abort, typer.Abort)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: usage errors are one line on stderr with exit code 2."""
     try:
         rv = app(args=argv, standalone_mode=False)
-    except click.exceptions.Abort:
+    except ABORTS:
         sys.exit(130)
-    except click.UsageError as exc:
+    except USAGE_ERRORS as exc:
         ctx = f"{exc.ctx.command_path}: " if exc.ctx else "robocortex: "
-        print(f"{ctx}error: {exc.format_message()}", file=sys.stderr)
+        message = " ".join(exc.format_message().split())  # one line, whatever the message
+        print(f"{ctx}error: {message}", file=sys.stderr)
         sys.exit(2)
-    except click.exceptions.Exit as exc:
+    except (click.exceptions.Exit, typer.Exit) as exc:
         sys.exit(exc.exit_code)
     sys.exit(rv if isinstance(rv, int) else 0)
 

@@ -50,6 +50,7 @@ class Stack:
         self._tmp: tempfile.TemporaryDirectory | None = None
         self.api_url = ""
         self.world_url = ""
+        self.world_backend = ""
 
     # ------------------------------------------------------------------ processes
 
@@ -70,7 +71,8 @@ class Stack:
         self.procs[name] = proc
         return proc
 
-    def _wait_http(self, name: str, url: str) -> None:
+    def _wait_http(self, name: str, url: str) -> dict:
+        """The JSON answer of the process's health URL, once it answers 200."""
         deadline = time.time() + self.ready_timeout_s
         while time.time() < deadline:
             proc = self.procs[name]
@@ -78,12 +80,24 @@ class Stack:
                 raise RuntimeError(f"{name} exited with code {proc.returncode} while starting; see {self.log_dir}/{name}.log:\n"
                                    + self.tail(name))
             try:
-                if httpx.get(url, timeout=1.0).status_code == 200:
-                    return
+                resp = httpx.get(url, timeout=1.0)
+                if resp.status_code == 200:
+                    return resp.json()
             except httpx.HTTPError:
                 pass
             time.sleep(0.1)
         raise RuntimeError(f"{name} did not become ready at {url} within {self.ready_timeout_s:.0f} s")
+
+    def exited(self, grace_s: float = 0.0) -> dict[str, int]:
+        """Started processes that are no longer running, with their exit codes. With `grace_s`,
+        wait up to that long for one to finish exiting (a dying process closes its sockets a
+        moment before it can be reaped)."""
+        deadline = time.monotonic() + grace_s
+        while True:
+            gone = {name: proc.returncode for name, proc in self.procs.items() if proc.poll() is not None}
+            if gone or time.monotonic() >= deadline:
+                return gone
+            time.sleep(0.05)
 
     def tail(self, name: str, lines: int = 20) -> str:
         path = (self.log_dir or Path(".")) / f"{name}.log"
@@ -102,7 +116,7 @@ class Stack:
         self.api_url = f"http://127.0.0.1:{api_port}"
         self.spawn("world", "world-host", "--scene", self.scene, "--agents", str(len(self.robots)),
                    "--port", str(world_port))
-        self._wait_http("world", self.world_url + "/health")
+        self.world_backend = self._wait_http("world", self.world_url + "/health").get("backend", "unknown")
         for agent_id, robot in enumerate(self.robots):
             self.spawn(robot.name, "worker", "--name", robot.name, "--profile", robot.profile,
                        "--agent-id", str(agent_id))
@@ -114,16 +128,22 @@ class Stack:
     def _wait_robots(self) -> None:
         deadline = time.time() + self.ready_timeout_s
         want = {r.name for r in self.robots}
+        online: set[str] = set()
         while time.time() < deadline:
             for r in self.robots:
                 if self.procs[r.name].poll() is not None:
                     raise RuntimeError(f"robot {r.name} exited while starting:\n{self.tail(r.name)}")
-            online = {r["profile"]["name"] for r in httpx.get(self.api_url + "/robots").json()
-                      if r["status"] != "offline"}
+            try:
+                online = {r["profile"]["name"] for r in httpx.get(self.api_url + "/robots", timeout=5).json()
+                          if r["status"] != "offline"}
+            except httpx.HTTPError:
+                online = set()  # the brain is busy or restarting: ask again
             if want <= online:
                 return
             time.sleep(0.1)
-        raise RuntimeError(f"robots did not come online: {sorted(want)}")
+        missing = sorted(want - online)
+        raise RuntimeError(f"robots did not come online within {self.ready_timeout_s:.0f} s: {missing}\n"
+                           + "\n".join(f"{name}.log:\n{self.tail(name)}" for name in missing))
 
     def stop(self) -> None:
         """Stop in dependency order: the brain, then the robots, then the world, then Redis.

@@ -42,8 +42,10 @@ def main() -> None:
                          ("executability", a.executability), ("utilisation", a.utilisation)]:
         print(f"  {label:<21}{'—' if value is None else f'{value:7.1%}'}")
     print(f"  balance              {a.balance or 0:7.2f}")
-    print(f"  makespan (successes) {a.makespan_s or 0:7.2f} s, {a.makespan_actions or 0:.1f} actions")
+    print(f"  makespan (successes) {a.makespan_s or 0:7.2f} s, {a.makespan_actions or 0:.1f} world actions")
     print(f"  replans per run      {a.replans:7.2f}")
+    print(f"  model calls, tokens  {a.model_calls:7.2f}, {a.tokens:.0f} per run")
+    print("  (executability and balance count skill calls; utilisation and makespan world actions: docs/evaluation.md)")
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from memory.robots import RobotRegistry
 from memory.scene_graph import SceneGraphStore
 from memory.schemas import (
     RobotStatus,
+    SkillCall,
     SubtaskMessage,
     SubtaskState,
     SubtaskStatus,
@@ -31,7 +32,7 @@ from memory.tasks import TaskStore
 
 from brain.goals import unmet_goals
 from brain.plan import Plan
-from brain.planner import InvalidReply, ModelCall, Planner, PlanningError, PlanRequest
+from brain.planner import FailedSubtask, InvalidReply, ModelCall, Planner, PlanningError, PlanRequest
 from brain.validator import validate
 
 log = logging.getLogger("robocortex.brain")
@@ -52,6 +53,7 @@ class TaskState(TypedDict, total=False):
     started_at: float
     last_reply: str  # the planner's last answer, sent back with the reasons when it must be repaired
     metrics: dict[str, float]  # model calls, attempts, tokens and latency, summed over the task
+    failures: list[dict[str, Any]]  # every failed subtask so far (robot, steps, error), for the planner to learn from
 
 
 @dataclass
@@ -132,7 +134,10 @@ def build_graph(deps: BrainDeps, checkpointer: Any = None):
         request = PlanRequest(state["instruction"], deps.scene.snapshot(), [r.profile for r in robots],
                               feedback=list(state.get("feedback") or []), previous_reply=state.get("last_reply", ""),
                               robot_status={r.profile.name: r.status.value for r in robots},
-                              id_prefix=f"r{state.get('replans', 0)}." if state.get("replans") else "s")
+                              id_prefix=f"r{state.get('replans', 0)}." if state.get("replans") else "s",
+                              failures=[FailedSubtask(robot=f["robot"], error=f["error"], holding=f.get("holding"),
+                                                      steps=[SkillCall.model_validate(c) for c in f["steps"]])
+                                        for f in state.get("failures") or []])
         try:
             outcome = deps.planner.plan(request)
         except InvalidReply as exc:
@@ -143,7 +148,7 @@ def build_graph(deps: BrainDeps, checkpointer: Any = None):
         except PlanningError as exc:
             emit(state, "plan_failed", str(exc))
             return sync(state, {"status": TaskStatus.failed.value, "reason": f"planning failed: {exc}", "plan": None})
-        p = outcome.plan
+        p = _fresh_ids(outcome.plan, set(state.get("subtasks") or {}), request.id_prefix)
         call = outcome.call
         emit(state, "plan", p.reasoning or f"{len(p.subtasks)} subtask(s)", plan=p.model_dump(mode="json"),
              thinking=call.thinking if call else "", **(_call_data(call) if call else {}))
@@ -234,8 +239,14 @@ def build_graph(deps: BrainDeps, checkpointer: Any = None):
         in_flight = SubtaskStatus.dispatched.value in statuses
         failed = [s for s in subtasks.values() if s["status"] == SubtaskStatus.failed.value]
         if failed and not in_flight:
+            plan_now = Plan.model_validate(state["plan"])
+            scene = deps.scene.snapshot()
+            failures = list(state.get("failures") or []) + [
+                {"robot": s["robot"], "error": s["error"] or "",
+                 "holding": scene.nodes[s["robot"]].flag("holding") if s["robot"] in scene.nodes else None,
+                 "steps": [c.model_dump(mode="json") for c in plan_now.subtask(s["id"]).steps]} for s in failed]
             return _replan(state, [f"subtask {s['id']} ({s['robot']}: {s['description']}) failed: {s['error']}"
-                                   for s in failed])
+                                   for s in failed], failures=failures)
         if failed or in_flight:
             return {}
         if SubtaskStatus.waiting.value in statuses:
@@ -258,7 +269,7 @@ def build_graph(deps: BrainDeps, checkpointer: Any = None):
                 for st in plan_now.subtasks if st.id in waiting]
         return validate(plan_now.model_copy(update={"subtasks": rest}), deps.scene.snapshot(), online_profiles())
 
-    def _replan(state: TaskState, feedback: list[str]) -> dict[str, Any]:
+    def _replan(state: TaskState, feedback: list[str], failures: list[dict[str, Any]] | None = None) -> dict[str, Any]:
         replans = state.get("replans", 0) + 1
         if replans > cfg.max_replans:
             return sync(state, {"status": TaskStatus.failed.value,
@@ -270,6 +281,7 @@ def build_graph(deps: BrainDeps, checkpointer: Any = None):
         # the planner plans only for goals that do not hold yet).
         return sync(state, {"replans": replans, "feedback": done + feedback, "repairs": 0, "last_reply": "",
                             "subtasks": _cancel_open(dict(state["subtasks"])),
+                            "failures": failures if failures is not None else list(state.get("failures") or []),
                             "status": TaskStatus.planning.value})
 
     # ------------------------------------------------------------------ routing
@@ -317,6 +329,30 @@ def build_graph(deps: BrainDeps, checkpointer: Any = None):
     return g.compile(checkpointer=checkpointer)
 
 
+def _fresh_ids(plan: Plan, taken: set[str], prefix: str) -> Plan:
+    """The plan with subtask ids that earlier plans of the task did not use.
+
+    A replanning model often numbers its subtasks s1, s2… again; the task record keeps every
+    earlier subtask under its id, so a reused id would be taken for the finished (or cancelled)
+    old one and never dispatched. Reused ids get the round's prefix (`r1.s1`)."""
+    ids = {s.id for s in plan.subtasks}
+    if not ids & taken:
+        return plan
+    used = taken | ids
+    rename: dict[str, str] = {}
+    for sid in sorted(ids & taken):
+        new, n = f"{prefix}{sid}", 1
+        while new in used:
+            n += 1
+            new = f"{prefix}{sid}.{n}"
+        rename[sid] = new
+        used.add(new)
+    subtasks = [s.model_copy(update={"id": rename.get(s.id, s.id),
+                                     "depends_on": [rename.get(d, d) for d in s.depends_on]})
+                for s in plan.subtasks]
+    return plan.model_copy(update={"subtasks": subtasks})
+
+
 def _cancel_open(subtasks: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     out = {}
     for k, s in subtasks.items():
@@ -345,4 +381,5 @@ def _add_call(state: TaskState, call: ModelCall) -> dict[str, float]:
 
 def initial_state(task_id: str, instruction: str) -> TaskState:
     return TaskState(task_id=task_id, instruction=instruction, subtasks={}, cursor="0", repairs=0, replans=0,
-                     status=TaskStatus.pending.value, reason=None, metrics={}, feedback=[], last_reply="")
+                     status=TaskStatus.pending.value, reason=None, metrics={}, feedback=[], last_reply="",
+                     failures=[])

@@ -22,6 +22,14 @@ from brain.vocabulary import Vocabulary, type_words
 
 Node = dict[str, Any]
 _SLICERS = ("Knife", "ButterKnife")
+# Where things are put aside to make room on a full receptacle. AI2-THOR's PlacementRestrictions let
+# nearly every pickupable object rest on the first five (63 of its 68 restricted types), fewer on the
+# other three; the nearest of the first group wins, else the nearest of the second.
+ASIDE_SURFACES = ("SideTable", "CounterTop", "DiningTable", "CoffeeTable", "TVStand", "Desk", "Shelf", "Dresser")
+_ASIDE_FIRST = 5
+# Where the object that did not fit waits meanwhile: it is big, so the biggest furniture first (not the
+# floor: things on the floor are hard to see and reach again).
+WAIT_SURFACES = ("Bed", "Sofa", "DiningTable", "CounterTop", "CoffeeTable", "Desk", "SideTable", "TVStand", "ArmChair")
 
 
 @dataclass
@@ -43,8 +51,10 @@ class Job:
 
 
 class JobBuilder:
-    def __init__(self, world: SymbolicWorld):
+    def __init__(self, world: SymbolicWorld, full: set[str] | None = None, avoid: set[str] | None = None):
         self.world = world.copy()
+        self.full = set(full or ())  # receptacles a put failed on for lack of room (AI2-THOR's "No valid positions")
+        self.avoid = self.full | set(avoid or ())  # receptacles a put failed on, for any reason: not for putting aside
         self.vocab = Vocabulary({n["objectType"] for n in self.world.nodes.values() if n.get("kind") == "object"})
         self._job: Job | None = None
         self._actor: Node = {}
@@ -109,8 +119,7 @@ class JobBuilder:
         """Pick an object up, closing again what had to be opened to get it; when a robot already
         holds it (say after a failed put), that robot carries on from there."""
         self.job.heaviest = max(self.job.heaviest, float(node.get("mass") or 0.0))
-        holder = next((n["id"] for n in self.world.nodes.values()
-                       if n.get("kind") == "robot" and n.get("holding") == node["id"]), None)
+        holder = self._holder_of(node["id"])
         if holder is not None:
             self.job.holder = holder
             self._actor["holding"] = node["id"]
@@ -120,6 +129,11 @@ class JobBuilder:
         self._do("pick_up", object=node["id"])
         if container:
             self._do("close", object=container)
+
+    def _holder_of(self, object_id: str) -> str | None:
+        """The robot holding `object_id`, if one does."""
+        return next((n["id"] for n in self.world.nodes.values()
+                     if n.get("kind") == "robot" and n.get("holding") == object_id), None)
 
     def _place(self, receptacle: Node) -> None:
         """Put the held object in/on a receptacle, opening (and closing) it when it must be open."""
@@ -145,9 +159,54 @@ class JobBuilder:
                 f"put the {type_words(obj['objectType'])} {rel} the {type_words(dest['objectType'])}")
         if not self._begin(goal, desc, clause):
             return self.job
+        if dest["id"] in self.full:
+            self._make_room(dest, obj)
         self._fetch(obj)
         self._place(dest)
         return self.job
+
+    def _make_room(self, full: Node, obj: Node) -> None:
+        """Clear a receptacle that had no room for `obj`: what rests on it goes to the nearest aside
+        surface. A robot still holding `obj` first sets it down on the biggest free furniture (its
+        hand is needed); the usual fetch then picks it up from there."""
+        blockers = sorted(n["id"] for n in self.world.nodes.values()
+                          if n.get("kind") == "object" and n.get("pickupable") and n["id"] != obj["id"]
+                          and full["id"] in self.world.parents(n["id"]))
+        what = f"the {type_words(full['objectType'])} has no room for the {type_words(obj['objectType'])}"
+        if not blockers:
+            raise PlanningError(f"{what}, and nothing on it can be moved aside")
+        aside = self._surface(ASIDE_SURFACES, full, tiers=_ASIDE_FIRST)
+        holder = self._holder_of(obj["id"])
+        wait = self._surface(WAIT_SURFACES, full) if holder is not None else None
+        if aside is None or (holder is not None and wait is None):
+            raise PlanningError(f"{what}, and there is no surface left to move things to")
+        self.job.description += f" (making room: {len(blockers)} thing(s) to the {type_words(aside['objectType'])})"
+        if holder is not None and wait is not None:
+            self.job.holder = holder
+            self._actor["holding"] = obj["id"]
+            self.world.nodes[holder]["holding"] = None
+            self._place(wait)
+        for blocker in blockers:
+            self._fetch(self.world.nodes[blocker])
+            self._place(aside)
+
+    def _surface(self, types: tuple[str, ...], near: Node, tiers: int | None = None) -> Node | None:
+        """The first open receptacle of `types` (in order, or nearest within the first `tiers` types,
+        then nearest of the rest) that no put has failed on, other than `near`."""
+        spots = [n for t in types for n in self.world.objects_of_type(t)
+                 if n["id"] not in self.avoid and n["id"] != near["id"] and n.get("receptacle")
+                 and self.world.enclosed_by_closed(n["id"]) is None]
+        if not spots:
+            return None
+        here = near.get("position") or {"x": 0.0, "z": 0.0}
+
+        def rank(n: Node) -> tuple[int, float, str]:
+            there = n.get("position") or here
+            order = types.index(n["objectType"])
+            group = order if tiers is None else int(order >= tiers)
+            return group, abs(there["x"] - here["x"]) + abs(there["z"] - here["z"]), n["id"]
+
+        return min(spots, key=rank)
 
     def _throw(self, clause: Clause) -> Job:
         return self._put(clause, dest_phrase="garbage can", verb="throw")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from memory.schemas import RobotProfile, SceneSnapshot
+from memory.schemas import RobotProfile, SceneSnapshot, SkillCall
 
 from brain.plan import Plan
 
@@ -36,6 +36,17 @@ class InvalidReply(PlanningError):
 
 
 @dataclass
+class FailedSubtask:
+    """A subtask that failed in an earlier round: who ran it, its steps, the error it ended with, and
+    what that robot held right after (the object of a failed put is still in its hand)."""
+
+    robot: str
+    steps: list[SkillCall]
+    error: str
+    holding: str | None = None
+
+
+@dataclass
 class PlanRequest:
     instruction: str
     snapshot: SceneSnapshot
@@ -44,6 +55,7 @@ class PlanRequest:
     previous_reply: str = ""  # the rejected answer a repair corrects (empty for a fresh plan or a replan)
     robot_status: dict[str, str] = field(default_factory=dict)  # idle / busy, by robot name
     id_prefix: str = "s"
+    failures: list[FailedSubtask] = field(default_factory=list)  # every subtask that failed so far, oldest first
 
 
 @dataclass

@@ -316,8 +316,11 @@ def _classify(problems: list[str]) -> FailureKind:
 
 
 def _kind_of_world_error(error: str) -> FailureKind:
+    """Classify the world's errorMessage. AI2-THOR words an unknown objectId two ways: "Object ID
+    appears to be invalid." (the emulator, older AI2-THOR) and "objectId: <id> is not the objectId
+    on any object in the scene!" (ai2thor 5)."""
     lowered = error.lower()
-    if "appears to be invalid" in lowered:
+    if "appears to be invalid" in lowered or "is not the objectid on any object" in lowered:
         return "object_missing"
     if "blocking" in lowered:
         return "blocked"

@@ -29,6 +29,7 @@ class Pose:
     cell: Cell
     rotation: int
     horizon: float
+    standing: bool = True
 
 
 class GridMap:
@@ -97,14 +98,17 @@ class Navigator:
         md = self.act("GetInteractablePoses", objectId=object_id)
         if not md.get("lastActionSuccess"):
             raise NavigationError(md.get("errorMessage") or f"no pose reaches {object_id}", kind="object_missing")
-        poses = [
-            Pose(self.grid.cell_of(p), int(round(p.get("rotation", 0))) % 360, float(p.get("horizon", 0)))
-            for p in md.get("actionReturn") or []
-            if p.get("standing", True)
-        ]
+        poses = self._poses(md.get("actionReturn") or [])
         if not poses:
             raise NavigationError(f"{object_id} cannot be seen from any free cell", kind="blocked")
         return poses
+
+    def _poses(self, found: list[dict[str, Any]]) -> list[Pose]:
+        """AI2-THOR's interactable poses, standing ones first: crouching is only for what lies low
+        (a thing on the floor or a bottom shelf), so a cell keeps its standing pose when it has one."""
+        ordered = sorted(found, key=lambda p: not p.get("standing", True))
+        return [Pose(self.grid.cell_of(p), int(round(p.get("rotation", 0))) % 360, float(p.get("horizon", 0)),
+                     bool(p.get("standing", True))) for p in ordered]
 
     def refresh_map(self) -> None:
         md = self.act("GetReachablePositions")
@@ -121,7 +125,10 @@ class Navigator:
             md = self.act("Pass")
             here = self.grid.cell_of(md["agent"]["position"])
             blocked = (occupied() | blocked_extra) - {here}
-            by_cell = {p.cell: p for p in poses if p.cell not in blocked}
+            by_cell: dict[Cell, Pose] = {}
+            for p in poses:  # standing poses come first and win their cell
+                if p.cell not in blocked:
+                    by_cell.setdefault(p.cell, p)
             path = self.grid.path(here, set(by_cell), blocked)
             if path is None:
                 raise NavigationError(f"no free path to {object_id} ({len(blocked)} cell(s) blocked by robots)")
@@ -138,12 +145,10 @@ class Navigator:
         """Without moving the base: turn and tilt to a pose from which `object_id` is in reach."""
         here = self.act("Pass")["agent"]["position"]
         md = self.act("GetInteractablePoses", objectId=object_id, positions=[here])
-        poses = [p for p in md.get("actionReturn") or [] if p.get("standing", True)]
-        if not md.get("lastActionSuccess") or not poses:
+        poses = self._poses(md.get("actionReturn") or []) if md.get("lastActionSuccess") else []
+        if not poses:
             raise NavigationError(f"{object_id} is out of reach of this robot's base", kind="blocked")
-        p = poses[0]
-        return self._face(self.act("Pass"), Pose(self.grid.cell_of(p), int(round(p["rotation"])) % 360,
-                                                 float(p.get("horizon", 0))))
+        return self._face(self.act("Pass"), poses[0])
 
     def _walk(self, md: dict[str, Any], path: list[Cell]) -> tuple[dict[str, Any], Cell | None]:
         """Follow `path`; returns the last metadata and the cell it could not enter, if any."""
@@ -160,6 +165,8 @@ class Navigator:
         return md, None
 
     def _face(self, md: dict[str, Any], goal: Pose) -> dict[str, Any]:
+        if goal.standing != md["agent"].get("isStanding", True):
+            md = self.act("Stand" if goal.standing else "Crouch")
         heading = int(round(md["agent"]["rotation"]["y"])) % 360
         for rot in _rotations(heading, goal.rotation):
             md = self.act(rot)

@@ -20,6 +20,7 @@ from memory.schemas import SceneSnapshot
 IN_RECEPTACLES = frozenset({"Drawer", "Cabinet", "Fridge", "Microwave", "LaundryHamper", "Box"})
 HEAT_APPLIANCES = frozenset({"Microwave", "StoveBurner", "Toaster"})
 COOKING_VESSELS = frozenset({"Pan", "Pot"})  # AI2-THOR takes only these onto a StoveBurner
+SLICING_TOOLS = ("Knife", "ButterKnife")  # what SliceObject accepts in hand (ALFRED/TEACh convention)
 INTERACTION_REACH_M = 1.5  # AI2-THOR's default visibilityDistance
 
 
@@ -71,6 +72,11 @@ class SymbolicWorld:
 
     def holding(self, robot: str) -> str | None:
         return (self.nodes.get(robot) or {}).get("holding")
+
+    def holder_of(self, node_id: str) -> str | None:
+        """The robot whose hand holds `node_id`, if any."""
+        return next((n["id"] for n in self.nodes.values()
+                     if n.get("kind") == "robot" and n.get("holding") == node_id), None)
 
 
 # --------------------------------------------------------------------------- argument schemas
@@ -207,6 +213,9 @@ def _pickup_pre(world, robot, args):
     out = _flag_required("pick_up", "pickupable", "pickupable")(world, robot, args)
     if robot.get("holding"):
         out.append(f"pick_up: {robot['id']} already holds {robot['holding']}; put it down first")
+    holder = world.holder_of(obj["id"])
+    if holder is not None and holder != robot["id"]:
+        out.append(f"pick_up: {obj['id']} is in {holder}'s hand; only {holder} can put it down")
     limit = robot.get("payload_kg")
     if limit is not None and (obj.get("mass") or 0) > limit:
         out.append(f"pick_up: {obj['id']} weighs {obj.get('mass')} kg, over {robot['id']}'s payload of {limit} kg")
@@ -280,10 +289,12 @@ def _toggle_pre(on: bool) -> Check:
     return check
 
 
-def _holding_type(object_type: str, verb: str) -> Check:
+def _holding_type(object_types: tuple[str, ...], verb: str) -> Check:
     def check(world, robot, args):
         held = world.get(robot.get("holding") or "")
-        return [] if held and held.get("objectType") == object_type else [f"{verb}: needs a {object_type} in hand"]
+        if held and held.get("objectType") in object_types:
+            return []
+        return [f"{verb}: needs a {' or '.join(object_types)} in hand"]
 
     return check
 
@@ -372,8 +383,9 @@ SKILLS: dict[str, Skill] = {
         Skill("close", "Close an openable object.", TargetArgs, _close_pre, _set(isOpen=False), targets=("object",)),
         Skill("toggle_on", "Switch an object on.", TargetArgs, _toggle_pre(True), _set(isToggled=True), targets=("object",)),
         Skill("toggle_off", "Switch an object off.", TargetArgs, _toggle_pre(False), _set(isToggled=False), targets=("object",)),
-        Skill("slice", "Slice an object (needs a Knife in hand).", TargetArgs,
-              _all(_flag_required("slice", "sliceable", "sliceable"), _holding_type("Knife", "slice")), _slice_eff,
+        Skill("slice", "Slice an object (needs a Knife or ButterKnife in hand).", TargetArgs,
+              _all(_flag_required("slice", "sliceable", "sliceable"), _holding_type(SLICING_TOOLS, "slice")),
+              _slice_eff,
               targets=("object",)),
         Skill("break", "Break a breakable object.", TargetArgs, _flag_required("break", "breakable", "breakable"),
               _set(isBroken=True), targets=("object",)),

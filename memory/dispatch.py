@@ -1,6 +1,6 @@
 """At-least-once subtask dispatch over Redis Streams, one inbox stream per robot.
 
-A robot worker acks an entry only in the same MULTI/EXEC that stores the result, so a crash
+A robot worker acks an entry only in the same Lua call that stores the result, so a crash
 either loses nothing (the entry is redelivered) or has already recorded the outcome. The result
 is also kept under the message's idempotency key (task, subtask, attempt), so a redelivered
 subtask is recognised and not done twice. Leases are the entries' idle time in the consumer
@@ -10,6 +10,7 @@ offline or that were delivered too often, posting a "robot_lost" result for the 
 
 from __future__ import annotations
 
+import os
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -39,6 +40,8 @@ class Dispatcher:
         self.keys = keys
         self.lease_ms = lease_ms
         self.max_deliveries = max_deliveries
+        self._hot_client: redis.Redis | None = None
+        self._hot_pid = 0
         self._extend = script(r, "dispatch_extend")
         self._complete = script(r, "dispatch_complete")
         self._groups: set[str] = set()
@@ -46,13 +49,24 @@ class Dispatcher:
         self._backlog: dict[tuple[str, str], deque[Delivery]] = {}
         self._next_claim: dict[tuple[str, str], float] = {}
 
+    @property
+    def _hot(self) -> redis.Redis:
+        """The hot path's client (send, complete, extend_lease, and receive's first, non-blocking
+        read): one connection taken from r's pool for good, so those commands skip the pool's
+        per-command checkout. It is locked per command, so threads may share it; blocking reads
+        stay on the pool and never hold it. A forked child opens its own."""
+        if self._hot_pid != os.getpid():
+            self._hot_client = redis.Redis(connection_pool=self.r.connection_pool, single_connection_client=True)
+            self._hot_pid = os.getpid()
+        return self._hot_client  # type: ignore[return-value]
+
     # ------------------------------------------------------------------ brain side
 
     def send(self, message: SubtaskMessage) -> str:
         inbox = self.keys.inbox(message.robot)
         if inbox not in self._groups:
             self._ensure_group(inbox)
-        return self.r.xadd(inbox, {"msg": message.model_dump_json()})
+        return self._hot.xadd(inbox, {"msg": message.model_dump_json()})
 
     def results(
         self, task_id: str, after: str = "0", block_ms: int | None = None, count: int = 100
@@ -99,7 +113,10 @@ class Dispatcher:
         if backlog:
             return backlog.popleft()
         try:
-            reply = self.r.xreadgroup(ROBOT_GROUP, consumer, {inbox: ">"}, count=1, block=block_ms or None)
+            # what is already waiting, without blocking; only an empty inbox waits (on the pool)
+            reply = self._hot.xreadgroup(ROBOT_GROUP, consumer, {inbox: ">"}, count=1)
+            if not reply and block_ms:
+                reply = self.r.xreadgroup(ROBOT_GROUP, consumer, {inbox: ">"}, count=1, block=block_ms)
         except redis.ResponseError as e:
             if "NOGROUP" not in str(e):
                 raise
@@ -110,10 +127,17 @@ class Dispatcher:
             return Delivery(eid, SubtaskMessage.model_validate_json(fields["msg"]), 1, consumer)
         return None
 
+    def close(self) -> None:
+        """Give the hot-path connection back to the pool (the client `r` stays usable)."""
+        if self._hot_client is not None and self._hot_pid == os.getpid():
+            self._hot_client.close()
+        self._hot_client, self._hot_pid = None, 0
+
     def extend_lease(self, robot: str, consumer: str, entry_id: str) -> bool:
         """Reset the entry's idle time so the reaper leaves a working robot alone.
         False if this consumer no longer holds the entry (reaped or claimed): stop working on it."""
-        return bool(self._extend(keys=[self.keys.inbox(robot)], args=[ROBOT_GROUP, consumer, entry_id]))
+        return bool(self._extend(keys=[self.keys.inbox(robot)], args=[ROBOT_GROUP, consumer, entry_id],
+                                 client=self._hot))
 
     def complete(self, delivery: Delivery, result: SubtaskResult) -> None:
         """Store the result, publish it, then ack — one Lua call that stops before the ack if any
@@ -131,7 +155,7 @@ class Dispatcher:
             self.keys.dead_letter,
         ]
         args = [result_doc, DONE_TTL_S, RESULTS_MAXLEN, ROBOT_GROUP, entry_id, *dead_letter]
-        self._complete(keys=keys, args=args)
+        self._complete(keys=keys, args=args, client=self._hot)
 
     # ------------------------------------------------------------------ reaper
 

@@ -55,19 +55,25 @@ class TaskStore:
         self.r = r
         self.keys = keys
         self._cas = script(r, "task_cas")
+        self._create = script(r, "task_create")
         self._recovered: set[str] = set()
         self._backlog: dict[str, deque[tuple[str, str]]] = {}
         self._ensure_group()
 
     # ------------------------------------------------------------------ records
 
-    def create(self, instruction: str, task_id: str | None = None, **fields: object) -> TaskRecord:
+    def create(
+        self, instruction: str, task_id: str | None = None, *, enqueue: bool = False, **fields: object
+    ) -> TaskRecord:
+        """Store a new pending task (an existing id is refused). With `enqueue` it is also put on
+        the submission queue in the same atomic step, so a crash cannot leave it accepted but
+        never run."""
         record = TaskRecord(id=task_id or uuid.uuid4().hex[:12], instruction=instruction, **fields)
-        with self.r.pipeline(transaction=True) as pipe:
-            pipe.hsetnx(self.keys.tasks, record.id, record.model_dump_json())
-            pipe.zadd(self.keys.task_index, {record.id: record.created_at}, nx=True)
-            created, _ = pipe.execute()
-        if not created:
+        created = self._create(
+            keys=[self.keys.tasks, self.keys.task_index, self.keys.task_queue],
+            args=[record.id, record.model_dump_json(), repr(record.created_at), "1" if enqueue else "0"],
+        )
+        if created is None:
             raise ValueError(f"task {record.id} already exists")
         return record
 

@@ -79,17 +79,21 @@ class ThorWorld:
 
     def step(self, agent_id: int, action: str, **params: Any) -> Metadata:
         controller = self._require()
+        self._check_agent(agent_id)
         if len(self._last) > 1:
             params["agentId"] = agent_id
-        elif agent_id != 0:
-            raise ValueError(f"agent_id {agent_id} out of range for 1 agent")
         event = controller.step(action=action, **params)
         self._last = _per_agent(event, len(self._last))
         return self._last[agent_id]
 
     def metadata(self, agent_id: int = 0) -> Metadata:
         self._require()
+        self._check_agent(agent_id)
         return self._last[agent_id]
+
+    def _check_agent(self, agent_id: Any) -> None:
+        if not isinstance(agent_id, int) or not 0 <= agent_id < len(self._last):
+            raise ValueError(f"agent_id {agent_id!r} out of range for {len(self._last)} agent(s)")
 
     def stop(self) -> None:
         if self._controller is not None:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
+import re
 from collections.abc import AsyncIterator
-
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, Header, HTTPException, Query
 from fastapi.sse import EventSourceResponse, ServerSentEvent
-from pydantic import BaseModel, Field, field_validator
+from pydantic import AfterValidator, BaseModel, Field, field_validator
 from starlette.concurrency import run_in_threadpool
 
 from memory.schemas import TaskRecord, TaskStatus
@@ -59,8 +58,7 @@ ExistingTask = Annotated[TaskRecord, Depends(existing_task)]
 
 @router.post("", status_code=202, response_model=TaskAccepted)
 def submit_task(body: TaskSubmission, memory: MemoryDep) -> TaskAccepted:
-    record = memory.tasks.create(body.instruction)
-    memory.tasks.enqueue(record.id)
+    record = memory.tasks.create(body.instruction, enqueue=True)  # stored and queued in one step
     return TaskAccepted(id=record.id, status=record.status, url=f"/tasks/{record.id}",
                         events_url=f"/tasks/{record.id}/events")
 
@@ -85,22 +83,41 @@ def cancel_task(record: ExistingTask, memory: MemoryDep) -> TaskRecord:
     return memory.tasks.get(task_id) or record
 
 
+def _event_id(value: str) -> str:
+    if value != "0" and not re.fullmatch(r"[0-9]+-[0-9]+", value):
+        raise ValueError(f"{value!r} is not an event id; give the id of the last event you have "
+                         "(e.g. 1795266081271-0), or 0 for all events")
+    return value
+
+
+EventId = Annotated[str, AfterValidator(_event_id)]
+
+
 @router.get("/{task_id}/events", response_class=EventSourceResponse)
-async def follow_task(task: ExistingTask, memory: MemoryDep, after: str = "0") -> AsyncIterator[ServerSentEvent]:
-    """Server-sent events: every event of the task, then live ones until it finishes."""
-    task_id, cursor = task.id, after
+async def follow_task(
+    task: ExistingTask,
+    memory: MemoryDep,
+    after: Annotated[EventId | None, Query(description=(
+        'start after this event id ("0" = from the first event); default: the Last-Event-ID '
+        "header a reconnecting EventSource sends, else the first event"))] = None,
+    last_event_id: Annotated[EventId | None, Header(include_in_schema=False)] = None,
+) -> AsyncIterator[ServerSentEvent]:
+    """Server-sent events: every event of the task, then live ones until it finishes (`end`). A
+    client that reconnects (Last-Event-ID) continues where it stopped: no event lost or repeated.
+    FastAPI's SSE support sends keep-alive comments while the task is quiet."""
+    task_id, cursor = task.id, after or last_event_id or "0"
     while True:
         batch = await run_in_threadpool(memory.tasks.events, task_id, cursor, 1000)
         for entry_id, event in batch:
             cursor = entry_id
             yield ServerSentEvent(data=event.model_dump(mode="json"), event=event.kind, id=entry_id)
-        if not batch:
-            record = await run_in_threadpool(memory.tasks.get, task_id)
-            if record is not None and record.status.terminal:
-                # drain what was written between the read and the status check
-                for entry_id, event in await run_in_threadpool(memory.tasks.events, task_id, cursor, None):
-                    cursor = entry_id
-                    yield ServerSentEvent(data=event.model_dump(mode="json"), event=event.kind, id=entry_id)
-                yield ServerSentEvent(data={"status": record.status.value, "reason": record.reason}, event="end")
-                return
-            await asyncio.sleep(0)
+        if batch:
+            continue
+        record = await run_in_threadpool(memory.tasks.get, task_id)
+        if record is not None and record.status.terminal:
+            # drain what was written between the read and the status check
+            for entry_id, event in await run_in_threadpool(memory.tasks.events, task_id, cursor, None):
+                cursor = entry_id
+                yield ServerSentEvent(data=event.model_dump(mode="json"), event=event.kind, id=entry_id)
+            yield ServerSentEvent(data={"status": record.status.value, "reason": record.reason}, event="end")
+            return

@@ -1,12 +1,15 @@
 """The multi-robot planning metrics, as pure functions of a run's trace (docs/evaluation.md).
 
-Definitions follow the literature where it is specific enough to compute here:
+Definitions follow the literature where it is specific enough to compute here. "Skill calls" are
+the plan's high-level actions (navigate_to, pick_up, put…); "world actions" the simulator actions
+they turn into (MoveAhead, PickupObject…):
 - success (SR): every ground-truth goal holds in the world AND the team reported success;
 - task completion (TC, SMART-LLM): every ground-truth goal holds in the world's final state;
 - goal-condition recall (GCR, SMART-LLM): fraction of ground-truth goals that hold;
-- executability (Exe, SMART-LLM): successful world actions / attempted world actions;
-- balance (LLaMAR): min / max successful actions over the team's robots;
-- utilisation: the team's actions / (robots x makespan in actions), i.e. parallel efficiency;
+- executability (Exe, SMART-LLM): skill calls that executed / skill calls attempted (retries count);
+- balance (LLaMAR): min / max successful skill calls over the team's robots;
+- utilisation: the team's world actions / (robots x makespan in world actions): parallel efficiency
+  (SMART-LLM's robot utilisation needs reference plans, which suites do not have);
 - makespan: wall seconds from submission to the end, and actions on the critical path
   (each action one step; a robot does one thing at a time; a replan starts after the round before);
 - replans (RoCo, COHERENT), model calls and tokens.
@@ -26,13 +29,11 @@ from agents.evaluation.trace import RunTrace
 
 
 class RobotTally(BaseModel):
-    actions: int = 0
-    failed: int = 0
+    actions: int = 0  # world actions attempted
+    failed: int = 0  # world actions that failed
     subtasks: int = 0
-
-    @property
-    def succeeded(self) -> int:
-        return self.actions - self.failed
+    skill_calls: int = 0  # high-level actions attempted (every retry counts)
+    skills_done: int = 0  # high-level actions that executed
 
 
 class RunMetrics(BaseModel):
@@ -60,7 +61,9 @@ class RunMetrics(BaseModel):
 
 
 def robot_tallies(trace: RunTrace) -> dict[str, RobotTally]:
-    """World actions (attempted, failed) and subtasks dispatched, per robot of the team."""
+    """World actions (attempted, failed), skill calls (attempted, executed) and subtasks dispatched,
+    per robot of the team. The executor announces each skill attempt as a `thought` naming the skill
+    and its arguments, and each executed one as an `observation` naming the skill."""
     tallies = {r.name: RobotTally() for r in trace.robots}
     for e in trace.events:
         tally = tallies.get(e.robot or "")
@@ -71,6 +74,10 @@ def robot_tallies(trace: RunTrace) -> dict[str, RobotTally]:
             tally.failed += not e.data.get("success")
         elif e.kind == "dispatch":
             tally.subtasks += 1
+        elif e.kind == "thought" and "skill" in e.data and "args" in e.data:
+            tally.skill_calls += 1
+        elif e.kind == "observation" and "skill" in e.data:
+            tally.skills_done += 1
     return tallies
 
 
@@ -107,16 +114,17 @@ def run_metrics(trace: RunTrace) -> RunMetrics:
     met = sum(g.met for g in trace.goals)
     completion = bool(trace.goals) and met == len(trace.goals)
     makespan = critical_path_actions(trace.events, trace.subtasks)
-    succeeded = [t.succeeded for t in tallies.values()]
+    calls = sum(t.skill_calls for t in tallies.values())
+    done = [t.skills_done for t in tallies.values()]
     return RunMetrics(
         run_id=trace.run_id, task_id=trace.task_id, category=trace.category, room=trace.room,
         robots=len(trace.robots), status=trace.status, reason=trace.reason,
         success=completion and trace.status == "succeeded",
         task_completion=completion,
         goal_condition_recall=met / len(trace.goals) if trace.goals else 0.0,
-        executability=(attempted - failed) / attempted if attempted else None,
+        executability=sum(done) / calls if calls else None,
         utilisation=attempted / (len(tallies) * makespan) if makespan and tallies else None,
-        balance=min(succeeded) / max(succeeded) if succeeded and max(succeeded) else None,
+        balance=min(done) / max(done) if done and max(done) else None,
         makespan_s=trace.finished_at - trace.started_at, makespan_actions=makespan,
         actions=attempted, failed_actions=failed, replans=trace.replans,
         model_calls=trace.model_calls, tokens=trace.tokens, per_robot=tallies,

@@ -39,13 +39,14 @@ def run_report(console: Console, trace: RunTrace, m: RunMetrics) -> None:
     console = _wide(console)
     console.print(goals)
     robots = Table(title="robots", title_justify="left")
-    for column in ("robot", "profile", "subtasks", "actions", "failed"):
+    for column in ("robot", "profile", "subtasks", "skill calls", "executed", "actions", "failed"):
         robots.add_column(column, justify="left" if column in ("robot", "profile") else "right")
     for r in trace.robots:
         tally = m.per_robot[r.name]
-        robots.add_row(r.name, r.profile, str(tally.subtasks), str(tally.actions), str(tally.failed))
+        robots.add_row(r.name, r.profile, str(tally.subtasks), str(tally.skill_calls), str(tally.skills_done),
+                       str(tally.actions), str(tally.failed))
     console.print(robots)
-    console.print(f"makespan {m.makespan_s:.1f} s, {m.makespan_actions} actions on the critical path · "
+    console.print(f"makespan {m.makespan_s:.1f} s, {m.makespan_actions} world actions on the critical path · "
                   f"executability {_pct(m.executability)} · utilisation {_pct(m.utilisation)} · "
                   f"balance {_num(m.balance, 2)} · replans {m.replans} · model calls {m.model_calls} · "
                   f"tokens {m.tokens}", highlight=False)

@@ -59,12 +59,16 @@ def put_object(
 ) -> None:
     if putNearXY:
         raise ValueError("PutObject: putNearXY is not supported by the emulator")
-    target_id = objectId if objectId is not None else receptacleObjectId
+    # ai2thor 5: objectId is the receptacle. Older ai2thor (2.x) named the receptacle
+    # receptacleObjectId and the held object objectId; code written that way keeps working.
+    target_id = receptacleObjectId if receptacleObjectId is not None else objectId
     if target_id is None:
         raise ValueError("PutObject: missing required argument objectId (the receptacle)")
     if agent.held_id is None:
         raise ActionFailed("Can't place an object if Agent isn't holding anything")
     held = sim.objects[agent.held_id]
+    if receptacleObjectId is not None and objectId is not None and objectId != held.object_id:
+        raise ActionFailed(f"{objectId} is not the object in Agent {agent.agent_id}'s hand")
     recep = sim.get(require_str("objectId", target_id))
     if recep is held or recep in sim.descendants(held):
         raise ActionFailed(f"Cannot put {held.object_id} in/on itself or in something it holds")
@@ -187,7 +191,8 @@ def _toggle(sim: Simulation, agent: AgentState, object_id: Any, on: bool, force:
         raise ActionFailed("object is not toggleable")
     sim.require_interactable(agent, obj, bool(force))
     if obj.is_toggled == on:
-        raise ActionFailed(f"Object is already toggled {'on' if on else 'off'}.")
+        state = "on" if on else "off"
+        raise ActionFailed(f"can't toggle object {state} if it's already {state}!")
     if on and obj.is_broken:
         raise ActionFailed(f"{obj.object_id} is broken and cannot be turned on")
     if on and obj.kind.openable and obj.is_open:

@@ -86,24 +86,23 @@ def rotate(sim: Simulation, agent: AgentState, degrees: Any = None, forceAction:
 def look(sim: Simulation, agent: AgentState, degrees: Any = 30.0, forceAction: bool = False) -> None:
     step = require_number("degrees", degrees)
     new = agent.horizon + (-step if agent.last_action == "LookUp" else step)
-    if not forceAction and not MIN_HORIZON - 1e-6 <= new <= MAX_HORIZON + 1e-6:
-        limit = f"{-MIN_HORIZON:g} degrees above" if new < MIN_HORIZON else f"{MAX_HORIZON:g} degrees below"
-        raise ActionFailed(f"can't look beyond {limit} the forward horizon")
+    if not forceAction and new < MIN_HORIZON - 1e-6:
+        raise ActionFailed(f"can't look up beyond {-MIN_HORIZON:g} degrees above the forward horizon")
+    if not forceAction and new > MAX_HORIZON + 1e-6:
+        raise ActionFailed(f"can't look down beyond {MAX_HORIZON:g} degrees below the forward horizon")
     agent.horizon = round(new, 4)
 
 
 @action("Crouch")
 def crouch(sim: Simulation, agent: AgentState) -> None:
-    if not agent.standing:
-        raise ActionFailed("Already crouching.")
+    """As in AI2-THOR, crouching while already crouched succeeds and changes nothing."""
     agent.standing = False
     _carry_held(sim, agent)
 
 
 @action("Stand")
 def stand(sim: Simulation, agent: AgentState) -> None:
-    if agent.standing:
-        raise ActionFailed("Already standing.")
+    """As in AI2-THOR, standing while already standing succeeds and changes nothing."""
     agent.standing = True
     _carry_held(sim, agent)
 

@@ -36,3 +36,16 @@ def test_robot_agent_ids_are_distinct():
     ids = [s["command"][s["command"].index("--agent-id") + 1] for s in services.values()
            if "worker" in s.get("command", [])]
     assert len(ids) == len(set(ids)) == 2
+
+
+def test_every_dependency_is_a_service_and_robots_wait_for_a_healthy_world():
+    services = yaml.safe_load((ROOT / "compose.yaml").read_text())["services"]
+    for name, svc in services.items():
+        deps = svc.get("depends_on") or {}
+        assert isinstance(deps, dict), f"{name}: depends_on should name a condition per service"
+        for dep, spec in deps.items():
+            assert dep in services, f"{name} depends on unknown service {dep}"
+            if spec["condition"] == "service_healthy":
+                assert "healthcheck" in services[dep], f"{name} waits for {dep} to be healthy; it has no healthcheck"
+    for robot in ("robot1", "robot2"):
+        assert services[robot]["depends_on"]["world"]["condition"] == "service_healthy"

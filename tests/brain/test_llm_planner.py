@@ -175,3 +175,17 @@ def test_model_that_never_plans_fails_the_task_and_the_service_carries_on(brain,
             assert client.get("/robots").status_code == 200
             second = client.post("/tasks", json={"instruction": TASK}).json()["id"]
             assert wait_terminal(client, second)["status"] == "succeeded"
+
+
+def test_a_replan_that_numbers_its_subtasks_again_still_runs(brain):
+    """Models number every plan s1, s2… (here: "a" again); a reused id gets the round's prefix, so the
+    new subtask is dispatched instead of being taken for the old, failed one."""
+    deps, start_robots, saver = brain
+    start_robots(robot1={"fail_once": {"a"}})
+    with ScriptedLLM([reply(VALID), reply(VALID)]) as llm:
+        deps.planner = LLMPlanner(settings_for(llm.base_url))
+        record = run(deps, saver, TASK)
+    assert record.status == TaskStatus.succeeded, record.reason
+    assert record.replans == 1
+    assert [(s.id, s.status.value) for s in record.subtasks] == [("a", "failed"), ("r1.a", "succeeded")]
+    assert "This is a replan" in llm.requests[1]["messages"][1]["content"]

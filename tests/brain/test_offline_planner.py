@@ -213,3 +213,48 @@ def test_a_robot_holding_something_else_puts_it_down_first(kitchen, make_profile
     plan = plan_for("put the apple in the fridge", snapshot, robots)
     assert plan.subtasks[0].steps[0].skill == "drop"
     assert validate(plan, snapshot, robots) == []
+
+
+def test_a_full_receptacle_is_cleared_when_replanning(kitchen, two_robots):
+    """AI2-THOR's "No valid positions" on a put: the replan sets the held egg down on the biggest free
+    furniture, moves what is on the counter aside, then puts the egg on the cleared counter."""
+    from memory.schemas import SceneSnapshot, SkillCall
+
+    from brain.planner import FailedSubtask
+
+    nodes = kitchen.node_dicts()
+    nodes["Egg|1"].update(relations=[], isPickedUp=True)
+    nodes["robot2"].update(holding="Egg|1")
+    nodes["DiningTable|1"] = {"id": "DiningTable|1", "kind": "object", "objectType": "DiningTable", "receptacle": True,
+                              "position": {"x": 1.0, "y": 0.8, "z": 2.0}, "relations": []}
+    snapshot = SceneSnapshot.model_validate({"rev": 2, "nodes": nodes})
+    steps = [SkillCall(skill="navigate_to", args={"object": "Egg|1"}), SkillCall(skill="pick_up", args={"object": "Egg|1"}),
+             SkillCall(skill="navigate_to", args={"object": "CounterTop|1"}),
+             SkillCall(skill="put", args={"receptacle": "CounterTop|1"})]
+    failed = FailedSubtask(robot="robot2", steps=steps, error="put failed: No valid positions to place object found",
+                           holding="Egg|1")
+    request = PlanRequest("put the egg on the counter", snapshot, two_robots, failures=[failed])
+    (subtask,) = OfflinePlanner().plan(request).plan.subtasks
+    assert subtask.robot == "robot2", "only the robot holding the egg can do the job"
+    puts = [s.args["receptacle"] for s in subtask.steps if s.skill == "put"]
+    on_counter = ["Apple|1", "Knife|1", "Mug|1", "Potato|1", "Pumpkin|1"]
+    assert puts == ["DiningTable|1"] * (1 + len(on_counter)) + ["CounterTop|1"]
+    assert [s.args["object"] for s in subtask.steps if s.skill == "pick_up"] == [*on_counter, "Egg|1"]
+    assert "making room" in subtask.description
+    assert validate(OfflinePlanner().plan(request).plan, snapshot, two_robots) == []
+
+
+def test_a_full_receptacle_with_nowhere_to_move_things_says_so(kitchen, two_robots):
+    from memory.schemas import SceneSnapshot, SkillCall
+
+    from brain.planner import FailedSubtask
+
+    nodes = kitchen.node_dicts()
+    nodes["Egg|1"].update(relations=[], isPickedUp=True)
+    nodes["robot2"].update(holding="Egg|1")
+    kitchen = SceneSnapshot.model_validate({"rev": 2, "nodes": nodes})
+    steps = [SkillCall(skill="pick_up", args={"object": "Egg|1"}), SkillCall(skill="put", args={"receptacle": "CounterTop|1"})]
+    failed = FailedSubtask(robot="robot2", steps=steps, error="put failed: No valid positions to place object found",
+                           holding="Egg|1")
+    with pytest.raises(PlanningError, match="the counter top has no room for the egg, and there is no surface left"):
+        OfflinePlanner().plan(PlanRequest("put the egg on the counter", kitchen, two_robots, failures=[failed]))

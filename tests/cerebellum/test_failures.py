@@ -52,3 +52,13 @@ def test_a_free_text_subtask_without_a_model_is_refused(team: Team):
     result = run_steps(team.robot("r1", 0), description="make coffee")
     assert not result.success and result.failure_kind == "precondition"
     assert "no model for free-text subtasks" in result.error
+
+
+def test_both_of_ai2thors_unknown_object_messages_mean_object_missing():
+    from cerebellum.executor import _kind_of_world_error
+
+    assert _kind_of_world_error("Object ID appears to be invalid.") == "object_missing"
+    assert _kind_of_world_error(
+        "objectId: Apple|1 is not the objectId on any object in the scene!") == "object_missing"
+    assert _kind_of_world_error("agent_1 is blocking Agent 0 from moving 0") == "blocked"
+    assert _kind_of_world_error("Target object not found within the specified visibility.") == "action_failed"

@@ -73,8 +73,19 @@ def test_payload_limit_and_knife_for_slicing():
     assert "over r1's payload of 0.1 kg" in get_skill("pick_up").check(
         w, heavy, get_skill("pick_up").parse_args({"object": "Apple|1"}))[0]
     s = get_skill("slice")
-    assert s.check(w, robot(), s.parse_args({"object": "Apple|1"})) == ["slice: needs a Knife in hand"]
+    assert s.check(w, robot(), s.parse_args({"object": "Apple|1"})) == ["slice: needs a Knife or ButterKnife in hand"]
     assert s.check(w, robot(holding="Knife|1"), s.parse_args({"object": "Apple|1"})) == []
+    w.nodes["ButterKnife|1"] = {"id": "ButterKnife|1", "kind": "object", "objectType": "ButterKnife"}
+    assert s.check(w, robot(holding="ButterKnife|1"), s.parse_args({"object": "Apple|1"})) == []
+
+
+def test_an_object_in_another_robots_hand_cannot_be_picked_up():
+    w = world()
+    w.nodes["r2"] = {"id": "r2", "kind": "robot", "holding": "Apple|1"}
+    w.get("Apple|1")["isPickedUp"] = True
+    pick = get_skill("pick_up")
+    assert pick.check(w, robot(), pick.parse_args({"object": "Apple|1"})) == [
+        "pick_up: Apple|1 is in r2's hand; only r2 can put it down"]
 
 
 def test_fixed_arm_cannot_navigate():

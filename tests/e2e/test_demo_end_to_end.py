@@ -72,10 +72,31 @@ def test_bad_submission_is_422_with_a_message(stack, body, fragment):
     assert fragment in resp.json()["detail"]
 
 
-def test_malformed_json_is_422(stack):
-    resp = httpx.post(f"{stack.api_url}/tasks", content=b"{not json", headers={"content-type": "application/json"})
+@pytest.mark.parametrize("content, fragment", [
+    (b"{not json", "body is not valid JSON"),
+    (b"", "body is required"),
+    (b"[]", "body is not a JSON object"),
+])
+def test_malformed_body_is_422_with_what_to_send(stack, content, fragment):
+    resp = httpx.post(f"{stack.api_url}/tasks", content=content, headers={"content-type": "application/json"})
     assert resp.status_code == 422
-    assert "JSON" in resp.json()["detail"]
+    detail = resp.json()["detail"]
+    assert fragment in detail and '{"instruction": ' in detail and "application/json" in detail
+
+
+def test_events_resume_after_the_last_event_id(stack):
+    task_id = submit(stack.api_url, "turn on the light")
+    seen = list(events(stack.api_url, task_id, timeout_s=120))
+    assert seen[-1][0] == "end"
+    with httpx.stream("GET", f"{stack.api_url}/tasks/{task_id}/events", timeout=30) as resp:
+        ids = [line[4:] for line in resp.iter_lines() if line.startswith("id: ")]
+    assert len(ids) == len(seen) - 1  # every event but `end` carries its id
+    # a reconnecting EventSource sends Last-Event-ID: it gets only what came after
+    resumed = httpx.get(f"{stack.api_url}/tasks/{task_id}/events", headers={"Last-Event-ID": ids[-2]}, timeout=30)
+    assert [line for line in resumed.text.splitlines() if line.startswith("event:")] == [
+        f"event: {seen[-2][0]}", "event: end"]
+    bad = httpx.get(f"{stack.api_url}/tasks/{task_id}/events", params={"after": "garbage"})
+    assert bad.status_code == 422 and "not an event id" in bad.json()["detail"]
 
 
 def test_unknown_ids_are_404(stack):

@@ -164,3 +164,38 @@ def test_sigterm_mid_subtask_finishes_it_and_exits_0(stack: Stack, memory: Memor
     assert done.actions > 4, "the whole subtask ran after the signal"
     assert memory.dispatcher.pending("robot2") == 0
     assert not memory.robots.is_alive("robot2"), "it signed off"
+
+
+def test_a_robot_killed_holding_an_object_keeps_it_and_the_brain_says_who_holds_it(stack: Stack, memory: Memory):
+    """Nothing drops the object on a dead robot's behalf (a real gripper keeps its grip when its
+    controller dies): the world and the scene graph keep it in that robot's hand, a task that needs
+    it fails with the reason, and once the robot is back it finishes the job itself."""
+    for robot in stack.robots:
+        if not memory.robots.is_alive(robot.name):
+            restart(stack, memory, robot.name)
+    tomato = next(o["objectId"] for o in httpx.get(f"{stack.world_url}/metadata/0", timeout=30).json()["objects"]
+                  if o["objectType"] == "Tomato")
+    msg = direct("robot1", SkillCall(skill="navigate_to", args={"object": tomato}),
+                 SkillCall(skill="pick_up", args={"object": tomato}), description="pick up the tomato")
+    memory.dispatcher.send(msg)
+    until(lambda: memory.dispatcher.result_for(msg) is not None, what="the pick-up's result")
+    assert memory.dispatcher.result_for(msg).success, memory.dispatcher.result_for(msg).error
+    stack.procs["robot1"].send_signal(signal.SIGKILL)
+    stack.procs["robot1"].wait(10)
+    until(lambda: not memory.robots.is_alive("robot1"), what="robot1 declared offline")
+
+    in_hand = httpx.get(f"{stack.world_url}/metadata/0", timeout=30).json()["inventoryObjects"]
+    assert [o["objectId"] for o in in_hand] == [tomato], "the world keeps it in the dead robot's hand"
+    assert memory.scene.node("robot1").holding == tomato
+    task_id = submit(stack.api_url, "put the tomato in the fridge")
+    list(events(stack.api_url, task_id, timeout_s=120))
+    record = httpx.get(f"{stack.api_url}/tasks/{task_id}").json()
+    assert record["status"] == "failed", record
+    assert "robot1 holds what is needed" in record["reason"] and "offline" in record["reason"], record["reason"]
+
+    restart(stack, memory, "robot1")
+    task_id = submit(stack.api_url, "put the tomato in the fridge")
+    list(events(stack.api_url, task_id, timeout_s=120))
+    record = httpx.get(f"{stack.api_url}/tasks/{task_id}").json()
+    assert record["status"] == "succeeded", (record["reason"], stack.tail("brain"), stack.tail("robot1"))
+    assert world_check(stack.world_url, record["plan"]) == []

@@ -19,6 +19,16 @@ def actions(robot, subtask, n, failed=0, at=(0.0, 0.0)):
             for i in range(n)]
 
 
+def skills(robot, subtask, n, failed=0):
+    """n skill calls as the executor reports them: a thought per attempt, an observation per success."""
+    out = []
+    for i in range(n):
+        out.append(event("thought", robot, subtask, skill="navigate_to", args={"object": "Apple|1"}))
+        out.append(event("observation", robot, subtask, skill="navigate_to") if i >= failed else
+                   event("thought", robot, subtask, skill="navigate_to", attempt=1, failure_kind="blocked"))
+    return out
+
+
 def trace(events, subtasks, goals, robots=("robot1", "robot2"), status="failed", **extra):
     return RunTrace(run_id="r", task_id="t", scene="Kitchen-0", room="Kitchen", category=extra.pop("category", "simple"),
                     instruction="x", planner="offline", backend="emulator",
@@ -36,18 +46,21 @@ def st(sid, robot, *depends):
 def replanned():
     """Round 0: s1 (robot1), s2 (robot2), s3 (robot1, after s2); a replan; round 1: r1.1 (robot2)."""
     events = [event("plan"), event("dispatch", "robot1", "s1"), event("dispatch", "robot2", "s2"),
-              *actions("robot1", "s1", 4, failed=1), *actions("robot2", "s2", 3),
-              event("dispatch", "robot1", "s3"), *actions("robot1", "s3", 2),
-              event("replan"), event("dispatch", "robot2", "r1.1"), *actions("robot2", "r1.1", 5)]
+              *skills("robot1", "s1", 3, failed=1), *actions("robot1", "s1", 4, failed=1),
+              *skills("robot2", "s2", 2), *actions("robot2", "s2", 3),
+              event("dispatch", "robot1", "s3"), *skills("robot1", "s3", 2), *actions("robot1", "s3", 2),
+              event("replan"), event("dispatch", "robot2", "r1.1"), *skills("robot2", "r1.1", 3),
+              *actions("robot2", "r1.1", 5)]
     subtasks = [st("s1", "robot1"), st("s2", "robot2"), st("s3", "robot1", "s2"), st("r1.1", "robot2")]
     return trace(events, subtasks, [("Apple in Fridge", True), ("LightSwitch isToggled=False", False)],
                  replans=1, model_calls=2, tokens=300)
 
 
-def test_tallies_count_world_actions_failures_and_subtasks(replanned):
+def test_tallies_count_world_actions_skill_calls_and_subtasks(replanned):
     tallies = robot_tallies(replanned)
     assert {k: (v.actions, v.failed, v.subtasks) for k, v in tallies.items()} == {"robot1": (6, 1, 2),
                                                                                  "robot2": (8, 0, 2)}
+    assert {k: (v.skill_calls, v.skills_done) for k, v in tallies.items()} == {"robot1": (5, 4), "robot2": (5, 5)}
 
 
 def test_critical_path_follows_dependencies_robots_and_rounds(replanned):
@@ -64,15 +77,15 @@ def test_independent_subtasks_of_two_robots_overlap():
 def test_run_metrics_exactly(replanned):
     m = run_metrics(replanned)
     assert (m.success, m.task_completion, m.goal_condition_recall) == (False, False, 0.5)
-    assert m.executability == pytest.approx(13 / 14)
-    assert m.utilisation == pytest.approx(14 / (2 * 11))
-    assert m.balance == pytest.approx(5 / 8)
+    assert m.executability == pytest.approx(9 / 10)  # skill calls that executed / attempted
+    assert m.utilisation == pytest.approx(14 / (2 * 11))  # world actions / (robots x makespan)
+    assert m.balance == pytest.approx(4 / 5)  # min / max executed skill calls per robot
     assert (m.makespan_s, m.makespan_actions, m.actions, m.failed_actions) == (12.5, 11, 14, 1)
     assert (m.replans, m.model_calls, m.tokens, m.robots) == (1, 2, 300, 2)
 
 
 def test_success_needs_the_world_and_the_team_to_agree():
-    events = [event("dispatch", "robot1", "s1"), *actions("robot1", "s1", 2)]
+    events = [event("dispatch", "robot1", "s1"), *skills("robot1", "s1", 1), *actions("robot1", "s1", 2)]
     goals = [("Apple in Fridge", True)]
     agreed = run_metrics(trace(events, [st("s1", "robot1")], goals, robots=("robot1",), status="succeeded"))
     assert (agreed.success, agreed.task_completion, agreed.utilisation, agreed.balance) == (True, True, 1.0, 1.0)
@@ -90,7 +103,7 @@ def test_a_run_without_actions_has_no_ratio_metrics():
 
 
 def test_aggregate_means_and_where_they_apply(replanned):
-    events = [event("dispatch", "robot1", "s1"), *actions("robot1", "s1", 2)]
+    events = [event("dispatch", "robot1", "s1"), *skills("robot1", "s1", 1), *actions("robot1", "s1", 2)]
     won = run_metrics(trace(events, [st("s1", "robot1")], [("Apple in Fridge", True)], robots=("robot1",),
                             status="succeeded", category="elemental"))
     idle = run_metrics(trace([], [], [("Apple in Fridge", False)], category="elemental"))
@@ -98,8 +111,8 @@ def test_aggregate_means_and_where_they_apply(replanned):
     a = aggregate([lost, won, idle])
     assert (a.runs, a.success_rate, a.task_completion) == (3, pytest.approx(1 / 3), pytest.approx(1 / 3))
     assert a.goal_condition_recall == pytest.approx(0.5)
-    assert a.executability == pytest.approx((13 / 14 + 1) / 2)
-    assert a.balance == pytest.approx((5 / 8 + 1) / 2)
+    assert a.executability == pytest.approx((9 / 10 + 1) / 2)
+    assert a.balance == pytest.approx((4 / 5 + 1) / 2)
     assert (a.makespan_s, a.makespan_actions) == (12.5, 2.0)  # successful runs only
     assert (a.replans, a.model_calls, a.tokens) == (pytest.approx(1 / 3), pytest.approx(2 / 3), 100.0)
     summary = summarize([lost, won, idle], suite="s", planner="offline", backend="emulator", workers=2, wall_s=30.0)

@@ -207,3 +207,40 @@ def test_reaper_fails_messages_an_offline_robot_never_picked_up(r, keys, dispatc
     d = Dispatcher(r, keys).receive("alpha", "w1", block_ms=10)
     assert d.message == fresh
     assert dispatcher.reap(["alpha", "never-seen-robot"]) == []
+
+
+def test_threads_share_one_dispatcher_and_a_blocked_reader_holds_up_no_one(r, keys):
+    """The hot-path connection is shared by threads; a thread waiting on an empty inbox waits on
+    the pool, so the others' round trips go on; every result is stored and every entry acked."""
+    import threading
+
+    d = Dispatcher(r, keys, lease_ms=60_000)
+    waiting: list = []
+    waiter = threading.Thread(target=lambda: waiting.append(d.receive("idle", "w", block_ms=60_000)))
+    waiter.start()
+    errors: list[BaseException] = []
+
+    def worker(robot: str) -> None:
+        try:
+            for i in range(150):
+                m = message(subtask=f"s{i}", robot=robot, task=f"t-{robot}")
+                d.send(m)
+                got = d.receive(robot, "w", block_ms=1000)
+                assert got is not None and got.message == m
+                d.complete(got, result_for(m))
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(f"robot{k}",)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors[0]
+    for k in range(4):
+        assert len(d.results(f"t-robot{k}", count=1000)) == 150
+        assert d.pending(f"robot{k}") == 0
+    d.send(message(robot="idle", task="t-idle"))  # wakes the waiter
+    waiter.join()
+    assert waiting[0] is not None and waiting[0].message.task_id == "t-idle"
+    d.close()

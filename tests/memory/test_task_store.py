@@ -22,6 +22,17 @@ def test_create_get_and_duplicate_ids(tasks):
     assert tasks.get("missing") is None
 
 
+def test_create_with_enqueue_stores_and_queues_in_one_step(r, keys, tasks):
+    rec = tasks.create("put the apple in the fridge", enqueue=True)
+    assert tasks.take("brain-1", block_ms=10)[1] == rec.id
+    assert [t.id for t in tasks.list()] == [rec.id]
+    # a refused duplicate writes nothing: no second record, no second queue entry
+    with pytest.raises(ValueError):
+        tasks.create("again", task_id=rec.id, enqueue=True)
+    assert r.xlen(keys.task_queue) == 1
+    assert tasks.get(rec.id).instruction == "put the apple in the fridge"
+
+
 def test_list_is_newest_first_and_filters_by_status(tasks):
     ids = [tasks.create(f"task {i}", task_id=f"t{i}").id for i in range(5)]
     tasks.transition("t1", S.planning)

@@ -38,8 +38,24 @@ def test_moves_follow_grid_and_walls_block(world: EmulatorWorld) -> None:
     md = do(world, 0, "RotateLeft", degrees=180)
     assert md["agent"]["rotation"]["y"] == 270.0
     do(world, 0, "LookDown", degrees=60)
-    assert not world.step(0, "LookDown")["lastActionSuccess"]
+    md = world.step(0, "LookDown")
+    assert not md["lastActionSuccess"]
+    assert md["errorMessage"] == "can't look down beyond 60 degrees below the forward horizon"
     assert world.metadata()["agent"]["cameraHorizon"] == 60.0
+    do(world, 0, "LookUp", degrees=90)
+    md = world.step(0, "LookUp")
+    assert md["errorMessage"] == "can't look up beyond 30 degrees above the forward horizon"
+    assert md["agent"]["cameraHorizon"] == -30.0
+
+
+def test_crouch_and_stand_are_idempotent_as_in_ai2thor(world: EmulatorWorld) -> None:
+    camera = world.metadata()["cameraPosition"]["y"]
+    do(world, 0, "Crouch")
+    md = do(world, 0, "Crouch")  # already crouching: succeeds, nothing changes
+    assert not md["agent"]["isStanding"] and md["cameraPosition"]["y"] < camera
+    do(world, 0, "Stand")
+    md = do(world, 0, "Stand")
+    assert md["agent"]["isStanding"] and md["cameraPosition"]["y"] == camera
 
 
 def test_agents_block_each_other() -> None:
@@ -97,6 +113,18 @@ def test_put_respects_open_state_restrictions_and_space(world: EmulatorWorld) ->
     assert md["errorMessage"] == "This target object is NOT a receptacle!"
 
 
+def test_put_object_in_ai2thor_2_form_names_the_receptacle_receptacleObjectId(world: EmulatorWorld) -> None:
+    md = world.metadata()
+    apple, plate, counter = find(md, "Apple"), find(md, "Plate"), find(md, "CounterTop")
+    go_to(world, 0, apple["objectId"])
+    do(world, 0, "PickupObject", objectId=apple["objectId"])
+    go_to(world, 0, counter["objectId"])
+    md = world.step(0, "PutObject", objectId=plate["objectId"], receptacleObjectId=counter["objectId"])
+    assert md["errorMessage"] == f"{plate['objectId']} is not the object in Agent 0's hand"
+    md = do(world, 0, "PutObject", objectId=apple["objectId"], receptacleObjectId=counter["objectId"])
+    assert obj(md, apple["objectId"])["parentReceptacles"] == [counter["objectId"]]
+
+
 def test_contents_of_closed_receptacles_are_hidden(world: EmulatorWorld) -> None:
     md = world.metadata()
     fridge = find(md, "Fridge")
@@ -148,7 +176,7 @@ def test_microwave_cooks_and_must_be_off_to_open(world: EmulatorWorld) -> None:
     p = obj(md, potato["objectId"])
     assert p["isCooked"] and p["temperature"] == "Hot" and p["ObjectTemperature"] == "Hot"
     assert world.step(0, "OpenObject", objectId=microwave["objectId"])["errorMessage"] == "Target must be OFF to open!"
-    assert world.step(0, "ToggleObjectOn", objectId=microwave["objectId"])["errorMessage"] == "Object is already toggled on."
+    assert world.step(0, "ToggleObjectOn", objectId=microwave["objectId"])["errorMessage"] == "can't toggle object on if it's already on!"
 
 
 def test_coffee_machine_fills_mug_and_faucet_cleans(world: EmulatorWorld) -> None:

@@ -3,6 +3,9 @@ client over real HTTP. Each request pops the next scripted reply; every request 
 
     with ScriptedLLM([reply(content='{"goals": ...}'), reply(status=429), reply(delay_s=5)]) as llm:
         settings.base_url = llm.base_url
+
+A server that must answer requests it cannot predict the order of (several runs at once) takes
+`respond`, a function from the request body to the reply, instead of a script.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import uvicorn
 from fastapi import FastAPI, Request
@@ -46,6 +49,7 @@ class ScriptedLLM:
     model: str = "BAAI/RoboBrain2.0-7B"
     repeat_last: bool = False  # keep answering with the last reply when the script runs out
     requests: list[dict[str, Any]] = field(default_factory=list)
+    respond: Callable[[dict[str, Any]], Reply] | None = None  # when set: the reply to each request, built from it
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -78,7 +82,7 @@ class ScriptedLLM:
             if self._refuses(body):
                 return JSONResponse({"error": {"message": f"response_format {body['response_format']['type']} is not "
                                                "supported", "type": "invalid_request_error"}}, status_code=400)
-            r = self._next()
+            r = self.respond(body) if self.respond is not None else self._next()
             if r.delay_s:
                 import asyncio
 
