@@ -102,11 +102,13 @@ class TaskRunner:
             return
         config = {"configurable": {"thread_id": task_id}, "recursion_limit": 100_000}
         snapshot = self.graph.get_state(config)
-        if snapshot.values and snapshot.next:
+        resume = bool(snapshot.values and snapshot.next)
+        if resume:
             log.info("task %s: resuming from checkpoint at %s", task_id, snapshot.next)
-            self.graph.invoke(None, config)
-        else:
-            self.graph.invoke(initial_state(task_id, record.instruction), config)
+        # "sync": each step's checkpoint is stored before the next step acts (dispatches, replans),
+        # so a brain killed at any point resumes from a state that includes every step it finished.
+        self.graph.invoke(None if resume else initial_state(task_id, record.instruction), config,
+                          durability="sync")
 
     def _housekeeping(self) -> None:
         """Reclaim subtasks of dead robots, and tasks of dead brain replicas; keep our own leases."""
