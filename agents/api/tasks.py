@@ -6,7 +6,7 @@ import re
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import AfterValidator, BaseModel, Field, field_validator
 from starlette.concurrency import run_in_threadpool
@@ -95,6 +95,7 @@ EventId = Annotated[str, AfterValidator(_event_id)]
 
 @router.get("/{task_id}/events", response_class=EventSourceResponse)
 async def follow_task(
+    request: Request,
     task: ExistingTask,
     memory: MemoryDep,
     after: Annotated[EventId | None, Query(description=(
@@ -108,6 +109,10 @@ async def follow_task(
     task_id, cursor = task.id, after or last_event_id or "0"
     while True:
         batch = await run_in_threadpool(memory.tasks.events, task_id, cursor, 1000)
+        if await request.is_disconnected():
+            # Stop before yielding: FastAPI's keep-alive task fails if handed an event after the
+            # client has gone (fastapi discussion #15725), which logs an error on every disconnect.
+            return
         for entry_id, event in batch:
             cursor = entry_id
             yield ServerSentEvent(data=event.model_dump(mode="json"), event=event.kind, id=entry_id)
