@@ -13,6 +13,7 @@ from typing import Any
 
 from sim.host import create_world_app
 from sim.backends import make_world
+from sim.world import World
 
 from agents.context import Memory
 from agents.settings import Settings
@@ -41,13 +42,19 @@ def nodes_of(metadata: dict[str, Any]) -> Nodes:
     return {n.id: n.model_dump(mode="json") for n in nodes_from_metadata(metadata)}
 
 
-def build_world_app(settings: Settings, scene: str, agent_count: int, seed_memory: bool = True):
-    world = make_world(settings.world_backend)
+def reset_and_seed(world: World, settings: Settings, scene: str, agent_count: int,
+                   memory: Memory | None) -> list[dict[str, Any]]:
+    """Load `scene`; with `memory`, start the team's scene graph from the world's object list."""
     metadata = world.reset(scene, agent_count, **world_init(scene, settings.thor_data, world.backend))
     log.info("world: %s backend, scene %s, %d agent(s), %d objects", world.backend, scene, agent_count,
              len(metadata[0].get("objects") or []))
-    if seed_memory:
-        memory = Memory.from_settings(settings)
+    if memory is not None:
         rev = memory.scene.reset(nodes_from_metadata(metadata[0]), source=f"world:{scene}")
         log.info("scene graph seeded at rev %d", rev)
+    return metadata
+
+
+def build_world_app(settings: Settings, scene: str, agent_count: int, seed_memory: bool = True):
+    world = make_world(settings.world_backend)
+    reset_and_seed(world, settings, scene, agent_count, Memory.from_settings(settings) if seed_memory else None)
     return create_world_app(world, scene, agent_count)

@@ -24,15 +24,15 @@ from sim.backends import make_world
 from sim.world import Metadata, World
 
 from agents.context import Memory
-from agents.evaluation.scenes import nodes_of, world_init
+from agents.evaluation.scenes import nodes_of
 from agents.evaluation.trace import GoalOutcome, MapObject, RobotInfo, RunTrace, SceneMap
 from agents.robot_worker import RobotWorker
 from agents.runner import TaskRunner
 from agents.settings import Settings
+from agents.world_host import reset_and_seed
 from brain.goals import goal_holds
 from brain.plan import Goal, Plan
 from brain.planner import Planner
-from cerebellum.perception import nodes_from_metadata
 from cerebellum.profiles import ProfileSpec, resolve_profile
 
 log = logging.getLogger("robocortex.evaluation")
@@ -136,9 +136,8 @@ def run_task(request: RunRequest, settings: Settings, *, planner: Planner | None
         "task_timeout_s": request.timeout_s,
     })
     world = SerializedWorld(make_world(settings.world_backend))
-    starts = world.reset(request.scene, len(robots), **world_init(request.scene, settings.thor_data, world.backend))
     memory = Memory.from_settings(settings)
-    memory.scene.reset(nodes_from_metadata(starts[0]), source=f"world:{request.scene}")
+    starts = reset_and_seed(world, settings, request.scene, len(robots), memory)
     layout = scene_map(world, starts)
     workers = [RobotWorker(settings, profile, world) for profile in robots]
     threads = [threading.Thread(target=w.run, name=w.name, daemon=True) for w in workers]
