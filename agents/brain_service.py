@@ -57,7 +57,6 @@ def create_app(settings: Settings | None = None, *, run_tasks: bool = True,
     async def lifespan(app: FastAPI):
         memory = Memory.from_settings(settings)
         app.state.memory = memory
-        app.state.settings = settings
         runner = TaskRunner(memory, settings, planner=planner) if run_tasks else None
         if runner:
             runner.start()

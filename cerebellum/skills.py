@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Literal
 
 from pydantic import BaseModel, Field, ValidationError
@@ -117,9 +117,7 @@ class Skill:
     args: type[BaseModel]
     preconditions: Check
     effects: Effect
-    needs_mobility: bool = False
     targets: tuple[str, ...] = ()  # argument names that are objectIds the robot must reach
-    flags: dict[str, Any] = field(default_factory=dict)
 
     def parse_args(self, raw: dict[str, Any]) -> BaseModel:
         try:
@@ -373,7 +371,7 @@ SKILLS: dict[str, Skill] = {
     s.name: s
     for s in [
         Skill("navigate_to", "Move to a pose from which the object is visible and within reach.", TargetArgs,
-              _navigate_pre, _navigate_eff, needs_mobility=True, targets=("object",)),
+              _navigate_pre, _navigate_eff, targets=("object",)),
         Skill("pick_up", "Pick up an object (hand must be empty; mass within payload).", TargetArgs,
               _pickup_pre, _pickup_eff, targets=("object",)),
         Skill("put", "Put the held object in or on a receptacle (open it first if it is closed).", PutArgs,

@@ -16,11 +16,6 @@ def register_backend(name: str, factory: WorldFactory) -> None:
     _BACKENDS[name] = factory
 
 
-def available_backends() -> list[str]:
-    _load_builtin_backends()
-    return sorted(_BACKENDS)
-
-
 def _load_builtin_backends() -> None:
     # Imported lazily so that importing the registry stays free of heavy or optional dependencies.
     import sim.emulator  # noqa: F401  (registers "emulator")

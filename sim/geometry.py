@@ -38,13 +38,6 @@ class Box(NamedTuple):
         )
 
 
-def rotated_size(size: tuple[float, float, float], yaw: float) -> tuple[float, float, float]:
-    """Footprint of an object turned by a multiple of 90 degrees about the vertical axis."""
-    if round(yaw / 90.0) % 2:
-        return (size[2], size[1], size[0])
-    return size
-
-
 def format_coordinate(value: float) -> str:
     """AI2-THOR's objectId coordinate format: sign, two integer digits, two decimals."""
     text = f"{value:+06.2f}"
