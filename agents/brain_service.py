@@ -10,13 +10,13 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from agents.api import tasks as tasks_api
-from agents.api import web as web_api
-from agents.api import world as world_api
-from agents.context import Memory
-from agents.runner import TaskRunner
-from agents.settings import Settings
-from brain.planner import Planner
+from robocortex.agents.api import tasks as tasks_api
+from robocortex.agents.api import web as web_api
+from robocortex.agents.api import world as world_api
+from robocortex.agents.context import Memory
+from robocortex.agents.runner import TaskRunner
+from robocortex.agents.settings import Settings
+from robocortex.brain.planner import Planner
 
 log = logging.getLogger("robocortex.brain")
 

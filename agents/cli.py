@@ -32,7 +32,7 @@ _FLAGS = {"world_backend": "--backend"}  # command-line options named unlike the
 
 
 def _settings(**overrides):
-    from agents.settings import Settings
+    from robocortex.agents.settings import Settings
 
     try:
         return Settings(**{k: v for k, v in overrides.items() if v is not None})
@@ -53,7 +53,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, planner: Optional[str] = ty
     """Run the brain service (REST API + task runner)."""
     import uvicorn
 
-    from agents.brain_service import create_app
+    from robocortex.agents.brain_service import create_app
 
     _logging()
     settings = _settings(host=host, port=port, planner=planner)
@@ -66,9 +66,9 @@ def worker(name: str = typer.Option(..., help="robot name, unique in the deploym
            agent_id: int = typer.Option(0, min=0, help="this robot's agent index in the shared world"),
            world_url: Optional[str] = typer.Option(None, help="world host address")):
     """Run one robot worker."""
-    from agents.robot_worker import RobotWorker
-    from cerebellum.profiles import resolve_profile
-    from sim.client import WorldClient
+    from robocortex.agents.robot_worker import RobotWorker
+    from robocortex.cerebellum.profiles import resolve_profile
+    from robocortex.sim.client import WorldClient
 
     _logging()
     settings = _settings(world_url=world_url)
@@ -93,7 +93,7 @@ def world_host(scene: Optional[str] = typer.Option(None, help="scene to load (de
     """Run the shared world (emulator or AI2-THOR) over HTTP."""
     import uvicorn
 
-    from agents.world_host import build_world_app
+    from robocortex.agents.world_host import build_world_app
 
     _logging()
     settings = _settings(world_backend=backend)
@@ -109,10 +109,10 @@ def demo(instruction: str = typer.Argument(DEMO_INSTRUCTION),
          scene: str = "Kitchen-0", verbose: bool = typer.Option(False, "--verbose", "-v", help="show every action"),
          logs: Optional[Path] = typer.Option(None, help="keep the processes' logs in this folder")):
     """Start everything on embedded defaults, run one task end to end, check it in the world."""
-    from agents.follow import events, print_event, submit, world_check
-    from agents.launcher import Stack, raise_on_sigterm
+    from robocortex.agents.follow import events, print_event, submit, world_check
+    from robocortex.agents.launcher import Stack, raise_on_sigterm
 
-    from agents.evaluation.commands import check_run_input
+    from robocortex.agents.evaluation.commands import check_run_input
 
     settings = _settings()
     try:  # the scene exists and fits two robots; the planner is usable — before anything starts
@@ -178,9 +178,9 @@ def run(instruction: str = typer.Argument(..., help="what the team should do"),
         out: Optional[Path] = typer.Option(None, help="folder for trace.json and map.png"),
         verbose: bool = typer.Option(False, "--verbose", "-v", help="show every action")):
     """One simulated run in this process: live progress, a report, the trace as JSON and a map PNG."""
-    from agents.evaluation.commands import check_run_input, simulate, stamp
-    from agents.evaluation.harness import RunRequest
-    from agents.evaluation.scenes import room_of
+    from robocortex.agents.evaluation.commands import check_run_input, simulate, stamp
+    from robocortex.agents.evaluation.harness import RunRequest
+    from robocortex.agents.evaluation.scenes import room_of
 
     logging.basicConfig(level="WARNING")
     settings = _settings(planner=planner)
@@ -203,8 +203,8 @@ def evaluate(suite: str = typer.Argument(..., help="a built-in suite name (e.g. 
              out: Optional[Path] = typer.Option(None, help="folder for results.json, metrics.png and traces"),
              maps: bool = typer.Option(False, "--maps", help="also draw a map PNG of every run")):
     """Run an evaluation suite in parallel worlds; print the metrics; write JSON and a plot."""
-    from agents.evaluation import commands
-    from agents.evaluation.suite import SuiteError, load_suite
+    from robocortex.agents.evaluation import commands
+    from robocortex.agents.evaluation.suite import SuiteError, load_suite
 
     logging.basicConfig(level="WARNING")
     settings = _settings(planner=planner)

@@ -6,15 +6,15 @@ from dataclasses import dataclass
 
 import redis
 
-from memory.connection import connect
-from memory.dispatch import Dispatcher
-from memory.keys import Keys
-from memory.reservations import Reservations
-from memory.robots import RobotRegistry
-from memory.scene_graph import SceneGraphStore
-from memory.tasks import TaskStore
+from robocortex.memory.connection import connect
+from robocortex.memory.dispatch import Dispatcher
+from robocortex.memory.keys import Keys
+from robocortex.memory.reservations import Reservations
+from robocortex.memory.robots import RobotRegistry
+from robocortex.memory.scene_graph import SceneGraphStore
+from robocortex.memory.tasks import TaskStore
 
-from agents.settings import Settings
+from robocortex.agents.settings import Settings
 
 
 @dataclass

@@ -10,9 +10,9 @@ import httpx
 from rich.console import Console
 from rich.markup import escape
 
-from brain.goals import unmet_goals
-from brain.plan import Plan
-from agents.world_host import nodes_of
+from robocortex.brain.goals import unmet_goals
+from robocortex.brain.plan import Plan
+from robocortex.agents.world_host import nodes_of
 
 _STYLE = {"dispatch": "cyan", "result": "green", "replan": "yellow", "plan_invalid": "yellow",
           "plan_failed": "red", "finished": "bold", "goals_met": "bold green", "status": "magenta"}

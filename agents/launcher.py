@@ -18,7 +18,7 @@ from pathlib import Path
 
 import httpx
 
-from memory.connection import EmbeddedRedis
+from robocortex.memory.connection import EmbeddedRedis
 
 
 def free_port() -> int:
@@ -65,7 +65,7 @@ class Stack:
         assert self.log_dir is not None
         log = open(self.log_dir / f"{name}.log", "ab")
         # Own session: a terminal's Ctrl-C reaches only the launcher, which stops everyone in order.
-        proc = subprocess.Popen([sys.executable, "-m", "agents.cli", *args], env=self._env(),
+        proc = subprocess.Popen([sys.executable, "-m", "robocortex.agents.cli", *args], env=self._env(),
                                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 start_new_session=True)
         self.procs[name] = proc

@@ -15,14 +15,14 @@ import logging
 import threading
 import time
 
-from memory.dispatch import Delivery
-from memory.schemas import RobotProfile, SubtaskMessage, SubtaskResult
-from sim.world import World
+from robocortex.memory.dispatch import Delivery
+from robocortex.memory.schemas import RobotProfile, SubtaskMessage, SubtaskResult
+from robocortex.sim.world import World
 
-from agents.context import Memory
-from agents.settings import Settings
-from cerebellum.executor import SubtaskExecutor
-from cerebellum.reasoner import Reasoner
+from robocortex.agents.context import Memory
+from robocortex.agents.settings import Settings
+from robocortex.cerebellum.executor import SubtaskExecutor
+from robocortex.cerebellum.reasoner import Reasoner
 
 log = logging.getLogger("robocortex.robot")
 

@@ -10,23 +10,23 @@ from __future__ import annotations
 import logging
 import threading
 
-from memory.checkpoint import RedisCheckpointSaver
-from memory.schemas import TaskStatus
+from robocortex.memory.checkpoint import RedisCheckpointSaver
+from robocortex.memory.schemas import TaskStatus
 
-from agents.context import Memory
-from agents.settings import Settings
-from brain.graph import BrainConfig, BrainDeps, build_graph, initial_state
-from brain.planner import Planner
+from robocortex.agents.context import Memory
+from robocortex.agents.settings import Settings
+from robocortex.brain.graph import BrainConfig, BrainDeps, build_graph, initial_state
+from robocortex.brain.planner import Planner
 
 log = logging.getLogger("robocortex.runner")
 
 
 def make_planner(settings: Settings) -> Planner:
     if settings.planner_kind() == "llm":
-        from brain.llm import LLMPlanner
+        from robocortex.brain.llm import LLMPlanner
 
         return LLMPlanner(settings.llm)
-    from brain.offline import OfflinePlanner
+    from robocortex.brain.offline import OfflinePlanner
 
     return OfflinePlanner()
 

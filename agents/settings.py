@@ -12,7 +12,7 @@ import yaml
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from cerebellum.profiles import ProfileSpec
+from robocortex.cerebellum.profiles import ProfileSpec
 
 
 class LLMSettings(BaseModel):

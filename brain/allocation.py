@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import math
 
-from cerebellum.skills import INTERACTION_REACH_M, SymbolicWorld
-from memory.schemas import RobotProfile, SkillCall
+from robocortex.cerebellum.skills import INTERACTION_REACH_M, SymbolicWorld
+from robocortex.memory.schemas import RobotProfile, SkillCall
 
-from brain.jobs import Job
-from brain.plan import PlannedSubtask
-from brain.planner import PlanningError
+from robocortex.brain.jobs import Job
+from robocortex.brain.plan import PlannedSubtask
+from robocortex.brain.planner import PlanningError
 
 Place = dict[str, float]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from brain.plan import Goal
+from robocortex.brain.plan import Goal
 
 Nodes = Mapping[str, Mapping[str, Any]]
 

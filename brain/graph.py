@@ -16,10 +16,10 @@ from typing import Any, Literal, TypedDict
 
 from langgraph.graph import END, START, StateGraph
 
-from memory.dispatch import Dispatcher
-from memory.robots import RobotRegistry
-from memory.scene_graph import SceneGraphStore
-from memory.schemas import (
+from robocortex.memory.dispatch import Dispatcher
+from robocortex.memory.robots import RobotRegistry
+from robocortex.memory.scene_graph import SceneGraphStore
+from robocortex.memory.schemas import (
     RobotStatus,
     SkillCall,
     SubtaskMessage,
@@ -28,12 +28,12 @@ from memory.schemas import (
     TaskEvent,
     TaskStatus,
 )
-from memory.tasks import TaskStore
+from robocortex.memory.tasks import TaskStore
 
-from brain.goals import unmet_goals
-from brain.plan import Plan
-from brain.planner import FailedSubtask, InvalidReply, ModelCall, Planner, PlanningError, PlanRequest
-from brain.validator import validate
+from robocortex.brain.goals import unmet_goals
+from robocortex.brain.plan import Plan
+from robocortex.brain.planner import FailedSubtask, InvalidReply, ModelCall, Planner, PlanningError, PlanRequest
+from robocortex.brain.validator import validate
 
 log = logging.getLogger("robocortex.brain")
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from brain.planner import PlanningError
-from brain.vocabulary import clean_phrase
+from robocortex.brain.planner import PlanningError
+from robocortex.brain.vocabulary import clean_phrase
 
 # Separators between clauses; the captured text tells whether the next clause must wait ("then").
 _SPLIT = re.compile(r"(\s*(?:,?\s*\band then\b|,?\s*\bthen\b|,?\s*\bafter that\b|,\s*and\b|\band\b|[,;.])\s*)")

@@ -11,14 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from cerebellum.skills import HEAT_APPLIANCES, IN_RECEPTACLES, SKILLS, SymbolicWorld
-from memory.schemas import SkillCall
+from robocortex.cerebellum.skills import HEAT_APPLIANCES, IN_RECEPTACLES, SKILLS, SymbolicWorld
+from robocortex.memory.schemas import SkillCall
 
-from brain.goals import goal_holds
-from brain.instructions import Clause
-from brain.plan import Goal
-from brain.planner import PlanningError
-from brain.vocabulary import Vocabulary, type_words
+from robocortex.brain.goals import goal_holds
+from robocortex.brain.instructions import Clause
+from robocortex.brain.plan import Goal
+from robocortex.brain.planner import PlanningError
+from robocortex.brain.vocabulary import Vocabulary, type_words
 
 Node = dict[str, Any]
 _SLICERS = ("Knife", "ButterKnife")

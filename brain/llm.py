@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from brain.llm_client import ChatClient
-from brain.plan import Plan
-from brain.planner import InvalidReply, PlanOutcome, PlanRequest
-from brain.prompt import build_messages
-from brain.replies import parse_plan, split_thinking
+from robocortex.brain.llm_client import ChatClient
+from robocortex.brain.plan import Plan
+from robocortex.brain.planner import InvalidReply, PlanOutcome, PlanRequest
+from robocortex.brain.prompt import build_messages
+from robocortex.brain.replies import parse_plan, split_thinking
 
 PLAN_SCHEMA = Plan.model_json_schema()
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import openai
 
-from brain.planner import ModelCall, PlanningError
+from robocortex.brain.planner import ModelCall, PlanningError
 
 log = logging.getLogger("robocortex.brain.llm")
 _AUTO_ORDER = ("json_schema", "json_object", "none")

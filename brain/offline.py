@@ -4,13 +4,13 @@ allocator. It needs no model, so RoboCortex runs anywhere; it must solve the bui
 
 from __future__ import annotations
 
-from cerebellum.skills import SymbolicWorld
+from robocortex.cerebellum.skills import SymbolicWorld
 
-from brain.allocation import allocate
-from brain.instructions import parse
-from brain.jobs import JobBuilder
-from brain.plan import Plan
-from brain.planner import FailedSubtask, PlanOutcome, PlanRequest
+from robocortex.brain.allocation import allocate
+from robocortex.brain.instructions import parse
+from robocortex.brain.jobs import JobBuilder
+from robocortex.brain.plan import Plan
+from robocortex.brain.planner import FailedSubtask, PlanOutcome, PlanRequest
 
 NO_ROOM = "No valid positions to place object found"  # AI2-THOR's answer when a receptacle is full
 

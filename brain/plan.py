@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-from memory.schemas import SkillCall
+from robocortex.memory.schemas import SkillCall
 
 
 class Goal(BaseModel):

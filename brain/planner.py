@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from memory.schemas import RobotProfile, SceneSnapshot, SkillCall
+from robocortex.memory.schemas import RobotProfile, SceneSnapshot, SkillCall
 
-from brain.plan import Plan
+from robocortex.brain.plan import Plan
 
 
 class PlanningError(Exception):

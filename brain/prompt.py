@@ -12,11 +12,11 @@ import json
 import re
 from typing import Any
 
-from cerebellum.skills import SKILLS
-from memory.schemas import RobotProfile, SceneSnapshot
+from robocortex.cerebellum.skills import SKILLS
+from robocortex.memory.schemas import RobotProfile, SceneSnapshot
 
-from brain.planner import PlanRequest
-from brain.vocabulary import Vocabulary
+from robocortex.brain.planner import PlanRequest
+from robocortex.brain.vocabulary import Vocabulary
 
 LARGE_SCENE = 60  # objects; above this the scene list keeps only task-relevant ones
 _FLAGS = ("isOpen", "isToggled", "isSliced", "isCooked", "isDirty", "isFilledWithLiquid", "isBroken", "isPickedUp")

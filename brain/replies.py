@@ -10,8 +10,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from brain.plan import Plan
-from cerebellum.model_text import json_objects, split_thinking  # noqa: F401  (split_thinking re-exported)
+from robocortex.brain.plan import Plan
+from robocortex.cerebellum.model_text import json_objects, split_thinking  # noqa: F401  (split_thinking re-exported)
 
 
 def extract_json(text: str) -> dict[str, Any]:

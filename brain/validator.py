@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import networkx as nx
 
-from cerebellum.skills import SKILLS, SymbolicWorld
-from memory.schemas import STATE_FLAGS, RobotProfile, SceneSnapshot
+from robocortex.cerebellum.skills import SKILLS, SymbolicWorld
+from robocortex.memory.schemas import STATE_FLAGS, RobotProfile, SceneSnapshot
 
-from brain.goals import unmet_goals
-from brain.plan import Goal, Plan, PlannedSubtask
+from robocortex.brain.goals import unmet_goals
+from robocortex.brain.plan import Goal, Plan, PlannedSubtask
 
 GOAL_STATES = frozenset(STATE_FLAGS) | {"temperature", "fillLiquid"}
 

@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel
 
-from cerebellum.skills import SymbolicWorld, cooking_place
+from robocortex.cerebellum.skills import SymbolicWorld, cooking_place
 
 # Skills that are one AI2-THOR action on one target argument.
 ONE_ACTION: dict[str, tuple[str, str]] = {

@@ -18,18 +18,18 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from pydantic import BaseModel
 
-from memory.scene_graph import SceneGraphStore
-from memory.schemas import FailureKind, RobotProfile, SkillCall, SubtaskMessage, SubtaskResult, TaskEvent
-from memory.tasks import TaskStore
-from sim.world import World
+from robocortex.memory.scene_graph import SceneGraphStore
+from robocortex.memory.schemas import FailureKind, RobotProfile, SkillCall, SubtaskMessage, SubtaskResult, TaskEvent
+from robocortex.memory.tasks import TaskStore
+from robocortex.sim.world import World
 
-from cerebellum.actions import perform
-from cerebellum.navigation import Cell, GridMap, NavigationError, Navigator
-from cerebellum.perception import changed_only, observe
-from cerebellum.skills import SKILLS, Skill, SymbolicWorld, get_skill
+from robocortex.cerebellum.actions import perform
+from robocortex.cerebellum.navigation import Cell, GridMap, NavigationError, Navigator
+from robocortex.cerebellum.perception import changed_only, observe
+from robocortex.cerebellum.skills import SKILLS, Skill, SymbolicWorld, get_skill
 
 if TYPE_CHECKING:
-    from cerebellum.reasoner import Reasoner
+    from robocortex.cerebellum.reasoner import Reasoner
 
 log = logging.getLogger("robocortex.cerebellum")
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from memory.schemas import AFFORDANCES, STATE_FLAGS, NodePatch, RobotProfile, SceneDelta, SceneNode
+from robocortex.memory.schemas import AFFORDANCES, STATE_FLAGS, NodePatch, RobotProfile, SceneDelta, SceneNode
 
-from cerebellum.skills import IN_RECEPTACLES
+from robocortex.cerebellum.skills import IN_RECEPTACLES
 
 _OBJECT_FIELDS = STATE_FLAGS + AFFORDANCES + ("temperature", "mass", "fillLiquid", "openness", "controlledObjects")
 

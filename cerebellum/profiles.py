@@ -9,9 +9,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from memory.schemas import RobotProfile
+from robocortex.memory.schemas import RobotProfile
 
-from cerebellum.skills import SKILLS
+from robocortex.cerebellum.skills import SKILLS
 
 ALL_SKILLS = list(SKILLS)
 ARM_SKILLS = [s for s in ALL_SKILLS if s not in ("navigate_to", "explore")]

@@ -17,13 +17,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import openai
 
-from memory.schemas import FailureKind, SkillCall, SubtaskMessage
+from robocortex.memory.schemas import FailureKind, SkillCall, SubtaskMessage
 
-from cerebellum.model_text import json_objects, split_thinking
-from cerebellum.skills import SKILLS, openai_tools
+from robocortex.cerebellum.model_text import json_objects, split_thinking
+from robocortex.cerebellum.skills import SKILLS, openai_tools
 
 if TYPE_CHECKING:
-    from cerebellum.executor import SubtaskExecutor
+    from robocortex.cerebellum.executor import SubtaskExecutor
 
 FINISH = "finish"
 FINISH_TOOL: dict[str, Any] = {
@@ -70,7 +70,7 @@ class Reasoner:
 
     def run(self, body: SubtaskExecutor, message: SubtaskMessage) -> None:
         """Drive skills until the model calls finish; raises SkillFailed when it gives up."""
-        from cerebellum.executor import SkillFailed
+        from robocortex.cerebellum.executor import SkillFailed
 
         tools = openai_tools(body.profile.skills) + [FINISH_TOOL]
         messages = [{"role": "system", "content": self._system_prompt(body, tools)},

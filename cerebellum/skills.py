@@ -14,7 +14,7 @@ from typing import Any, Callable, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
-from memory.schemas import SceneSnapshot
+from robocortex.memory.schemas import SceneSnapshot
 
 # AI2-THOR's MustBeOpenToPlaceObjectsIn / InReceptacles: things go *in* these, and only when open.
 IN_RECEPTACLES = frozenset({"Drawer", "Cabinet", "Fridge", "Microwave", "LaundryHamper", "Box"})

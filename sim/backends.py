@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Callable
 
-from sim.world import World
+from robocortex.sim.world import World
 
 WorldFactory = Callable[..., World]
 _BACKENDS: dict[str, WorldFactory] = {}
@@ -18,15 +18,15 @@ def register_backend(name: str, factory: WorldFactory) -> None:
 
 def _load_builtin_backends() -> None:
     # Imported lazily so that importing the registry stays free of heavy or optional dependencies.
-    import sim.emulator  # noqa: F401  (registers "emulator")
-    import sim.thor  # noqa: F401  (registers "thor")
+    import robocortex.sim.emulator  # noqa: F401  (registers "emulator")
+    import robocortex.sim.thor  # noqa: F401  (registers "thor")
 
 
 def make_world(backend: str = "auto", **kwargs: Any) -> World:
     """Build a world by backend name; `auto` prefers AI2-THOR when its build can start, and says which."""
     _load_builtin_backends()
     if backend == "auto":
-        from sim.thor import thor_available
+        from robocortex.sim.thor import thor_available
 
         ok, why = thor_available()
         backend = "thor" if ok else "emulator"

@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from sim.world import Metadata
+from robocortex.sim.world import Metadata
 
 
 class WorldClient:

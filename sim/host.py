@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import FastAPI, HTTPException
 from pydantic import BaseModel, Field
 
-from sim.world import World
+from robocortex.sim.world import World
 
 
 class ResetRequest(BaseModel):

@@ -11,8 +11,8 @@ import random
 from dataclasses import dataclass
 from typing import Iterable
 
-from sim.geometry import Box
-from sim.placement import is_container
+from robocortex.sim.geometry import Box
+from robocortex.sim.placement import is_container
 
 Vec3 = tuple[float, float, float]
 

@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from sim.backends import register_backend
+from robocortex.sim.backends import register_backend
 
 Metadata = dict[str, Any]
 

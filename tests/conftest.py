@@ -14,8 +14,8 @@ from collections.abc import Iterator
 import pytest
 import redis
 
-from memory.connection import ENV_URL, EmbeddedRedis, connect
-from memory.keys import Keys
+from robocortex.memory.connection import ENV_URL, EmbeddedRedis, connect
+from robocortex.memory.keys import Keys
 
 
 @pytest.fixture(scope="session")

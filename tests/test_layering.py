@@ -22,11 +22,11 @@ def test_layering_holds():
 
 
 def test_forbidden_import_breaks_the_build(tmp_path):
-    for room in ROOMS:
-        shutil.copytree(ROOT / room, tmp_path / room, ignore=shutil.ignore_patterns("__pycache__"))
+    for room in ROOMS:  # laid out as installed: robocortex/<room>
+        shutil.copytree(ROOT / room, tmp_path / "robocortex" / room, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(ROOT / "pyproject.toml", tmp_path)
-    keys = tmp_path / "memory" / "keys.py"
-    keys.write_text(keys.read_text() + "\nimport brain.plan  # noqa\n")
+    keys = tmp_path / "robocortex" / "memory" / "keys.py"
+    keys.write_text(keys.read_text() + "\nimport robocortex.brain.plan  # noqa\n")
     result = lint(tmp_path)
     assert result.returncode != 0
     assert "memory imports no other room BROKEN" in result.stdout

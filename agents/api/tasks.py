@@ -11,9 +11,9 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import AfterValidator, BaseModel, Field, field_validator
 from starlette.concurrency import run_in_threadpool
 
-from memory.schemas import TaskRecord, TaskStatus
+from robocortex.memory.schemas import TaskRecord, TaskStatus
 
-from agents.api.deps import MemoryDep
+from robocortex.agents.api.deps import MemoryDep
 
 router = APIRouter(prefix="/tasks", tags=["tasks"])
 

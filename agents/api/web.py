@@ -12,4 +12,4 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/", response_class=HTMLResponse)
 def index() -> str:
-    return resources.files("agents").joinpath("web/index.html").read_text()
+    return resources.files("robocortex.agents").joinpath("web/index.html").read_text()

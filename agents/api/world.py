@@ -6,10 +6,10 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query
 
-from memory.scene_graph import StaleRevision
-from memory.schemas import RobotState, SceneChange, SceneNode, SceneSnapshot
+from robocortex.memory.scene_graph import StaleRevision
+from robocortex.memory.schemas import RobotState, SceneChange, SceneNode, SceneSnapshot
 
-from agents.api.deps import MemoryDep
+from robocortex.agents.api.deps import MemoryDep
 
 router = APIRouter(tags=["world"])
 

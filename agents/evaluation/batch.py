@@ -15,12 +15,12 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 
-from memory.connection import EmbeddedRedis
+from robocortex.memory.connection import EmbeddedRedis
 
-from agents.evaluation.harness import RunRequest, run_task
-from agents.evaluation.suite import Suite
-from agents.evaluation.trace import GoalOutcome, RobotInfo, RunTrace
-from agents.settings import Settings
+from robocortex.agents.evaluation.harness import RunRequest, run_task
+from robocortex.agents.evaluation.suite import Suite
+from robocortex.agents.evaluation.trace import GoalOutcome, RobotInfo, RunTrace
+from robocortex.agents.settings import Settings
 
 
 def requests_for(suite: Suite, repeat: int = 1) -> list[RunRequest]:

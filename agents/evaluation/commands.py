@@ -8,19 +8,19 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from sim.scenes import load_scene
+from robocortex.sim.scenes import load_scene
 
-from agents.evaluation.batch import run_suite
-from agents.evaluation.harness import RunRequest, run_task, team
-from agents.evaluation.metrics import run_metrics, summarize
-from agents.evaluation.plot import draw_summary
-from agents.evaluation.report import run_report, suite_report, write_json
-from agents.evaluation.scenes import layouts_dir
-from agents.evaluation.suite import Suite
-from agents.evaluation.topdown import draw_map
-from agents.evaluation.trace import RunTrace
-from agents.follow import print_event
-from agents.settings import Settings
+from robocortex.agents.evaluation.batch import run_suite
+from robocortex.agents.evaluation.harness import RunRequest, run_task, team
+from robocortex.agents.evaluation.metrics import run_metrics, summarize
+from robocortex.agents.evaluation.plot import draw_summary
+from robocortex.agents.evaluation.report import run_report, suite_report, write_json
+from robocortex.agents.evaluation.scenes import layouts_dir
+from robocortex.agents.evaluation.suite import Suite
+from robocortex.agents.evaluation.topdown import draw_map
+from robocortex.agents.evaluation.trace import RunTrace
+from robocortex.agents.follow import print_event
+from robocortex.agents.settings import Settings
 
 
 def check_run_input(scene: str, profiles: list[str], settings: Settings) -> None:

@@ -19,21 +19,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from memory.schemas import RobotProfile, RobotStatus, TaskEvent, TaskRecord
-from sim.backends import make_world
-from sim.world import Metadata, World
+from robocortex.memory.schemas import RobotProfile, RobotStatus, TaskEvent, TaskRecord
+from robocortex.sim.backends import make_world
+from robocortex.sim.world import Metadata, World
 
-from agents.context import Memory
-from agents.evaluation.scenes import nodes_of
-from agents.evaluation.trace import GoalOutcome, MapObject, RobotInfo, RunTrace, SceneMap
-from agents.robot_worker import RobotWorker
-from agents.runner import TaskRunner
-from agents.settings import Settings
-from agents.world_host import reset_and_seed
-from brain.goals import goal_holds
-from brain.plan import Goal, Plan
-from brain.planner import Planner
-from cerebellum.profiles import ProfileSpec, resolve_profile
+from robocortex.agents.context import Memory
+from robocortex.agents.evaluation.scenes import nodes_of
+from robocortex.agents.evaluation.trace import GoalOutcome, MapObject, RobotInfo, RunTrace, SceneMap
+from robocortex.agents.robot_worker import RobotWorker
+from robocortex.agents.runner import TaskRunner
+from robocortex.agents.settings import Settings
+from robocortex.agents.world_host import reset_and_seed
+from robocortex.brain.goals import goal_holds
+from robocortex.brain.plan import Goal, Plan
+from robocortex.brain.planner import Planner
+from robocortex.cerebellum.profiles import ProfileSpec, resolve_profile
 
 log = logging.getLogger("robocortex.evaluation")
 ONLINE_TIMEOUT_S = 30.0

@@ -23,9 +23,9 @@ from typing import Iterable
 
 from pydantic import BaseModel
 
-from memory.schemas import SubtaskState, TaskEvent
+from robocortex.memory.schemas import SubtaskState, TaskEvent
 
-from agents.evaluation.trace import RunTrace
+from robocortex.agents.evaluation.trace import RunTrace
 
 
 class RobotTally(BaseModel):

@@ -9,10 +9,10 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from sim.emulator import EmulatorWorld
-from sim.scenes import load_scene
+from robocortex.sim.emulator import EmulatorWorld
+from robocortex.sim.scenes import load_scene
 
-from agents.world_host import layouts_dir, nodes_of, world_init
+from robocortex.agents.world_host import layouts_dir, nodes_of, world_init
 
 Nodes = dict[str, dict[str, Any]]
 

@@ -17,14 +17,14 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from memory.schemas import STATE_FLAGS
-from sim.object_types import OBJECT_TYPES
-from sim.placement import accepts
+from robocortex.memory.schemas import STATE_FLAGS
+from robocortex.sim.object_types import OBJECT_TYPES
+from robocortex.sim.placement import accepts
 
-from agents.evaluation.scenes import Nodes, agent_capacity, initial_nodes, room_of
-from brain.goals import goal_holds
-from brain.plan import Goal
-from cerebellum.profiles import ProfileSpec, resolve_profile
+from robocortex.agents.evaluation.scenes import Nodes, agent_capacity, initial_nodes, room_of
+from robocortex.brain.goals import goal_holds
+from robocortex.brain.plan import Goal
+from robocortex.cerebellum.profiles import ProfileSpec, resolve_profile
 
 Category = Literal["elemental", "simple", "compound", "complex"]
 CATEGORIES: tuple[str, ...] = ("elemental", "simple", "compound", "complex")
@@ -95,7 +95,7 @@ _Yaml12Loader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:t
 
 
 def builtin_suites() -> list[str]:
-    folder = resources.files("agents") / "suites"
+    folder = resources.files("robocortex.agents") / "suites"
     return sorted(p.name.rsplit(".", 1)[0] for p in folder.iterdir() if p.name.endswith((".yaml", ".yml", ".json")))
 
 
@@ -104,7 +104,7 @@ def _source(ref: str) -> tuple[str, str]:
     path = Path(ref)
     if path.is_file():
         return path.read_text(), path.name
-    folder = resources.files("agents") / "suites"
+    folder = resources.files("robocortex.agents") / "suites"
     for ext in (".yaml", ".yml", ".json"):
         candidate = folder / f"{ref}{ext}"
         if candidate.is_file():

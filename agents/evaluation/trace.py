@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from memory.schemas import SubtaskState, TaskEvent
+from robocortex.memory.schemas import SubtaskState, TaskEvent
 
 
 class RobotInfo(BaseModel):

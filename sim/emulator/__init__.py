@@ -1,10 +1,10 @@
 """Headless AI2-THOR emulator: ai2thor's Controller surface and the "emulator" world backend."""
 
-from sim.emulator.adapter import EmulatorWorld
-from sim.emulator.controller import Controller, Event, MultiAgentEvent
-from sim.emulator.engine import Simulation
-from sim.emulator.registry import ACTIONS
-from sim.backends import register_backend
+from robocortex.sim.emulator.adapter import EmulatorWorld
+from robocortex.sim.emulator.controller import Controller, Event, MultiAgentEvent
+from robocortex.sim.emulator.engine import Simulation
+from robocortex.sim.emulator.registry import ACTIONS
+from robocortex.sim.backends import register_backend
 
 SUPPORTED_ACTIONS = tuple(sorted(ACTIONS))
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sim.emulator.controller import build_simulation
-from sim.emulator.engine import Simulation
-from sim.scenes.spec import SceneSpec
+from robocortex.sim.emulator.controller import build_simulation
+from robocortex.sim.emulator.engine import Simulation
+from robocortex.sim.scenes.spec import SceneSpec
 
 Metadata = dict[str, Any]
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sim.emulator.engine import Simulation
-from sim.scenes import load_scene
-from sim.scenes.spec import SceneSpec
+from robocortex.sim.emulator.engine import Simulation
+from robocortex.sim.scenes import load_scene
+from robocortex.sim.scenes.spec import SceneSpec
 
 # Initialize parameters the emulator understands, with ai2thor's defaults.
 INIT_DEFAULTS: dict[str, Any] = {

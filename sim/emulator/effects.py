@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sim.emulator.state import SimObject
+from robocortex.sim.emulator.state import SimObject
 
 if TYPE_CHECKING:
-    from sim.emulator.engine import Simulation
+    from robocortex.sim.emulator.engine import Simulation
 
 _COOKING_SOURCES = frozenset({"Microwave", "Toaster", "StoveBurner"})
 _BASINS = ("SinkBasin", "BathtubBasin")

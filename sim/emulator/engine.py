@@ -5,16 +5,16 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from sim.emulator import effects
-from sim.emulator.metadata import agent_metadata
-from sim.emulator.registry import ACTIONS, ActionFailed
-from sim.emulator.state import AgentState, SimObject
-from sim.geometry import BASE_GRID, Box, can_see, cell_of, forward_vector, snap
-from sim.object_types import object_type
-from sim.scenes.spec import SceneSpec
+from robocortex.sim.emulator import effects
+from robocortex.sim.emulator.metadata import agent_metadata
+from robocortex.sim.emulator.registry import ACTIONS, ActionFailed
+from robocortex.sim.emulator.state import AgentState, SimObject
+from robocortex.sim.geometry import BASE_GRID, Box, can_see, cell_of, forward_vector, snap
+from robocortex.sim.object_types import object_type
+from robocortex.sim.scenes.spec import SceneSpec
 
 # Importing the action modules registers their handlers.
-from sim.emulator import interaction, navigation, transforms  # noqa: E402,F401  isort: skip
+from robocortex.sim.emulator import interaction, navigation, transforms  # noqa: E402,F401  isort: skip
 
 SECONDS_PER_ACTION = 0.1  # advances currentTime; the emulator has no physics clock
 MIN_AGENT_SEPARATION = 0.249  # agents closer than one grid step collide

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sim.emulator import effects
-from sim.emulator.registry import ActionFailed, action, interactable_target, require_number, require_str
-from sim.emulator.state import AgentState, SimObject
-from sim.geometry import forward_vector, snap
-from sim.placement import MUST_BE_OPEN_TO_PLACE_OBJECTS_IN, accepts
-from sim.surfaces import OVERHANG_RECEPTACLES, find_spot, surface_of
+from robocortex.sim.emulator import effects
+from robocortex.sim.emulator.registry import ActionFailed, action, interactable_target, require_number, require_str
+from robocortex.sim.emulator.state import AgentState, SimObject
+from robocortex.sim.geometry import forward_vector, snap
+from robocortex.sim.placement import MUST_BE_OPEN_TO_PLACE_OBJECTS_IN, accepts
+from robocortex.sim.surfaces import OVERHANG_RECEPTACLES, find_spot, surface_of
 
 if TYPE_CHECKING:
-    from sim.emulator.engine import Simulation
+    from robocortex.sim.emulator.engine import Simulation
 
 THROW_BREAK_FORCE = 100.0  # a breakable object thrown at least this hard breaks on landing
 
@@ -155,7 +155,7 @@ def throw_object(sim: Simulation, agent: AgentState, moveMagnitude: Any = 150.0,
         raise ActionFailed("No valid positions to place object found")
     _release(sim, agent, held, floor, (snap(x), snap(floor.box.max_y + held.size[1] / 2), snap(z)))
     if held.kind.breakable and strength >= THROW_BREAK_FORCE and not held.is_broken:
-        from sim.emulator.transforms import break_in_place
+        from robocortex.sim.emulator.transforms import break_in_place
 
         break_in_place(sim, held)
 

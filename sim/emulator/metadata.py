@@ -13,11 +13,11 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-from sim.geometry import box_corner_points, can_see, forward_vector
-from sim.emulator.state import AgentState, SimObject
+from robocortex.sim.geometry import box_corner_points, can_see, forward_vector
+from robocortex.sim.emulator.state import AgentState, SimObject
 
 if TYPE_CHECKING:
-    from sim.emulator.engine import Simulation
+    from robocortex.sim.emulator.engine import Simulation
 
 
 def _xyz(x: float, y: float, z: float) -> dict[str, float]:

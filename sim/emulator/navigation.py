@@ -7,9 +7,9 @@ import math
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
-from sim.emulator.registry import ActionFailed, action, require_number, require_str
-from sim.emulator.state import AgentState
-from sim.geometry import (
+from robocortex.sim.emulator.registry import ActionFailed, action, require_number, require_str
+from robocortex.sim.emulator.state import AgentState
+from robocortex.sim.geometry import (
     CROUCHING_CAMERA_OFFSET,
     MAX_HORIZON,
     MIN_HORIZON,
@@ -22,7 +22,7 @@ from sim.geometry import (
 )
 
 if TYPE_CHECKING:
-    from sim.emulator.engine import Simulation
+    from robocortex.sim.emulator.engine import Simulation
 
 _DIRECTIONS = {"MoveAhead": 0.0, "MoveRight": 90.0, "MoveBack": 180.0, "MoveLeft": 270.0}
 DEFAULT_HORIZONS = (-30.0, 0.0, 30.0, 60.0)

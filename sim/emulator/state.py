@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sim.geometry import AGENT_Y, CROUCHING_CAMERA_OFFSET, STANDING_CAMERA_OFFSET, Box
-from sim.object_types import ObjectType
+from robocortex.sim.geometry import AGENT_Y, CROUCHING_CAMERA_OFFSET, STANDING_CAMERA_OFFSET, Box
+from robocortex.sim.object_types import ObjectType
 
 
 @dataclass(slots=True, eq=False)

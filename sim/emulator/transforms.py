@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sim.emulator import effects
-from sim.emulator.registry import ActionFailed, action, interactable_target, require_str
-from sim.emulator.state import AgentState, SimObject
-from sim.object_types import FILL_LIQUIDS, SLICES, object_type
+from robocortex.sim.emulator import effects
+from robocortex.sim.emulator.registry import ActionFailed, action, interactable_target, require_str
+from robocortex.sim.emulator.state import AgentState, SimObject
+from robocortex.sim.object_types import FILL_LIQUIDS, SLICES, object_type
 
 if TYPE_CHECKING:
-    from sim.emulator.engine import Simulation
+    from robocortex.sim.emulator.engine import Simulation
 
 SLICING_TOOLS = ("Knife", "ButterKnife")
 

@@ -12,7 +12,7 @@ import os
 import re
 from pathlib import Path
 
-from sim.scenes.spec import AgentStart, ObjectSpec, SceneSpec
+from robocortex.sim.scenes.spec import AgentStart, ObjectSpec, SceneSpec
 
 ROOM_TYPES = ("Kitchen", "LivingRoom", "Bedroom", "Bathroom")
 _PROCEDURAL = re.compile(r"^(Kitchen|LivingRoom|Bedroom|Bathroom)-(\d+)$")
@@ -33,7 +33,7 @@ def load_scene(name: str, layouts_dir: str | os.PathLike[str] | None = None) -> 
                 f"scene {name!r} needs ALFRED layout files: pass layouts_dir or set ROBOCORTEX_THOR_DATA "
                 "to a directory with layouts/FloorPlanN-objects.json and FloorPlanN-reachable.json"
             )
-        from sim.scenes.alfred import load_floor_plan
+        from robocortex.sim.scenes.alfred import load_floor_plan
 
         return _cached_floor_plan(name, str(directory), load_floor_plan)
     raise ValueError(
@@ -46,11 +46,11 @@ def load_scene(name: str, layouts_dir: str | os.PathLike[str] | None = None) -> 
 def generate_scene(room_type: str, seed: int, min_objects: int = 0) -> SceneSpec:
     """Seeded procedural room; the same (room_type, seed) always gives the same scene."""
     if room_type == "Kitchen":
-        from sim.scenes.kitchen import generate_kitchen
+        from robocortex.sim.scenes.kitchen import generate_kitchen
 
         return generate_kitchen(seed, min_objects=min_objects)
     if room_type in ROOM_TYPES:
-        from sim.scenes.rooms import generate_room
+        from robocortex.sim.scenes.rooms import generate_room
 
         return generate_room(room_type, seed, min_objects=min_objects)
     raise ValueError(f"unknown room type {room_type!r}; choose one of {', '.join(ROOM_TYPES)}")

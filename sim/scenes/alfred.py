@@ -13,10 +13,10 @@ import json
 import random
 from pathlib import Path
 
-from sim.geometry import BASE_GRID, cell_of
-from sim.object_types import OBJECT_TYPES, object_type
-from sim.scenes.builder import SceneBuilder
-from sim.scenes.spec import AgentStart, ObjectSpec, SceneSpec
+from robocortex.sim.geometry import BASE_GRID, cell_of
+from robocortex.sim.object_types import OBJECT_TYPES, object_type
+from robocortex.sim.scenes.builder import SceneBuilder
+from robocortex.sim.scenes.spec import AgentStart, ObjectSpec, SceneSpec
 
 TYPE_ALIASES = {"Glassbottle": "Bottle", "Lamp": "DeskLamp"}
 # Centre height of fixtures placed along the edge of the reachable area.

@@ -5,11 +5,11 @@ from __future__ import annotations
 import random
 from collections import deque
 
-from sim.geometry import BASE_GRID, Box, format_object_id
-from sim.object_types import object_type
-from sim.placement import USE_PARENT_OBJECT_ID_AS_PREFIX, accepts
-from sim.scenes.spec import AgentStart, ObjectSpec, SceneSpec, Vec3
-from sim.surfaces import OVERHANG_RECEPTACLES, find_spot, surface_of
+from robocortex.sim.geometry import BASE_GRID, Box, format_object_id
+from robocortex.sim.object_types import object_type
+from robocortex.sim.placement import USE_PARENT_OBJECT_ID_AS_PREFIX, accepts
+from robocortex.sim.scenes.spec import AgentStart, ObjectSpec, SceneSpec, Vec3
+from robocortex.sim.surfaces import OVERHANG_RECEPTACLES, find_spot, surface_of
 
 AGENT_RADIUS = 0.2
 
@@ -202,7 +202,7 @@ def unreachable_objects(spec: SceneSpec, visibility_distance: float = 1.5, fov: 
     """
     import math
 
-    from sim.geometry import AGENT_Y, STANDING_CAMERA_OFFSET, can_see
+    from robocortex.sim.geometry import AGENT_Y, STANDING_CAMERA_OFFSET, can_see
 
     cos_half = math.cos(math.radians(fov / 2))
     cam_y = AGENT_Y + STANDING_CAMERA_OFFSET

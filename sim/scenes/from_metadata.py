@@ -12,10 +12,10 @@ import random
 from pathlib import Path
 from typing import Any
 
-from sim.geometry import cell_of
-from sim.object_types import OBJECT_TYPES
-from sim.scenes.builder import SceneBuilder
-from sim.scenes.spec import AgentStart, SceneSpec
+from robocortex.sim.geometry import cell_of
+from robocortex.sim.object_types import OBJECT_TYPES
+from robocortex.sim.scenes.builder import SceneBuilder
+from robocortex.sim.scenes.spec import AgentStart, SceneSpec
 
 _STATE_FIELDS = {
     "isOpen": "isOpen", "openness": "openness", "isToggled": "isToggled", "isDirty": "isDirty",

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import random
 
-from sim.geometry import BASE_GRID, Box
-from sim.scenes.builder import SceneBuilder
-from sim.scenes.spec import ObjectSpec, SceneSpec
+from robocortex.sim.geometry import BASE_GRID, Box
+from robocortex.sim.scenes.builder import SceneBuilder
+from robocortex.sim.scenes.spec import ObjectSpec, SceneSpec
 
 COUNTER_DEPTH = 0.65
 COUNTER_TOP = 0.95

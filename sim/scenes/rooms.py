@@ -6,10 +6,10 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from sim.geometry import BASE_GRID
-from sim.object_types import object_type
-from sim.scenes.builder import SceneBuilder, unreachable_objects
-from sim.scenes.spec import ObjectSpec, SceneSpec
+from robocortex.sim.geometry import BASE_GRID
+from robocortex.sim.object_types import object_type
+from robocortex.sim.scenes.builder import SceneBuilder, unreachable_objects
+from robocortex.sim.scenes.spec import ObjectSpec, SceneSpec
 
 FLOOR_ID = "Floor|+00.00|+00.00|+00.00"
 

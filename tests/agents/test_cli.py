@@ -2,7 +2,7 @@
 
 import pytest
 
-from agents.cli import main
+from robocortex.agents.cli import main
 
 
 @pytest.mark.parametrize("argv, fragment", [

@@ -5,7 +5,7 @@ from pathlib import Path
 import yaml
 from typer.main import get_command
 
-from agents.cli import app
+from robocortex.agents.cli import app
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -8,18 +8,18 @@ import time
 
 import pytest
 
-from brain.graph import BrainConfig, BrainDeps, build_graph, initial_state
-from brain.offline import OfflinePlanner
-from cerebellum.skills import SKILLS, SymbolicWorld
-from memory.checkpoint import RedisCheckpointSaver
-from memory.dispatch import Dispatcher
-from memory.robots import RobotRegistry
-from memory.scene_graph import SceneGraphStore
-from memory.schemas import NodePatch, SceneDelta, SubtaskResult
-from memory.tasks import TaskStore
+from robocortex.brain.graph import BrainConfig, BrainDeps, build_graph, initial_state
+from robocortex.brain.offline import OfflinePlanner
+from robocortex.cerebellum.skills import SKILLS, SymbolicWorld
+from robocortex.memory.checkpoint import RedisCheckpointSaver
+from robocortex.memory.dispatch import Dispatcher
+from robocortex.memory.robots import RobotRegistry
+from robocortex.memory.scene_graph import SceneGraphStore
+from robocortex.memory.schemas import NodePatch, SceneDelta, SubtaskResult
+from robocortex.memory.tasks import TaskStore
 
-from memory.schemas import RobotProfile, SceneNode, SceneSnapshot
-from cerebellum.profiles import BUILTIN_PROFILES
+from robocortex.memory.schemas import RobotProfile, SceneNode, SceneSnapshot
+from robocortex.cerebellum.profiles import BUILTIN_PROFILES
 
 
 def _obj(oid, otype, x, z, parent=None, rel="on", **flags):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import threading
 
-from brain.graph import build_graph, initial_state
-from memory.schemas import NodePatch, SceneDelta, TaskStatus
+from robocortex.brain.graph import build_graph, initial_state
+from robocortex.memory.schemas import NodePatch, SceneDelta, TaskStatus
 
 from tests.brain.conftest import run
 

@@ -9,10 +9,10 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
-from agents.brain_service import create_app
-from agents.settings import LLMSettings, Settings
-from brain.llm import LLMPlanner
-from memory.schemas import TaskStatus
+from robocortex.agents.brain_service import create_app
+from robocortex.agents.settings import LLMSettings, Settings
+from robocortex.brain.llm import LLMPlanner
+from robocortex.memory.schemas import TaskStatus
 
 from tests.brain.conftest import run
 from tests.support.scripted_llm import ScriptedLLM, reply

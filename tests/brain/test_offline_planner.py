@@ -1,11 +1,11 @@
 import pytest
 
-from brain.goals import goal_holds, unmet_goals
-from brain.instructions import parse
-from brain.offline import OfflinePlanner
-from brain.planner import PlanningError, PlanRequest
-from brain.validator import validate
-from cerebellum.skills import SymbolicWorld
+from robocortex.brain.goals import goal_holds, unmet_goals
+from robocortex.brain.instructions import parse
+from robocortex.brain.offline import OfflinePlanner
+from robocortex.brain.planner import PlanningError, PlanRequest
+from robocortex.brain.validator import validate
+from robocortex.cerebellum.skills import SymbolicWorld
 
 
 
@@ -88,7 +88,7 @@ def test_goal_check_is_transitive(kitchen):
     nodes = kitchen.node_dicts()
     world = SymbolicWorld(nodes)
     world.set_parent("Apple|1", "Fridge|1")
-    from brain.plan import Goal
+    from robocortex.brain.plan import Goal
 
     assert goal_holds(nodes, Goal(object="Apple", relation="in", target="Fridge"))
     assert unmet_goals(nodes, [Goal(object="Apple", relation="on", target="CounterTop")])
@@ -166,7 +166,7 @@ def test_unknown_verb_names_the_words_and_the_verbs_known():
 
 
 def test_sliced_goal_holds_when_only_the_pieces_are_seen(kitchen):
-    from brain.plan import Goal
+    from robocortex.brain.plan import Goal
 
     nodes = kitchen.node_dicts()
     nodes["Apple|1|AppleSliced_0"] = {"id": "Apple|1|AppleSliced_0", "kind": "object", "objectType": "AppleSliced"}
@@ -175,7 +175,7 @@ def test_sliced_goal_holds_when_only_the_pieces_are_seen(kitchen):
 
 
 def test_sink_means_the_basin(kitchen, two_robots):
-    from memory.schemas import SceneNode
+    from robocortex.memory.schemas import SceneNode
 
     nodes = dict(kitchen.nodes)
     nodes["Sink|1"] = SceneNode(id="Sink|1", objectType="Sink", position={"x": 1, "y": 0.9, "z": -1})
@@ -192,7 +192,7 @@ def test_a_robot_holding_the_object_carries_on(kitchen, two_robots):
     nodes = kitchen.node_dicts()
     nodes["Apple|1"].update(relations=[], isPickedUp=True)
     nodes["robot2"].update(holding="Apple|1", relations=[{"rel": "holding", "target": "Apple|1"}])
-    from memory.schemas import SceneSnapshot
+    from robocortex.memory.schemas import SceneSnapshot
 
     snapshot = SceneSnapshot.model_validate({"rev": 2, "nodes": nodes})
     plan = plan_for("put the apple in the fridge", snapshot, two_robots)
@@ -206,7 +206,7 @@ def test_a_robot_holding_something_else_puts_it_down_first(kitchen, make_profile
     nodes = kitchen.node_dicts()
     nodes["Egg|1"].update(relations=[], isPickedUp=True)
     nodes["robot1"].update(holding="Egg|1")
-    from memory.schemas import SceneSnapshot
+    from robocortex.memory.schemas import SceneSnapshot
 
     snapshot = SceneSnapshot.model_validate({"rev": 2, "nodes": nodes})
     robots = [make_profile("robot1")]
@@ -218,9 +218,9 @@ def test_a_robot_holding_something_else_puts_it_down_first(kitchen, make_profile
 def test_a_full_receptacle_is_cleared_when_replanning(kitchen, two_robots):
     """AI2-THOR's "No valid positions" on a put: the replan sets the held egg down on the biggest free
     furniture, moves what is on the counter aside, then puts the egg on the cleared counter."""
-    from memory.schemas import SceneSnapshot, SkillCall
+    from robocortex.memory.schemas import SceneSnapshot, SkillCall
 
-    from brain.planner import FailedSubtask
+    from robocortex.brain.planner import FailedSubtask
 
     nodes = kitchen.node_dicts()
     nodes["Egg|1"].update(relations=[], isPickedUp=True)
@@ -245,9 +245,9 @@ def test_a_full_receptacle_is_cleared_when_replanning(kitchen, two_robots):
 
 
 def test_a_full_receptacle_with_nowhere_to_move_things_says_so(kitchen, two_robots):
-    from memory.schemas import SceneSnapshot, SkillCall
+    from robocortex.memory.schemas import SceneSnapshot, SkillCall
 
-    from brain.planner import FailedSubtask
+    from robocortex.brain.planner import FailedSubtask
 
     nodes = kitchen.node_dicts()
     nodes["Egg|1"].update(relations=[], isPickedUp=True)

@@ -2,10 +2,10 @@
 
 import pytest
 
-from brain.planner import PlanRequest
-from brain.prompt import build_messages, compact_scene
-from brain.replies import parse_plan, split_thinking
-from memory.schemas import SceneNode, SceneSnapshot
+from robocortex.brain.planner import PlanRequest
+from robocortex.brain.prompt import build_messages, compact_scene
+from robocortex.brain.replies import parse_plan, split_thinking
+from robocortex.memory.schemas import SceneNode, SceneSnapshot
 
 
 def big_scene(kitchen: SceneSnapshot) -> SceneSnapshot:

@@ -1,6 +1,6 @@
-from brain.plan import Goal, Plan, PlannedSubtask
-from brain.validator import validate
-from memory.schemas import SkillCall
+from robocortex.brain.plan import Goal, Plan, PlannedSubtask
+from robocortex.brain.validator import validate
+from robocortex.memory.schemas import SkillCall
 
 
 

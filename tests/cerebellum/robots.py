@@ -6,13 +6,13 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from cerebellum.executor import SubtaskExecutor
-from cerebellum.perception import nodes_from_metadata
-from cerebellum.profiles import BUILTIN_PROFILES
-from memory.scene_graph import SceneGraphStore
-from memory.schemas import SkillCall, SubtaskMessage, SubtaskResult
-from memory.tasks import TaskStore
-from sim.emulator import EmulatorWorld
+from robocortex.cerebellum.executor import SubtaskExecutor
+from robocortex.cerebellum.perception import nodes_from_metadata
+from robocortex.cerebellum.profiles import BUILTIN_PROFILES
+from robocortex.memory.scene_graph import SceneGraphStore
+from robocortex.memory.schemas import SkillCall, SubtaskMessage, SubtaskResult
+from robocortex.memory.tasks import TaskStore
+from robocortex.sim.emulator import EmulatorWorld
 
 
 @dataclass

@@ -55,7 +55,7 @@ def test_a_free_text_subtask_without_a_model_is_refused(team: Team):
 
 
 def test_both_of_ai2thors_unknown_object_messages_mean_object_missing():
-    from cerebellum.executor import _kind_of_world_error
+    from robocortex.cerebellum.executor import _kind_of_world_error
 
     assert _kind_of_world_error("Object ID appears to be invalid.") == "object_missing"
     assert _kind_of_world_error(

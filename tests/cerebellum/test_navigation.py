@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cerebellum.navigation import GridMap
+from robocortex.cerebellum.navigation import GridMap
 
 from tests.cerebellum.robots import Team, events_of, run_steps
 

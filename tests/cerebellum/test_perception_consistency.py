@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from cerebellum.skills import SKILLS, SymbolicWorld
-from memory.schemas import STATE_FLAGS
+from robocortex.cerebellum.skills import SKILLS, SymbolicWorld
+from robocortex.memory.schemas import STATE_FLAGS
 
 from tests.cerebellum.robots import make_team, run_steps
 

@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from agents.settings import Settings
-from cerebellum.profiles import BUILTIN_PROFILES, resolve_profile
+from robocortex.agents.settings import Settings
+from robocortex.cerebellum.profiles import BUILTIN_PROFILES, resolve_profile
 
 from tests.cerebellum.robots import Team, run_steps
 
@@ -78,7 +78,7 @@ def test_worker_command_names_the_config_profiles_when_one_is_unknown(tmp_path):
     path = tmp_path / "robocortex.toml"
     path.write_text('[profiles.sorter]\nembodiment = "mobile_manipulator"\nskills = ["navigate_to", "pick_up"]\n'
                     'payload_kg = 2.0\n')
-    proc = subprocess.run([sys.executable, "-m", "agents.cli", "worker", "--name", "x", "--profile", "nope"],
+    proc = subprocess.run([sys.executable, "-m", "robocortex.agents.cli", "worker", "--name", "x", "--profile", "nope"],
                           env={"ROBOCORTEX_CONFIG": str(path), "PATH": ""}, capture_output=True, text=True,
                           timeout=60)
     assert proc.returncode == 2
@@ -87,7 +87,7 @@ def test_worker_command_names_the_config_profiles_when_one_is_unknown(tmp_path):
 
 @pytest.mark.parametrize("skills, problem", [(["fly"], "unknown skills: fly")])
 def test_a_profile_with_unknown_skills_is_refused(skills, problem):
-    from cerebellum.profiles import ProfileSpec
+    from robocortex.cerebellum.profiles import ProfileSpec
 
     with pytest.raises(ValueError, match=problem):
         resolve_profile("odd", {"odd": ProfileSpec(embodiment="x", skills=skills, payload_kg=1)})

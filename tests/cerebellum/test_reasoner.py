@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import json
 
-from agents.robot_worker import RobotWorker
-from agents.settings import LLMSettings, Settings
-from cerebellum.profiles import BUILTIN_PROFILES
-from cerebellum.reasoner import Reasoner
-from memory.schemas import SubtaskMessage
+from robocortex.agents.robot_worker import RobotWorker
+from robocortex.agents.settings import LLMSettings, Settings
+from robocortex.cerebellum.profiles import BUILTIN_PROFILES
+from robocortex.cerebellum.reasoner import Reasoner
+from robocortex.memory.schemas import SubtaskMessage
 
 from tests.cerebellum.robots import Team, events_of, run_steps
 from tests.support.scripted_llm import ScriptedLLM, reply

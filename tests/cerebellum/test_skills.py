@@ -2,9 +2,9 @@
 
 import pytest
 
-from cerebellum.perception import nodes_from_metadata, observe
-from cerebellum.skills import SKILLS, SymbolicWorld, get_skill, openai_tools
-from memory.schemas import RobotProfile
+from robocortex.cerebellum.perception import nodes_from_metadata, observe
+from robocortex.cerebellum.skills import SKILLS, SymbolicWorld, get_skill, openai_tools
+from robocortex.memory.schemas import RobotProfile
 
 STANDARD = {"navigate_to", "pick_up", "put", "drop", "open", "close", "toggle_on", "toggle_off", "slice",
             "break", "clean", "fill", "empty", "cook", "explore"}

@@ -3,7 +3,7 @@ the world ends in the state the skill promises, and the scene graph agrees with 
 
 from __future__ import annotations
 
-from cerebellum.skills import SKILLS
+from robocortex.cerebellum.skills import SKILLS
 
 from tests.cerebellum.robots import Team, events_of, run_steps
 

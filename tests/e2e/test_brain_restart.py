@@ -10,8 +10,8 @@ import uuid
 import httpx
 import pytest
 
-from agents.follow import events, submit, world_check
-from agents.launcher import Stack
+from robocortex.agents.follow import events, submit, world_check
+from robocortex.agents.launcher import Stack
 
 pytestmark = pytest.mark.e2e
 BRAIN_ID = "brain-e2e"

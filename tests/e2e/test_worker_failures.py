@@ -17,11 +17,11 @@ from typing import Callable, Iterator
 import httpx
 import pytest
 
-from agents.context import Memory
-from agents.follow import events, submit, world_check
-from agents.launcher import RobotSpec, Stack
-from agents.settings import Settings
-from memory.schemas import SkillCall, SubtaskMessage, TaskEvent
+from robocortex.agents.context import Memory
+from robocortex.agents.follow import events, submit, world_check
+from robocortex.agents.launcher import RobotSpec, Stack
+from robocortex.agents.settings import Settings
+from robocortex.memory.schemas import SkillCall, SubtaskMessage, TaskEvent
 
 pytestmark = pytest.mark.e2e
 

@@ -11,7 +11,7 @@ from PIL import Image
 
 
 def robocortex(*args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "agents.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "robocortex.agents.cli", *args], capture_output=True, text=True,
                           timeout=timeout)
 
 

@@ -8,11 +8,11 @@ import uuid
 import pytest
 from PIL import Image
 
-from agents.evaluation.batch import run_suite
-from agents.evaluation.metrics import run_metrics
-from agents.evaluation.suite import parse_suite
-from agents.evaluation.topdown import draw_map
-from agents.settings import Settings
+from robocortex.agents.evaluation.batch import run_suite
+from robocortex.agents.evaluation.metrics import run_metrics
+from robocortex.agents.evaluation.suite import parse_suite
+from robocortex.agents.evaluation.topdown import draw_map
+from robocortex.agents.settings import Settings
 
 MINI = """
 name: mini
@@ -77,8 +77,8 @@ def test_the_map_is_a_png_with_every_robot_path(traces, tmp_path):
 def test_a_floor_plan_task_runs_from_the_layouts(redis_url):
     import os
 
-    from agents.evaluation.harness import RunRequest, run_task
-    from brain.plan import Goal
+    from robocortex.agents.evaluation.harness import RunRequest, run_task
+    from robocortex.brain.plan import Goal
 
     data = os.environ.get("ROBOCORTEX_THOR_DATA")
     if not data:

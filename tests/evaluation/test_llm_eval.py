@@ -10,12 +10,12 @@ import subprocess
 import sys
 import uuid
 
-from agents.evaluation.harness import team
-from brain.offline import OfflinePlanner
-from brain.planner import PlanRequest
-from cerebellum.perception import nodes_from_metadata
-from memory.schemas import SceneSnapshot
-from sim.emulator import EmulatorWorld
+from robocortex.agents.evaluation.harness import team
+from robocortex.brain.offline import OfflinePlanner
+from robocortex.brain.planner import PlanRequest
+from robocortex.cerebellum.perception import nodes_from_metadata
+from robocortex.memory.schemas import SceneSnapshot
+from robocortex.sim.emulator import EmulatorWorld
 
 from tests.support.scripted_llm import Reply, ScriptedLLM
 
@@ -67,7 +67,7 @@ def test_eval_with_the_llm_planner_counts_model_calls_and_tokens(tmp_path, redis
     with ScriptedLLM([], respond=respond) as llm:
         env = {**os.environ, "ROBOCORTEX_LLM__BASE_URL": llm.base_url, "ROBOCORTEX_REDIS_URL": redis_url,
                "ROBOCORTEX_KEY_PREFIX": f"test:{uuid.uuid4().hex[:8]}", "ROBOCORTEX_WORLD_BACKEND": "emulator"}
-        done = subprocess.run([sys.executable, "-m", "agents.cli", "eval", str(suite), "--planner", "llm",
+        done = subprocess.run([sys.executable, "-m", "robocortex.agents.cli", "eval", str(suite), "--planner", "llm",
                                "--workers", "2", "--out", str(tmp_path / "out")],
                               capture_output=True, text=True, timeout=300, env=env)
     assert done.returncode == 0, done.stdout + done.stderr

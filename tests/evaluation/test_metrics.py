@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from memory.schemas import SubtaskState, TaskEvent
+from robocortex.memory.schemas import SubtaskState, TaskEvent
 
-from agents.evaluation.metrics import aggregate, critical_path_actions, robot_tallies, run_metrics, summarize
-from agents.evaluation.trace import GoalOutcome, RobotInfo, RunTrace
+from robocortex.agents.evaluation.metrics import aggregate, critical_path_actions, robot_tallies, run_metrics, summarize
+from robocortex.agents.evaluation.trace import GoalOutcome, RobotInfo, RunTrace
 
 
 def event(kind, robot=None, subtask=None, **data):

@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from agents.evaluation.suite import CATEGORIES, SuiteError, builtin_suites, load_suite, parse_suite
+from robocortex.agents.evaluation.suite import CATEGORIES, SuiteError, builtin_suites, load_suite, parse_suite
 
 TASK = """
 name: mine

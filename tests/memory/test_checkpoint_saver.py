@@ -3,7 +3,7 @@ import asyncio
 from langgraph.checkpoint.conformance import checkpointer_test, validate
 from langgraph.checkpoint.conformance.capabilities import ALL_CAPABILITIES
 
-from memory.checkpoint import RedisCheckpointSaver
+from robocortex.memory.checkpoint import RedisCheckpointSaver
 
 
 def test_passes_the_langgraph_checkpointer_conformance_suite(r, keys):

@@ -3,10 +3,10 @@ import time
 import pytest
 import redis
 
-from memory.dispatch import Dispatcher
-from memory.keys import ROBOT_GROUP
-from memory.robots import RobotRegistry
-from memory.schemas import RobotProfile, SubtaskMessage, SubtaskResult
+from robocortex.memory.dispatch import Dispatcher
+from robocortex.memory.keys import ROBOT_GROUP
+from robocortex.memory.robots import RobotRegistry
+from robocortex.memory.schemas import RobotProfile, SubtaskMessage, SubtaskResult
 
 
 def message(subtask="s1", robot="alpha", attempt=1, task="t1"):
@@ -171,9 +171,9 @@ def test_complete_rejects_a_result_for_another_message(dispatcher):
 
 @pytest.mark.parametrize("protocol", [2, 3])
 def test_works_with_resp2_and_resp3_clients(redis_url, r, keys, protocol):
-    from memory.connection import connect
-    from memory.schemas import TaskEvent
-    from memory.tasks import TaskStore
+    from robocortex.memory.connection import connect
+    from robocortex.memory.schemas import TaskEvent
+    from robocortex.memory.tasks import TaskStore
 
     client = connect(redis_url, protocol=protocol)
     dispatcher, tasks = Dispatcher(client, keys), TaskStore(client, keys)

@@ -3,7 +3,7 @@ import time
 
 import pytest
 
-from memory.reservations import Reservations
+from robocortex.memory.reservations import Reservations
 
 
 @pytest.fixture

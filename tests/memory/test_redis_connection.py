@@ -2,7 +2,7 @@ import os
 import subprocess
 import sys
 
-from memory.connection import EmbeddedRedis, connect
+from robocortex.memory.connection import EmbeddedRedis, connect
 
 
 def test_embedded_server_is_real_and_reachable_from_a_child_process(tmp_path):

@@ -2,8 +2,8 @@ import time
 
 import pytest
 
-from memory.robots import RobotRegistry
-from memory.schemas import RobotProfile, RobotStatus
+from robocortex.memory.robots import RobotRegistry
+from robocortex.memory.schemas import RobotProfile, RobotStatus
 
 
 def profile(name, agent_id=0, **kw):

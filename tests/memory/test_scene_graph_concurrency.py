@@ -3,10 +3,10 @@
 import multiprocessing
 from collections import Counter
 
-from memory.connection import connect
-from memory.keys import Keys
-from memory.scene_graph import SceneGraphStore, replay
-from memory.schemas import NodePatch, SceneDelta
+from robocortex.memory.connection import connect
+from robocortex.memory.keys import Keys
+from robocortex.memory.scene_graph import SceneGraphStore, replay
+from robocortex.memory.schemas import NodePatch, SceneDelta
 
 WRITERS, DELTAS, SHARED = 8, 1_000, 10
 

@@ -2,8 +2,8 @@ import threading
 
 import pytest
 
-from memory.scene_graph import SceneGraphStore, StaleRevision, contents, nearest, replay, to_networkx
-from memory.schemas import NodePatch, Relation, SceneDelta, SceneNode, Vec3
+from robocortex.memory.scene_graph import SceneGraphStore, StaleRevision, contents, nearest, replay, to_networkx
+from robocortex.memory.schemas import NodePatch, Relation, SceneDelta, SceneNode, Vec3
 
 
 def patch(node_id, **fields):
@@ -88,7 +88,7 @@ def test_wait_for_change_wakes_on_a_write_and_times_out_otherwise(scene):
 
 
 def test_graph_helpers():
-    from memory.schemas import SceneSnapshot
+    from robocortex.memory.schemas import SceneSnapshot
 
     snap = SceneSnapshot(
         rev=3,
@@ -137,8 +137,8 @@ def test_lua_merge_matches_the_reference_replay(r, keys, deltas):
     and every stored value equals the value that was sent (no JSON re-encoding loss)."""
     import uuid
 
-    from memory.keys import Keys
-    from memory.scene_graph import apply_patches
+    from robocortex.memory.keys import Keys
+    from robocortex.memory.scene_graph import apply_patches
 
     example_keys = Keys(f"{keys.prefix}:{uuid.uuid4().hex[:8]}")  # a fresh graph per example
     scene = SceneGraphStore(r, example_keys)

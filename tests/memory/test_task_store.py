@@ -2,8 +2,8 @@ import threading
 
 import pytest
 
-from memory.schemas import SubtaskState, TaskEvent, TaskStatus
-from memory.tasks import InvalidTransition, TaskNotFound, TaskStore
+from robocortex.memory.schemas import SubtaskState, TaskEvent, TaskStatus
+from robocortex.memory.tasks import InvalidTransition, TaskNotFound, TaskStore
 
 S = TaskStatus
 

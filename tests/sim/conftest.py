@@ -10,7 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # for `helpers`
 
-from sim.emulator import EmulatorWorld  # noqa: E402
+from robocortex.sim.emulator import EmulatorWorld  # noqa: E402
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sim.emulator import EmulatorWorld
+from robocortex.sim.emulator import EmulatorWorld
 
 
 def find(md: dict[str, Any], object_type: str) -> dict[str, Any]:

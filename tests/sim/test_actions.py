@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from helpers import do, find, go_to, obj
 
-from sim.emulator import Controller, EmulatorWorld, MultiAgentEvent
+from robocortex.sim.emulator import Controller, EmulatorWorld, MultiAgentEvent
 
 
 def test_unknown_action_and_bad_arguments_raise_value_error(world: EmulatorWorld) -> None:

@@ -18,8 +18,8 @@ from typing import Any
 import jsonschema
 import pytest
 
-from sim.emulator import EmulatorWorld
-from sim.scenes.from_metadata import load_metadata_dump
+from robocortex.sim.emulator import EmulatorWorld
+from robocortex.sim.scenes.from_metadata import load_metadata_dump
 
 pytestmark = pytest.mark.thor_data
 

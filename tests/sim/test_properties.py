@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.emulator import EmulatorWorld
-from sim.geometry import cell_of
+from robocortex.sim.emulator import EmulatorWorld
+from robocortex.sim.geometry import cell_of
 
 AGENTS = 3
 ACTIONS = (

@@ -5,7 +5,7 @@ the emulator unchanged, importing only the Controller."""
 
 import math
 
-from sim.emulator import Controller
+from robocortex.sim.emulator import Controller
 
 
 def go_to_object(c: Controller, agent_id: int, object_id: str, max_steps: int = 200) -> None:

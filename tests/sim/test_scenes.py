@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from sim.emulator import EmulatorWorld, Simulation
-from sim.placement import accepts
-from sim.scenes import ROOM_TYPES, generate_scene, load_scene
-from sim.scenes.from_metadata import load_metadata_dump
-from sim.thor import thor_available
-from sim.backends import make_world
+from robocortex.sim.emulator import EmulatorWorld, Simulation
+from robocortex.sim.placement import accepts
+from robocortex.sim.scenes import ROOM_TYPES, generate_scene, load_scene
+from robocortex.sim.scenes.from_metadata import load_metadata_dump
+from robocortex.sim.thor import thor_available
+from robocortex.sim.backends import make_world
 
 KITCHEN_MUST_HAVE = {
     "Fridge", "Apple", "LightSwitch", "CounterTop", "Microwave", "Sink", "SinkBasin", "Faucet", "StoveBurner",

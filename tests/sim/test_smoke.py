@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sim.backends import make_world
+from robocortex.sim.backends import make_world
 
 
 def _find(md: dict, object_type: str) -> dict:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from sim import placement
-from sim.object_types import AFFORDANCES, OBJECT_TYPES
+from robocortex.sim import placement
+from robocortex.sim.object_types import AFFORDANCES, OBJECT_TYPES
 
 pytestmark = pytest.mark.thor_data
 

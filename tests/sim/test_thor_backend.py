@@ -16,7 +16,7 @@ from typing import Iterator
 
 import pytest
 
-from sim.backends import make_world
+from robocortex.sim.backends import make_world
 
 STAND_IN = '''
 class Event:
