@@ -2,45 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
-
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field
 
 from robocortex.memory.schemas import SkillCall
 
+from robocortex.brain.goal_language import Goal
 
-class Goal(BaseModel):
-    """A condition on the scene graph: a relation (`Apple in Fridge`) or a state (`isToggled=false`).
-
-    `object` and `target` are objectIds, or object types meaning "any instance of that type".
-    """
-
-    object: str
-    relation: Literal["in", "on", "in_or_on"] | None = None
-    target: str | None = None
-    state: str | None = None
-    value: Any = True
-
-    @field_validator("value", mode="before")
-    @classmethod
-    def _json_booleans(cls, value: Any) -> Any:
-        """Models write "false" as often as false; a string would never equal the scene's flag."""
-        if isinstance(value, str) and value.strip().lower() in ("true", "false"):
-            return value.strip().lower() == "true"
-        return value
-
-    @model_validator(mode="after")
-    def _one_kind(self) -> "Goal":
-        if (self.relation is None) == (self.state is None):
-            raise ValueError("a goal has either a relation (with target) or a state (with value)")
-        if self.relation is not None and not self.target:
-            raise ValueError("a relation goal needs a target")
-        return self
-
-    def describe(self) -> str:
-        if self.relation:
-            return f"{self.object} {self.relation.replace('_or_', '/')} {self.target}"
-        return f"{self.object} {self.state}={self.value}"
+__all__ = ["Goal", "PlannedSubtask", "Plan"]
 
 
 class PlannedSubtask(BaseModel):

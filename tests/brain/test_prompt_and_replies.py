@@ -52,7 +52,7 @@ def test_plans_are_read_from_every_shape_of_reply(text):
 
 
 def test_a_reply_that_is_not_a_plan_says_what_is_wrong():
-    with pytest.raises(ValueError, match=r"goals\.0\.relation"):
+    with pytest.raises(ValueError, match=r"goals\.0\.condition\.relation"):
         parse_plan('{"goals": [{"object": "Apple", "relation": "under", "target": "Fridge"}], "subtasks": []}')
     with pytest.raises(ValueError, match="it is empty"):
         parse_plan("")

@@ -67,7 +67,7 @@ def test_yaml_on_is_the_word_not_a_boolean():
      "goal 'LightSwitch isToggled=True' already holds at the start"),
     (dict(goal="{object: Apple, state: isOpen, value: true}", instruction="open the apple"),
      "goal 'Apple isOpen=True': a Apple is not openable"),
-    (dict(goal="{object: Apple, state: isShiny, value: true}"), "unknown state 'isShiny'"),
+    (dict(goal="{object: Apple, state: isShiny, value: true}"), "goals.0.condition.state: Input should be 'isOpen'"),
     (dict(robot="flying_car"), "task t1: unknown robot profile 'flying_car'"),
     (dict(scene="Garage-1"), "task t1: unknown scene 'Garage-1'"),
 ])
