@@ -10,7 +10,7 @@ from typing import Any, Iterable
 
 from robocortex.memory.schemas import AFFORDANCES, STATE_FLAGS, NodePatch, RobotProfile, SceneDelta, SceneNode
 
-from robocortex.cerebellum.skills import IN_RECEPTACLES
+from robocortex.knowledge.placement import IN_RECEPTACLES
 
 _OBJECT_FIELDS = STATE_FLAGS + AFFORDANCES + ("temperature", "mass", "fillLiquid", "openness", "controlledObjects")
 

@@ -14,10 +14,9 @@ from typing import Any, Callable, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
+from robocortex.knowledge.placement import IN_RECEPTACLES, MUST_BE_OPEN_TO_PLACE_OBJECTS_IN
 from robocortex.memory.schemas import SceneSnapshot
 
-# AI2-THOR's MustBeOpenToPlaceObjectsIn / InReceptacles: things go *in* these, and only when open.
-IN_RECEPTACLES = frozenset({"Drawer", "Cabinet", "Fridge", "Microwave", "LaundryHamper", "Box"})
 HEAT_APPLIANCES = frozenset({"Microwave", "StoveBurner", "Toaster"})
 COOKING_VESSELS = frozenset({"Pan", "Pot"})  # AI2-THOR takes only these onto a StoveBurner
 SLICING_TOOLS = ("Knife", "ButterKnife")  # what SliceObject accepts in hand (ALFRED/TEACh convention)
@@ -234,7 +233,7 @@ def _put_pre(world, robot, args):
         out.append(f"put: {robot['id']} holds nothing")
     if not rec.get("receptacle"):
         out.append(f"put: {rec['id']} is not a receptacle")
-    elif rec.get("objectType") in IN_RECEPTACLES and not rec.get("isOpen"):
+    elif rec.get("objectType") in MUST_BE_OPEN_TO_PLACE_OBJECTS_IN and not rec.get("isOpen"):
         out.append(f"put: {rec['id']} is closed; open it first")
     return out + _visible_problem(world, rec["id"], "put")
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from robocortex.sim.geometry import Box
-from robocortex.sim.placement import is_container
+from robocortex.knowledge.placement import is_container
 
 Vec3 = tuple[float, float, float]
 

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-ROOMS = ("memory", "sim", "cerebellum", "brain", "agents")
+ROOMS = ("knowledge", "memory", "sim", "cerebellum", "brain", "agents")
 LINT = str(Path(sys.executable).with_name("lint-imports"))
 
 

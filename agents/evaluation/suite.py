@@ -18,8 +18,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from robocortex.memory.schemas import STATE_FLAGS
-from robocortex.sim.object_types import OBJECT_TYPES
-from robocortex.sim.placement import accepts
+from robocortex.knowledge.object_types import OBJECT_TYPES
+from robocortex.knowledge.placement import accepts
 
 from robocortex.agents.evaluation.scenes import Nodes, agent_capacity, initial_nodes, room_of
 from robocortex.brain.goals import goal_holds

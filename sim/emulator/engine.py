@@ -10,7 +10,7 @@ from robocortex.sim.emulator.metadata import agent_metadata
 from robocortex.sim.emulator.registry import ACTIONS, ActionFailed
 from robocortex.sim.emulator.state import AgentState, SimObject
 from robocortex.sim.geometry import BASE_GRID, Box, can_see, cell_of, forward_vector, snap
-from robocortex.sim.object_types import object_type
+from robocortex.knowledge.object_types import object_type
 from robocortex.sim.scenes.spec import SceneSpec
 
 # Importing the action modules registers their handlers.

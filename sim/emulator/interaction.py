@@ -9,7 +9,7 @@ from robocortex.sim.emulator import effects
 from robocortex.sim.emulator.registry import ActionFailed, action, interactable_target, require_number, require_str
 from robocortex.sim.emulator.state import AgentState, SimObject
 from robocortex.sim.geometry import forward_vector, snap
-from robocortex.sim.placement import MUST_BE_OPEN_TO_PLACE_OBJECTS_IN, accepts
+from robocortex.knowledge.placement import MUST_BE_OPEN_TO_PLACE_OBJECTS_IN, accepts
 from robocortex.sim.surfaces import OVERHANG_RECEPTACLES, find_spot, surface_of
 
 if TYPE_CHECKING:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from robocortex.sim.geometry import AGENT_Y, CROUCHING_CAMERA_OFFSET, STANDING_CAMERA_OFFSET, Box
-from robocortex.sim.object_types import ObjectType
+from robocortex.knowledge.object_types import ObjectType
 
 
 @dataclass(slots=True, eq=False)

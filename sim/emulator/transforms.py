@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from robocortex.sim.emulator import effects
 from robocortex.sim.emulator.registry import ActionFailed, action, interactable_target, require_str
 from robocortex.sim.emulator.state import AgentState, SimObject
-from robocortex.sim.object_types import FILL_LIQUIDS, SLICES, object_type
+from robocortex.knowledge.object_types import FILL_LIQUIDS, SLICES, object_type
 
 if TYPE_CHECKING:
     from robocortex.sim.emulator.engine import Simulation

@@ -14,7 +14,7 @@ import random
 from pathlib import Path
 
 from robocortex.sim.geometry import BASE_GRID, cell_of
-from robocortex.sim.object_types import OBJECT_TYPES, object_type
+from robocortex.knowledge.object_types import OBJECT_TYPES, object_type
 from robocortex.sim.scenes.builder import SceneBuilder
 from robocortex.sim.scenes.spec import AgentStart, ObjectSpec, SceneSpec
 

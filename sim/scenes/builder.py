@@ -6,8 +6,8 @@ import random
 from collections import deque
 
 from robocortex.sim.geometry import BASE_GRID, Box, format_object_id
-from robocortex.sim.object_types import object_type
-from robocortex.sim.placement import USE_PARENT_OBJECT_ID_AS_PREFIX, accepts
+from robocortex.knowledge.object_types import object_type
+from robocortex.knowledge.placement import USE_PARENT_OBJECT_ID_AS_PREFIX, accepts
 from robocortex.sim.scenes.spec import AgentStart, ObjectSpec, SceneSpec, Vec3
 from robocortex.sim.surfaces import OVERHANG_RECEPTACLES, find_spot, surface_of
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from robocortex.sim.geometry import cell_of
-from robocortex.sim.object_types import OBJECT_TYPES
+from robocortex.knowledge.object_types import OBJECT_TYPES
 from robocortex.sim.scenes.builder import SceneBuilder
 from robocortex.sim.scenes.spec import AgentStart, SceneSpec
 

@@ -7,7 +7,7 @@ import random
 from dataclasses import dataclass
 
 from robocortex.sim.geometry import BASE_GRID
-from robocortex.sim.object_types import object_type
+from robocortex.knowledge.object_types import object_type
 from robocortex.sim.scenes.builder import SceneBuilder, unreachable_objects
 from robocortex.sim.scenes.spec import ObjectSpec, SceneSpec
 

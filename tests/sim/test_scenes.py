@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from robocortex.sim.emulator import EmulatorWorld, Simulation
-from robocortex.sim.placement import accepts
+from robocortex.knowledge.placement import accepts
 from robocortex.sim.scenes import ROOM_TYPES, generate_scene, load_scene
 from robocortex.sim.scenes.from_metadata import load_metadata_dump
 from robocortex.sim.thor import thor_available

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from robocortex.sim import placement
-from robocortex.sim.object_types import AFFORDANCES, OBJECT_TYPES
+from robocortex.knowledge import placement
+from robocortex.knowledge.object_types import AFFORDANCES, OBJECT_TYPES
 
 pytestmark = pytest.mark.thor_data
 
