@@ -16,19 +16,39 @@ from robocortex.cerebellum.profiles import ProfileSpec
 
 
 class LLMSettings(BaseModel):
-    """The planning model: any OpenAI-compatible server (vLLM serving RoboBrain 2.0, OpenAI, llama.cpp)."""
+    """The planning model: any OpenAI-compatible server (vLLM serving RoboBrain 2.0, OpenAI, llama.cpp).
+
+    The defaults let a CPU model finish: the completion budget is sized to what is asked for (goals
+    are small), and the time allowed grows with that budget instead of being one fixed per-call figure."""
 
     base_url: str | None = Field(default=None, description="OpenAI-compatible endpoint; unset = offline planner")
-    model: str = "BAAI/RoboBrain2.0-7B"
+    model: str = Field(default="", description="model name; empty = the first one the server lists at /v1/models")
     api_key: str = "EMPTY"
-    timeout_s: float = Field(default=60.0, gt=0, description="per request")
-    max_retries: int = Field(default=3, ge=0, description="retries after 429, 5xx and timeouts")
+    mode: Literal["goals", "plan"] = Field(
+        default="goals", description="goals: the model writes goals, the search planner plans them; "
+        "plan: the model writes the whole multi-robot plan (RoboBrain 2.0's native output)")
+    timeout_s: float = Field(default=120.0, gt=0, description="longest wait for the first token, or between two tokens")
+    seconds_per_token: float = Field(default=0.5, gt=0, description="a call may take timeout_s + max_tokens × this")
+    max_retries: int = Field(default=2, ge=0, description="retries after 429, 5xx and timeouts (within the task deadline)")
     backoff_s: float = Field(default=0.5, ge=0, description="first retry delay; doubles per retry")
     backoff_max_s: float = Field(default=8.0, ge=0)
     structured_output: Literal["auto", "json_schema", "json_object", "tools", "none"] = Field(
-        default="auto", description="json_schema (vLLM, OpenAI), json_object (llama.cpp), tools, none (JSON from text)")
+        default="auto", description="json_schema (vLLM, OpenAI, llama-server), json_object with a schema "
+        "(llama-cpp-python, llama-server), tools, none (JSON from text); auto learns what the endpoint takes")
+    stream: bool = Field(default=True, description="stream replies, so an abandoned call stops generating on the server")
     temperature: float = 0.0
-    max_tokens: int | None = Field(default=4096, ge=1, description="completion budget (thinking included)")
+    repair_temperature: float = Field(default=0.7, ge=0, description="when a repair gets the same answer back")
+    max_tokens: int | None = Field(default=None, ge=1, description="completion budget; unset = sized to the mode "
+                                   "(goals 768, plan 4096; +1024 with think)")
+    context_length: int | None = Field(default=None, ge=256, description="the model's context in tokens; "
+                                       "unset = read from the server (/v1/models, llama.cpp /props)")
+    think: bool = Field(default=False, description="ask for <think>…</think><answer>…</answer> (RoboBrain 2.0); "
+                        "without an explicit structured_output the answer is then read from text")
+
+    def completion_budget(self) -> int:
+        if self.max_tokens:
+            return self.max_tokens
+        return (768 if self.mode == "goals" else 4096) + (1024 if self.think else 0)
 
 
 class _FileSource(PydanticBaseSettingsSource):

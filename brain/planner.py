@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Callable, Protocol
 
 from robocortex.memory.schemas import RobotProfile, SceneSnapshot, SkillCall
 
@@ -23,8 +23,20 @@ class ModelCall:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     latency_s: float = 0.0
-    attempts: int = 1  # 1 + retries after 429 / 5xx / timeouts
+    attempts: int = 1  # HTTP requests: 1 + retries after 429 / 5xx / timeouts (+ format step-downs)
     output_format: str = "none"
+    calls: int = 1  # model calls behind this record (a planner may ask more than once per plan)
+    finish_reason: str = ""
+
+
+class ModelCallFailed(PlanningError):
+    """Model calls were made but gave no answer (unreachable, refused, timed out, cancelled): `call`
+    counts what they cost, so the task's metrics include failed calls too."""
+
+    def __init__(self, message: str, call: ModelCall | None = None, cancelled: bool = False):
+        super().__init__(message)
+        self.call = call
+        self.cancelled = cancelled
 
 
 class InvalidReply(PlanningError):
@@ -56,6 +68,11 @@ class PlanRequest:
     robot_status: dict[str, str] = field(default_factory=dict)  # idle / busy, by robot name
     id_prefix: str = "s"
     failures: list[FailedSubtask] = field(default_factory=list)  # every subtask that failed so far, oldest first
+    # Planning honours the task's deadline (time.time() seconds) and cancel; model calls are reported as they go
+    # (kind "start" / "end", the call's data) so the task's events are never silent for minutes.
+    deadline: float | None = None
+    should_stop: Callable[[], bool] | None = None
+    on_model_call: Callable[[str, dict[str, Any]], None] | None = None
 
 
 @dataclass
