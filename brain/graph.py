@@ -20,6 +20,7 @@ from robocortex.memory.dispatch import Dispatcher
 from robocortex.memory.robots import RobotRegistry
 from robocortex.memory.scene_graph import SceneGraphStore
 from robocortex.memory.schemas import (
+    Failure,
     RobotStatus,
     SkillCall,
     SubtaskMessage,
@@ -135,9 +136,7 @@ def build_graph(deps: BrainDeps, checkpointer: Any = None):
                               feedback=list(state.get("feedback") or []), previous_reply=state.get("last_reply", ""),
                               robot_status={r.profile.name: r.status.value for r in robots},
                               id_prefix=f"r{state.get('replans', 0)}." if state.get("replans") else "s",
-                              failures=[FailedSubtask(robot=f["robot"], error=f["error"], holding=f.get("holding"),
-                                                      steps=[SkillCall.model_validate(c) for c in f["steps"]])
-                                        for f in state.get("failures") or []])
+                              failures=[FailedSubtask.from_record(f) for f in state.get("failures") or []])
         try:
             outcome = deps.planner.plan(request)
         except InvalidReply as exc:
@@ -215,10 +214,12 @@ def build_graph(deps: BrainDeps, checkpointer: Any = None):
                     continue  # a stale or duplicate result (redelivery): already accounted for
                 s["status"] = (SubtaskStatus.succeeded if result.success else SubtaskStatus.failed).value
                 s["error"] = result.error
+                s["failure"] = result.failure.model_dump(mode="json") if result.failure else None
                 emit(state, "result", f"{result.subtask_id} by {result.robot}: "
                      + ("done" if result.success else f"failed ({result.failure_kind}): {result.error}"),
                      robot=result.robot, subtask_id=result.subtask_id, success=result.success,
-                     actions=result.actions, failed_actions=result.failed_actions, failure_kind=result.failure_kind)
+                     actions=result.actions, failed_actions=result.failed_actions, failure_kind=result.failure_kind,
+                     failure=s["failure"])
             if got or time.time() >= deadline:
                 break
         return sync(state, {"subtasks": subtasks, "cursor": cursor})
@@ -242,9 +243,9 @@ def build_graph(deps: BrainDeps, checkpointer: Any = None):
             plan_now = Plan.model_validate(state["plan"])
             scene = deps.scene.snapshot()
             failures = list(state.get("failures") or []) + [
-                {"robot": s["robot"], "error": s["error"] or "",
-                 "holding": scene.nodes[s["robot"]].flag("holding") if s["robot"] in scene.nodes else None,
-                 "steps": [c.model_dump(mode="json") for c in plan_now.subtask(s["id"]).steps]} for s in failed]
+                failure_record(s, plan_now.subtask(s["id"]).steps,
+                               scene.nodes[s["robot"]].flag("holding") if s["robot"] in scene.nodes else None)
+                for s in failed]
             return _replan(state, [f"subtask {s['id']} ({s['robot']}: {s['description']}) failed: {s['error']}"
                                    for s in failed], failures=failures)
         if failed or in_flight:
@@ -351,6 +352,17 @@ def _fresh_ids(plan: Plan, taken: set[str], prefix: str) -> Plan:
                                      "depends_on": [rename.get(d, d) for d in s.depends_on]})
                 for s in plan.subtasks]
     return plan.model_copy(update={"subtasks": subtasks})
+
+
+def failure_record(subtask: dict[str, Any], steps: list[SkillCall], holding: str | None) -> dict[str, Any]:
+    """A failed subtask as the graph state keeps it (plain JSON; `FailedSubtask.from_record` reads it back):
+    its robot, steps and error, what the robot held after, and the executor's typed failure."""
+    failure = Failure.model_validate(subtask.get("failure") or {"code": "other"})
+    failed_step = SkillCall(skill=failure.skill, args=dict(failure.args)) if failure.skill else None
+    return {"robot": subtask["robot"], "error": subtask.get("error") or "", "holding": holding,
+            "steps": [c.model_dump(mode="json") for c in steps], "code": failure.code,
+            "failed_step": failed_step.model_dump(mode="json") if failed_step else None,
+            "details": dict(failure.details), "step_index": failure.step_index}
 
 
 def _cancel_open(subtasks: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:

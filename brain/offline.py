@@ -12,24 +12,17 @@ from robocortex.brain.jobs import JobBuilder
 from robocortex.brain.plan import Plan
 from robocortex.brain.planner import FailedSubtask, PlanOutcome, PlanRequest
 
-NO_ROOM = "No valid positions to place object found"  # AI2-THOR's answer when a receptacle is full
-
-
 def failed_puts(failures: list[FailedSubtask]) -> dict[str, str]:
-    """Receptacle → error, for every put that failed: the put of the object its robot still held after."""
+    """Receptacle → the world's code for why a put on it failed (`no_room` when it was full), for every
+    put that failed with the object still in hand. Read from the typed failure, not the error text."""
     out: dict[str, str] = {}
     for failure in failures:
-        if not failure.error.startswith("put failed"):
+        step = failure.failed_step
+        if failure.code != "action_failed" or step is None or step.skill != "put":
             continue
-        still_held = failure.holding
-        held = None
-        for step in failure.steps:
-            if step.skill == "pick_up":
-                held = step.args.get("object")
-            elif step.skill == "put":
-                if held in (None, still_held) and isinstance(step.args.get("receptacle"), str):
-                    out[step.args["receptacle"]] = failure.error
-                held = None
+        receptacle = step.args.get("receptacle")
+        if isinstance(receptacle, str):
+            out[receptacle] = str(failure.details.get("world_code") or "other")
     return out
 
 
@@ -39,7 +32,7 @@ class OfflinePlanner:
     def plan(self, request: PlanRequest) -> PlanOutcome:
         world = SymbolicWorld.from_snapshot(request.snapshot)
         refused = failed_puts(request.failures)
-        builder = JobBuilder(world, full={r for r, error in refused.items() if NO_ROOM in error}, avoid=set(refused))
+        builder = JobBuilder(world, full={r for r, code in refused.items() if code == "no_room"}, avoid=set(refused))
         jobs = [builder.build(clause) for clause in parse(request.instruction)]
         pending = [j for j in jobs if j.steps]
         subtasks = allocate(pending, request.robots, world, request.id_prefix)

@@ -50,12 +50,30 @@ class InvalidReply(PlanningError):
 @dataclass
 class FailedSubtask:
     """A subtask that failed in an earlier round: who ran it, its steps, the error it ended with, and
-    what that robot held right after (the object of a failed put is still in its hand)."""
+    what that robot held right after (the object of a failed put is still in its hand).
+
+    Planners decide what to exclude from the typed parts, never from `error` (a sentence for
+    people): `code` is the executor's FailureCode, `failed_step` the skill call that failed (with the
+    object ids actually used), `details` its details (`object`, `receptacle`, `appliance`, `held`,
+    `problem`, `problem_object`, `world_error`, `world_code` — see memory.schemas.Failure)."""
 
     robot: str
     steps: list[SkillCall]
     error: str
     holding: str | None = None
+    code: str = "other"
+    failed_step: SkillCall | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+    step_index: int | None = None  # index in `steps` of the plan step that was running
+
+    @classmethod
+    def from_record(cls, f: dict[str, Any]) -> "FailedSubtask":
+        """From the graph state's plain record (older checkpoints have only robot, steps, error, holding)."""
+        step = f.get("failed_step")
+        return cls(robot=f["robot"], error=f.get("error") or "", holding=f.get("holding"),
+                   steps=[SkillCall.model_validate(c) for c in f.get("steps") or []],
+                   code=f.get("code") or "other", failed_step=SkillCall.model_validate(step) if step else None,
+                   details=dict(f.get("details") or {}), step_index=f.get("step_index"))
 
 
 @dataclass

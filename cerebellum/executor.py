@@ -2,9 +2,11 @@
 
 Before each skill it checks the skill's declared preconditions against the scene graph (the same
 check the brain's validator runs); it acts through the `World` and turns every observation into
-scene-graph deltas. Failures are classified (precondition, action_failed, object_missing,
-blocked, timeout) and met with bounded alternatives: open the closed receptacle first, approach
-again, look around, take another instance of the same type. A subtask without steps goes to the
+scene-graph deltas. Failures are typed (a `Failure`: code — precondition, action_failed,
+object_missing, blocked, timeout, cancelled —, the step, the skill call and details such as the
+world's raw error) and met with bounded alternatives chosen by those types, never by reading the
+message: open the closed receptacle first, approach again, look around, take another instance of
+the same type. A subtask without steps goes to the
 model's tool-calling loop (reasoner.py) when the robot has one. Every thought, action and
 observation goes to the task's event stream.
 """
@@ -19,14 +21,24 @@ from typing import TYPE_CHECKING, Any, Callable
 from pydantic import BaseModel
 
 from robocortex.memory.scene_graph import SceneGraphStore
-from robocortex.memory.schemas import FailureKind, RobotProfile, SkillCall, SubtaskMessage, SubtaskResult, TaskEvent
+from robocortex.memory.schemas import (
+    Failure,
+    FailureCode,
+    FailureKind,
+    RobotProfile,
+    Scalar,
+    SkillCall,
+    SubtaskMessage,
+    SubtaskResult,
+    TaskEvent,
+)
 from robocortex.memory.tasks import TaskStore
 from robocortex.sim.world import World
 
 from robocortex.cerebellum.actions import perform
 from robocortex.cerebellum.navigation import Cell, GridMap, NavigationError, Navigator
 from robocortex.cerebellum.perception import changed_only, observe
-from robocortex.cerebellum.skills import SKILLS, Skill, SymbolicWorld, get_skill
+from robocortex.cerebellum.skills import SKILLS, Skill, SymbolicWorld, get_skill, problem_code
 
 if TYPE_CHECKING:
     from robocortex.cerebellum.reasoner import Reasoner
@@ -37,9 +49,46 @@ _QUIET_ACTIONS = frozenset({"Pass", "GetReachablePositions", "GetInteractablePos
 
 
 class SkillFailed(Exception):
-    def __init__(self, message: str, kind: FailureKind = "action_failed"):
+    """A step that did not work: the sentence for people, and the typed parts for programs.
+
+    `skill`/`call_args` are the call that failed (set where it failed; the innermost call wins),
+    `problems` the unmet preconditions as the skill checks returned them, `details` the rest
+    (the world's raw error, what was held…)."""
+
+    def __init__(self, message: str, kind: FailureCode = "action_failed", *, problems: list[str] | None = None,
+                 details: dict[str, Scalar] | None = None):
         super().__init__(message)
-        self.kind: FailureKind = kind
+        self.kind: FailureCode = kind
+        self.problems: list[str] = list(problems or [])
+        self.details: dict[str, Scalar] = dict(details or {})
+        self.skill: str | None = None
+        self.call_args: dict[str, Scalar] = {}
+
+    def at(self, skill: str, args: dict[str, Any]) -> "SkillFailed":
+        """This failure, located at the skill call that raised it (unless an inner call already is)."""
+        if self.skill is None:
+            self.skill = skill
+            self.call_args = {k: v for k, v in args.items() if v is None or isinstance(v, (str, int, float, bool))}
+        return self
+
+    def closed(self) -> str | None:
+        """The closed receptacle a precondition says must be opened first, if that is the problem."""
+        return next((getattr(p, "object", None) for p in self.problems if problem_code(p) == "closed"), None)
+
+    def failure(self, step_index: int | None, held: str | None) -> Failure:
+        details: dict[str, Scalar] = {k: v for k, v in self.call_args.items() if k in _OBJECT_ARGS}
+        if held is not None:
+            details["held"] = held
+        first = next(iter(self.problems), None)
+        if first is not None:
+            details["problem"] = problem_code(first)
+            if getattr(first, "object", None):
+                details["problem_object"] = first.object  # type: ignore[attr-defined]
+        details.update(self.details)
+        return Failure(code=self.kind, step_index=step_index, skill=self.skill, args=self.call_args, details=details)
+
+
+_OBJECT_ARGS = ("object", "receptacle", "appliance")  # skill arguments that name objects
 
 
 @dataclass
@@ -181,11 +230,12 @@ class SubtaskExecutor:
         self.stats = ExecutionStats()
         started = time.time()
         self.event("thought", f"starting: {message.description}", steps=[s.model_dump() for s in message.steps])
-        outcome: dict[str, Any] = dict(success=True, error=None, failure_kind=None)
+        outcome: dict[str, Any] = dict(success=True, error=None, failure=None)
+        step_index: int | None = None
         try:
             self.act("Pass")  # first observation of this subtask
             if message.steps:
-                for step in message.steps:
+                for step_index, step in enumerate(message.steps):
                     self.run_step(step)
             elif self.reasoner is not None:
                 self.reasoner.run(self, message)
@@ -193,7 +243,7 @@ class SubtaskExecutor:
                 raise SkillFailed("the subtask has no skill steps and this robot has no model for "
                                   "free-text subtasks", kind="precondition")
         except SkillFailed as exc:
-            outcome = dict(success=False, error=str(exc), failure_kind=exc.kind)
+            outcome = dict(success=False, error=str(exc), failure=exc.failure(step_index, self.holding()))
         observation = self.summary()
         self.event("observation", observation, success=outcome["success"], error=outcome["error"])
         return SubtaskResult(
@@ -203,11 +253,18 @@ class SubtaskExecutor:
         )
 
     def run_step(self, step: SkillCall) -> None:
-        """Check, act, observe; on failure try the alternatives, a bounded number of times."""
-        skill = self._skill(step.skill)
+        """Check, act, observe; on failure try the alternatives, a bounded number of times.
+        A failure leaves located at the skill call that failed (`SkillFailed.at`)."""
+        raw = {k: self._aliases.get(v, v) if isinstance(v, str) else v for k, v in step.args.items()}
         try:
-            args = skill.parse_args({k: self._aliases.get(v, v) if isinstance(v, str) else v
-                                     for k, v in step.args.items()})
+            self._run_step(step.skill, raw)
+        except SkillFailed as exc:
+            raise exc.at(step.skill, raw)
+
+    def _run_step(self, name: str, raw: dict[str, Any]) -> None:
+        skill = self._skill(name)
+        try:
+            args = skill.parse_args(raw)
         except ValueError as exc:
             raise SkillFailed(str(exc), kind="precondition") from None
         for attempt in range(self.max_retries + 1):
@@ -215,7 +272,7 @@ class SubtaskExecutor:
             world, robot = self.symbolic()
             problems = skill.check(world, robot, args)
             if problems:
-                failure = SkillFailed("; ".join(problems), kind=_classify(problems))
+                failure = SkillFailed("; ".join(problems), kind=_classify(problems), problems=problems)
             else:
                 self.event("thought", f"{skill.name} {args.model_dump()}", skill=skill.name, args=args.model_dump())
                 failure = self._attempt(skill, args)
@@ -223,12 +280,12 @@ class SubtaskExecutor:
                     self.event("observation", f"{skill.name} done; {self.summary()}", skill=skill.name)
                     return
             if last_try:
-                raise failure
+                raise failure.at(skill.name, args.model_dump())
             self.event("thought", f"{skill.name} failed ({failure.kind}): {failure}; trying an alternative",
                        skill=skill.name, attempt=attempt + 1, failure_kind=failure.kind)
             alternative = self._alternative(skill, args, failure, world)
             if alternative is None:
-                raise failure
+                raise failure.at(skill.name, args.model_dump())
             args = alternative
         raise AssertionError("unreachable: the last attempt raises")
 
@@ -245,17 +302,20 @@ class SubtaskExecutor:
             error = perform(self, skill.name, args)
         except NavigationError as exc:
             return SkillFailed(str(exc), kind=exc.kind)  # type: ignore[arg-type]
-        return None if error is None else SkillFailed(f"{skill.name} failed: {error}", kind=_kind_of_world_error(error))
+        if error is None:
+            return None
+        kind, world_code = classify_world_error(error)
+        return SkillFailed(f"{skill.name} failed: {error}", kind=kind,
+                           details={"world_error": error, "world_code": world_code})
 
     # ------------------------------------------------------------------ alternatives
 
     def _alternative(self, skill: Skill, args: BaseModel, failure: SkillFailed,
                      world: SymbolicWorld) -> BaseModel | None:
         """What to try next (the same or new arguments), or None when nothing is left to try."""
-        text = str(failure)
-        if failure.kind == "precondition" and "open it first" in text:
-            closed = _closed_receptacle(text, args)
-            if closed and "open" in self.profile.skills:
+        if failure.kind == "precondition" and failure.closed():
+            closed = failure.closed()
+            if "open" in self.profile.skills:
                 self.event("thought", f"{closed} is closed: opening it first")
                 self.run_step(SkillCall(skill="open", args={"object": closed}))
                 return args
@@ -300,31 +360,37 @@ class SubtaskExecutor:
         return None
 
 
-def _closed_receptacle(problem: str, args: BaseModel) -> str | None:
-    if "inside closed " in problem:
-        return problem.split("inside closed ")[-1].split(";")[0].strip()
-    return getattr(args, "receptacle", None)
-
-
 def _classify(problems: list[str]) -> FailureKind:
-    text = " ".join(problems)
-    if "unknown object" in text:
+    """The failure code of unmet preconditions, from the problems' own codes."""
+    codes = {problem_code(p) for p in problems}
+    if "unknown_object" in codes:
         return "object_missing"
-    if "out of reach" in text:
+    if "out_of_reach" in codes:
         return "blocked"
     return "precondition"
 
 
-def _kind_of_world_error(error: str) -> FailureKind:
-    """Classify the world's errorMessage. AI2-THOR words an unknown objectId two ways: "Object ID
-    appears to be invalid." (the emulator, older AI2-THOR) and "objectId: <id> is not the objectId
-    on any object in the scene!" (ai2thor 5)."""
+# The world's errorMessage classified: (text it contains, failure code, world code). This is the one
+# place the world's own words are read; everything downstream uses the codes. AI2-THOR words an unknown
+# objectId two ways: "Object ID appears to be invalid." (the emulator, older AI2-THOR) and
+# "objectId: <id> is not the objectId on any object in the scene!" (ai2thor 5).
+WORLD_ERRORS: tuple[tuple[str, FailureCode, str], ...] = (
+    ("appears to be invalid", "object_missing", "invalid_object"),
+    ("is not the objectid on any object", "object_missing", "invalid_object"),
+    ("blocking", "blocked", "blocked"),
+    ("no valid positions to place object", "action_failed", "no_room"),
+    ("is not a valid object type to be placed in", "action_failed", "wrong_receptacle"),
+)
+
+
+def classify_world_error(error: str) -> tuple[FailureCode, str]:
+    """(failure code, world code) of the world's errorMessage; ("action_failed", "other") when unknown."""
     lowered = error.lower()
-    if "appears to be invalid" in lowered or "is not the objectid on any object" in lowered:
-        return "object_missing"
-    if "blocking" in lowered:
-        return "blocked"
-    return "action_failed"
+    return next(((code, world) for text, code, world in WORLD_ERRORS if text in lowered), ("action_failed", "other"))
 
 
-__all__ = ["SubtaskExecutor", "SkillFailed", "ExecutionStats"]
+def _kind_of_world_error(error: str) -> FailureKind:
+    return classify_world_error(error)[0]
+
+
+__all__ = ["SubtaskExecutor", "SkillFailed", "ExecutionStats", "classify_world_error"]

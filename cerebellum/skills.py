@@ -105,6 +105,29 @@ class CookArgs(BaseModel):
 
 # --------------------------------------------------------------------------- skill declaration
 
+
+class Problem(str):
+    """One reason a skill cannot run. It reads as the sentence people see (it *is* that string), and
+    carries a `code` and the `object` it is about for programs, so no one has to parse the sentence.
+
+    Codes: `unknown_object` (no such objectId), `out_of_reach` (a fixed arm's reach), `closed` (`object`
+    is the closed receptacle to open first), `unmet` (any other precondition). A check may also return
+    plain strings: they count as `unmet`."""
+
+    code: str
+    object: str | None
+
+    def __new__(cls, message: str, code: str = "unmet", object: str | None = None) -> "Problem":
+        self = super().__new__(cls, message)
+        self.code, self.object = code, object
+        return self
+
+
+def problem_code(problem: str) -> str:
+    """The code of a problem a check returned (`unmet` for a plain string)."""
+    return getattr(problem, "code", "unmet")
+
+
 Check = Callable[[SymbolicWorld, dict[str, Any], BaseModel], list[str]]
 Effect = Callable[[SymbolicWorld, dict[str, Any], BaseModel], None]
 
@@ -130,7 +153,8 @@ class Skill:
 
     def check(self, world: SymbolicWorld, robot: dict[str, Any], args: BaseModel) -> list[str]:
         """Every reason the skill cannot run now (empty when it can)."""
-        problems = [f"{self.name}: unknown object {oid!r}" for oid in self.target_ids(args) if world.get(oid) is None]
+        problems: list[str] = [Problem(f"{self.name}: unknown object {oid!r}", "unknown_object", oid)
+                               for oid in self.target_ids(args) if world.get(oid) is None]
         if problems:
             return problems
         problems += _reach_problems(self, world, robot, args)
@@ -154,7 +178,7 @@ def _reach_problems(skill: Skill, world: SymbolicWorld, robot: dict[str, Any], a
     for oid in skill.target_ids(args):
         pos = (world.get(oid) or {}).get("position")
         if base and pos and math.dist((base["x"], base["z"]), (pos["x"], pos["z"])) > INTERACTION_REACH_M:
-            out.append(f"{skill.name}: {oid} is out of reach of fixed robot {robot['id']}")
+            out.append(Problem(f"{skill.name}: {oid} is out of reach of fixed robot {robot['id']}", "out_of_reach", oid))
     return out
 
 
@@ -164,7 +188,7 @@ def _obj(world: SymbolicWorld, args: BaseModel) -> dict[str, Any]:
 
 def _visible_problem(world: SymbolicWorld, oid: str, verb: str) -> list[str]:
     closed = world.enclosed_by_closed(oid)
-    return [f"{verb}: {oid} is inside closed {closed}; open it first"] if closed else []
+    return [Problem(f"{verb}: {oid} is inside closed {closed}; open it first", "closed", closed)] if closed else []
 
 
 def _flag_required(name: str, flag: str, label: str) -> Check:
@@ -234,7 +258,7 @@ def _put_pre(world, robot, args):
     if not rec.get("receptacle"):
         out.append(f"put: {rec['id']} is not a receptacle")
     elif rec.get("objectType") in MUST_BE_OPEN_TO_PLACE_OBJECTS_IN and not rec.get("isOpen"):
-        out.append(f"put: {rec['id']} is closed; open it first")
+        out.append(Problem(f"put: {rec['id']} is closed; open it first", "closed", rec["id"]))
     return out + _visible_problem(world, rec["id"], "put")
 
 

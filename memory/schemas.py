@@ -9,7 +9,7 @@ import time
 from enum import Enum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 def now() -> float:
@@ -171,6 +171,33 @@ class SubtaskStatus(str, Enum):
     cancelled = "cancelled"
 
 
+FailureCode = Literal[
+    "precondition", "action_failed", "object_missing", "blocked", "timeout", "robot_lost", "cancelled", "other"
+]
+FailureKind = FailureCode  # the name before failures were typed; kept for older code and records
+
+Scalar = str | int | float | bool | None
+
+
+class Failure(BaseModel):
+    """Why a subtask failed, for programs (the brain's replanning); `SubtaskResult.error` says it for people.
+
+    `step_index` is the index in the subtask's `steps` of the plan step that was running; `skill` and
+    `args` are the call that actually failed (a recovery step such as opening a closed fridge, or the
+    plan step with another instance substituted). `details` keys in use: `object`, `receptacle`,
+    `appliance` (the call's object ids), `held` (what the robot held when it failed), `problem` and
+    `problem_object` (the skill precondition that was unmet, e.g. `closed` / the closed receptacle),
+    `world_error` (the world's raw errorMessage) and `world_code` (that message classified, e.g.
+    `no_room`, `invalid_object`, `wrong_receptacle`).
+    """
+
+    code: FailureCode = "other"
+    step_index: int | None = Field(default=None, ge=0)
+    skill: str | None = None
+    args: dict[str, Scalar] = Field(default_factory=dict)
+    details: dict[str, Scalar] = Field(default_factory=dict)
+
+
 class SubtaskState(BaseModel):
     id: str
     robot: str
@@ -179,6 +206,7 @@ class SubtaskState(BaseModel):
     status: SubtaskStatus = SubtaskStatus.waiting
     attempt: int = 0
     error: str | None = None
+    failure: Failure | None = None
 
 
 class TaskRecord(BaseModel):
@@ -231,24 +259,29 @@ class SubtaskMessage(BaseModel):
         return f"{self.task_id}:{self.subtask_id}:{self.attempt}"
 
 
-FailureKind = Literal[
-    "precondition", "action_failed", "object_missing", "blocked", "timeout", "robot_lost", "cancelled", "other"
-]
-
-
 class SubtaskResult(BaseModel):
     task_id: str
     subtask_id: str
     attempt: int
     robot: str
     success: bool
-    error: str | None = None
-    failure_kind: FailureKind | None = None
+    error: str | None = None  # the failure in a sentence, for people
+    failure: Failure | None = None  # the failure typed, for programs
+    failure_kind: FailureCode | None = None  # = failure.code (older records and readers have only this)
     observation: str = ""
     actions: int = 0
     failed_actions: int = 0
     started_at: float = Field(default_factory=now)
     finished_at: float = Field(default_factory=now)
+
+    @model_validator(mode="after")
+    def _one_code(self) -> "SubtaskResult":
+        """`failure` and `failure_kind` agree: either one given fills the other."""
+        if self.failure is not None:
+            self.failure_kind = self.failure.code
+        elif self.failure_kind is not None:
+            self.failure = Failure(code=self.failure_kind)
+        return self
 
     @property
     def key(self) -> str:

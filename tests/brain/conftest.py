@@ -15,7 +15,7 @@ from robocortex.memory.checkpoint import RedisCheckpointSaver
 from robocortex.memory.dispatch import Dispatcher
 from robocortex.memory.robots import RobotRegistry
 from robocortex.memory.scene_graph import SceneGraphStore
-from robocortex.memory.schemas import NodePatch, SceneDelta, SubtaskResult
+from robocortex.memory.schemas import Failure, NodePatch, SceneDelta, SubtaskResult
 from robocortex.memory.tasks import TaskStore
 
 from robocortex.memory.schemas import RobotProfile, SceneNode, SceneSnapshot
@@ -65,6 +65,16 @@ def two_robots():
     return [profile("robot1"), profile("robot2", agent_id=1)]
 
 
+def _typed_failure(steps):
+    """What the executor reports when the world refuses the subtask's first pick_up (or first step)."""
+    index = next((i for i, s in enumerate(steps) if s.skill == "pick_up"), 0)
+    step = steps[index] if steps else None
+    return Failure(code="action_failed", step_index=index if step else None, skill=step.skill if step else None,
+                   args=dict(step.args) if step else {},
+                   details={**(dict(step.args) if step else {}), "world_error": "object not visible",
+                            "world_code": "other"})
+
+
 class ScriptedRobot(threading.Thread):
     def __init__(self, r, keys, profile, fail_once=(), delay_s=0.0, then=None):
         """`then(subtask_id, scene)` runs after a subtask's effects: someone else changing the world."""
@@ -94,8 +104,8 @@ class ScriptedRobot(threading.Thread):
                 self.then(msg.subtask_id, self.scene)
             self.dispatcher.complete(d, SubtaskResult(
                 task_id=msg.task_id, subtask_id=msg.subtask_id, attempt=msg.attempt, robot=self.profile.name,
-                success=ok, error=None if ok else "PickupObject failed: object not visible",
-                failure_kind=None if ok else "action_failed", actions=len(msg.steps)))
+                success=ok, error=None if ok else "pick_up failed: object not visible",
+                failure=None if ok else _typed_failure(msg.steps), actions=len(msg.steps)))
 
     def _apply(self, steps):
         world = SymbolicWorld.from_snapshot(self.scene.snapshot())

@@ -31,6 +31,30 @@ def test_failure_is_replanned_without_redoing_finished_work(brain):
     assert r2.received.count("s2") == 1
 
 
+def test_a_failure_reaches_the_planner_typed(brain):
+    """The executor's typed failure (code, the failing call, details) is what the replan is given."""
+    from robocortex.brain.offline import OfflinePlanner
+
+    seen = []
+
+    class Recording(OfflinePlanner):
+        def plan(self, request):
+            seen.append(list(request.failures))
+            return super().plan(request)
+
+    deps, start_robots, saver = brain
+    deps.planner = Recording()
+    start_robots(robot1={"fail_once": {"s1"}}, robot2={"fail_once": {"s1"}})
+    record = run(deps, saver, "put the apple in the fridge")
+    assert record.status == TaskStatus.succeeded, record.reason
+    (failed,) = seen[1]
+    assert failed.code == "action_failed" and failed.failed_step.skill == "pick_up"
+    assert failed.failed_step.args == {"object": "Apple|1"} and failed.details["world_error"] == "object not visible"
+    assert failed.steps[failed.step_index] == failed.failed_step
+    (s1,) = [s for s in record.subtasks if s.id == "s1"]
+    assert s1.failure.code == "action_failed" and s1.failure.skill == "pick_up", "the task record shows it too"
+
+
 def test_never_succeeding_robot_ends_failed_with_reason(brain):
     deps, start_robots, saver = brain
     start_robots(robot1={"fail_once": {"s1", "r1.1", "r2.1", "r3.1"}},

@@ -232,7 +232,9 @@ def test_a_full_receptacle_is_cleared_when_replanning(kitchen, two_robots):
              SkillCall(skill="navigate_to", args={"object": "CounterTop|1"}),
              SkillCall(skill="put", args={"receptacle": "CounterTop|1"})]
     failed = FailedSubtask(robot="robot2", steps=steps, error="put failed: No valid positions to place object found",
-                           holding="Egg|1")
+                           holding="Egg|1", code="action_failed", failed_step=steps[-1],
+                           details={"receptacle": "CounterTop|1", "held": "Egg|1", "world_code": "no_room",
+                                    "world_error": "No valid positions to place object found"})
     request = PlanRequest("put the egg on the counter", snapshot, two_robots, failures=[failed])
     (subtask,) = OfflinePlanner().plan(request).plan.subtasks
     assert subtask.robot == "robot2", "only the robot holding the egg can do the job"
@@ -255,6 +257,8 @@ def test_a_full_receptacle_with_nowhere_to_move_things_says_so(kitchen, two_robo
     kitchen = SceneSnapshot.model_validate({"rev": 2, "nodes": nodes})
     steps = [SkillCall(skill="pick_up", args={"object": "Egg|1"}), SkillCall(skill="put", args={"receptacle": "CounterTop|1"})]
     failed = FailedSubtask(robot="robot2", steps=steps, error="put failed: No valid positions to place object found",
-                           holding="Egg|1")
+                           holding="Egg|1", code="action_failed", failed_step=steps[-1],
+                           details={"receptacle": "CounterTop|1", "held": "Egg|1", "world_code": "no_room",
+                                    "world_error": "No valid positions to place object found"})
     with pytest.raises(PlanningError, match="the counter top has no room for the egg, and there is no surface left"):
         OfflinePlanner().plan(PlanRequest("put the egg on the counter", kitchen, two_robots, failures=[failed]))

@@ -62,3 +62,66 @@ def test_both_of_ai2thors_unknown_object_messages_mean_object_missing():
         "objectId: Apple|1 is not the objectId on any object in the scene!") == "object_missing"
     assert _kind_of_world_error("agent_1 is blocking Agent 0 from moving 0") == "blocked"
     assert _kind_of_world_error("Target object not found within the specified visibility.") == "action_failed"
+
+
+# --------------------------------------------------------------------------- typed failures
+
+
+def test_a_refused_put_is_typed_with_its_step_call_and_the_worlds_raw_error(team: Team):
+    robot, apple, toaster = team.robot("r1", 0), team.oid("Apple"), team.oid("Toaster")
+    result = run_steps(robot, ("navigate_to", {"object": apple}), ("pick_up", {"object": apple}),
+                       ("put", {"receptacle": toaster}))
+    failure = result.failure
+    assert failure is not None and failure.code == result.failure_kind == "action_failed"
+    assert (failure.step_index, failure.skill, failure.args) == (2, "put", {"receptacle": toaster})
+    assert failure.details["receptacle"] == toaster and failure.details["held"] == apple
+    assert failure.details["world_code"] == "wrong_receptacle"
+    assert result.error == f"put failed: {failure.details['world_error']}"
+
+
+def test_an_unmet_precondition_is_typed_with_the_problem(team: Team):
+    robot, fridge = team.robot("r1", 0), team.oid("Fridge")
+    result = run_steps(robot, ("close", {"object": fridge}))
+    assert result.failure.code == "precondition"
+    assert (result.failure.step_index, result.failure.skill, result.failure.args) == (0, "close", {"object": fridge})
+    assert result.failure.details == {"object": fridge, "problem": "unmet"}
+
+
+def test_a_closed_receptacle_without_the_skill_to_open_it_names_the_receptacle(team: Team):
+    """The executor's own recovery reads the problem's code and object, not its sentence: a robot
+    that cannot open things fails with the closed receptacle as a detail."""
+    from robocortex.cerebellum.executor import SubtaskExecutor
+    from robocortex.cerebellum.profiles import BUILTIN_PROFILES
+
+    bound = BUILTIN_PROFILES["mobile_manipulator"].for_robot("r1", 0)
+    no_open = bound.model_copy(update={"skills": [s for s in bound.skills if s != "open"]})
+    robot = SubtaskExecutor(team.world, no_open, team.scene, team.tasks)
+    apple, fridge = team.oid("Apple"), team.oid("Fridge")
+    result = run_steps(robot, ("navigate_to", {"object": apple}), ("pick_up", {"object": apple}),
+                       ("navigate_to", {"object": fridge}), ("put", {"receptacle": fridge}))
+    assert result.failure.code == "precondition" and result.failure.step_index == 3
+    assert result.failure.details["problem"] == "closed" and result.failure.details["problem_object"] == fridge
+    assert result.error == f"put: {fridge} is closed; open it first"
+
+
+def test_a_missing_object_is_typed_with_the_unknown_id(team: Team):
+    ghost = "Apple|+09.99|+09.99|+09.99"
+    result = run_steps(team.robot("r1", 0, claim=lambda object_id: False), ("pick_up", {"object": ghost}))
+    assert result.failure.code == "object_missing"
+    assert result.failure.details["problem"] == "unknown_object" and result.failure.details["problem_object"] == ghost
+
+
+def test_the_worlds_errors_are_classified_in_one_table():
+    from robocortex.cerebellum.executor import classify_world_error
+
+    assert classify_world_error("No valid positions to place object found") == ("action_failed", "no_room")
+    assert classify_world_error("Object ID appears to be invalid.") == ("object_missing", "invalid_object")
+    assert classify_world_error("something new") == ("action_failed", "other")
+
+
+def test_old_results_with_only_a_failure_kind_still_read():
+    from robocortex.memory.schemas import SubtaskResult
+
+    old = SubtaskResult.model_validate_json('{"task_id": "t", "subtask_id": "s1", "attempt": 1, "robot": "r1", '
+                                            '"success": false, "error": "lost", "failure_kind": "robot_lost"}')
+    assert old.failure is not None and old.failure.code == "robot_lost" and old.failure.step_index is None
