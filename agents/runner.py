@@ -16,19 +16,9 @@ from robocortex.memory.schemas import TaskStatus
 from robocortex.agents.context import Memory
 from robocortex.agents.settings import Settings
 from robocortex.brain.graph import BrainConfig, BrainDeps, build_graph, initial_state
-from robocortex.brain.planner import Planner
+from robocortex.brain.planner import Planner, make_planner
 
 log = logging.getLogger("robocortex.runner")
-
-
-def make_planner(settings: Settings) -> Planner:
-    if settings.planner_kind() == "llm":
-        from robocortex.brain.llm import LLMPlanner
-
-        return LLMPlanner(settings.llm)
-    from robocortex.brain.offline import OfflinePlanner
-
-    return OfflinePlanner()
 
 
 class TaskRunner:
@@ -37,7 +27,7 @@ class TaskRunner:
         self.settings = settings
         self.deps = BrainDeps(
             scene=memory.scene, tasks=memory.tasks, robots=memory.robots, dispatcher=memory.dispatcher,
-            planner=planner or make_planner(settings),
+            planner=planner or make_planner(settings.planner_kind(), settings),
             config=BrainConfig(max_repairs=settings.max_repairs, max_replans=settings.max_replans,
                                task_timeout_s=settings.task_timeout_s),
         )

@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from robocortex.brain.planner import available_planners, unknown_planner_message
 from robocortex.cerebellum.profiles import ProfileSpec
 
 
@@ -81,7 +82,8 @@ class Settings(BaseSettings):
     world_url: str = Field(default="http://127.0.0.1:8001", description="world host address (robot workers)")
     world_backend: Literal["auto", "emulator", "thor"] = "auto"
     scene: str = "Kitchen-0"
-    planner: Literal["auto", "offline", "llm"] = "auto"
+    planner: str = Field(default="auto", description="auto (llm when LLM__BASE_URL is set, else offline), or any "
+                         "registered planner: offline, llm, or one a package adds (entry points robocortex.planners)")
     llm: LLMSettings = Field(default_factory=LLMSettings)
     brain_id: str = Field(default_factory=socket.gethostname, description="consumer name of this brain replica")
     brain_workers: int = Field(default=4, ge=1, description="tasks one brain runs at once")
@@ -98,6 +100,13 @@ class Settings(BaseSettings):
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
                                    file_secret_settings):
         return init_settings, env_settings, _FileSource(settings_cls), file_secret_settings
+
+    @field_validator("planner")
+    @classmethod
+    def _known_planner(cls, name: str) -> str:
+        if name != "auto" and name not in available_planners():
+            raise ValueError(unknown_planner_message(name))
+        return name
 
     def planner_kind(self) -> str:
         if self.planner == "auto":

@@ -1,7 +1,14 @@
-"""What every planner takes and gives: the brain's graph is written against this, not a model."""
+"""What every planner takes and gives: the brain's graph is written against this, not a model.
+
+Planners are chosen by name from a registry (`register_planner`, `make_planner`): the built-ins
+"offline" and "llm" are registered at the end of this module, a user's package adds one through the
+entry-point group "robocortex.planners"."""
 
 from __future__ import annotations
 
+import difflib
+import importlib.metadata
+import logging
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol
 
@@ -103,3 +110,111 @@ class Planner(Protocol):
     name: str
 
     def plan(self, request: PlanRequest) -> PlanOutcome: ...
+
+
+# --------------------------------------------------------------------------- the planner registry
+
+PlannerFactory = Callable[[Any], Planner]  # the settings (robocortex.agents.settings.Settings) → a planner
+ENTRY_POINT_GROUP = "robocortex.planners"  # a user's package adds a planner here: `name = "module:factory"`
+
+_FACTORIES: dict[str, PlannerFactory] = {}
+log = logging.getLogger("robocortex.brain")
+
+
+class UnknownPlanner(ValueError):
+    """No planner is registered under that name; the message lists the ones that are."""
+
+
+def register_planner(name: str, factory: PlannerFactory, *, replace: bool = False) -> None:
+    """Make `factory` (settings → Planner) the planner called `name` (ROBOCORTEX_PLANNER=name).
+
+    Registering a taken name with another factory is an error unless `replace` is set."""
+    if not name or not name.replace("-", "_").replace(".", "_").isidentifier() or name == "auto":
+        raise ValueError(f"planner name {name!r}: use letters, digits, '_', '-' or '.' ('auto' is reserved)")
+    if not callable(factory):
+        raise TypeError(f"planner {name!r}: the factory must be callable (settings → Planner), got {factory!r}")
+    known = _FACTORIES.get(name)
+    if known is not None and known is not factory and not replace:
+        raise ValueError(f"a planner named {name!r} is already registered ({_describe(known)}); "
+                         "pass replace=True to replace it")
+    _FACTORIES[name] = factory
+
+
+def available_planners() -> list[str]:
+    """Every planner name: the built-ins, those registered in code, and those of installed packages."""
+    _discover()
+    return sorted(_FACTORIES)
+
+
+def make_planner(name: str, settings: Any) -> Planner:
+    """The planner registered as `name`, built from the settings; UnknownPlanner names the known ones."""
+    if name not in _FACTORIES:
+        _discover()
+    factory = _FACTORIES.get(name)
+    if factory is None:
+        raise UnknownPlanner(unknown_planner_message(name))
+    planner = factory(settings)
+    if not callable(getattr(planner, "plan", None)):
+        raise TypeError(f"planner {name!r} ({_describe(factory)}) made {planner!r}, which has no plan(request)")
+    return planner
+
+
+def unknown_planner_message(name: str) -> str:
+    names = available_planners()
+    close = difflib.get_close_matches(name, names, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return f"no planner named {name!r}{hint}; registered planners: {', '.join(names)} (or 'auto')"
+
+
+def _discover() -> None:
+    """Register the planners installed packages declare in the `robocortex.planners` entry-point group
+    (loaded only when used). A name already taken by another factory is skipped with a warning."""
+    for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        known = _FACTORIES.get(ep.name)
+        if known is None:
+            _FACTORIES[ep.name] = _EntryPointFactory(ep)
+        elif not (isinstance(known, _EntryPointFactory) and known.ep.value == ep.value):
+            log.warning("planner %r from %s ignored: the name is taken by %s", ep.name, ep.value, _describe(known))
+
+
+class _EntryPointFactory:
+    """A planner factory named by an entry point, imported the first time a planner is made."""
+
+    def __init__(self, ep: importlib.metadata.EntryPoint):
+        self.ep = ep
+
+    def __call__(self, settings: Any) -> Planner:
+        try:
+            factory = self.ep.load()
+        except Exception as exc:
+            raise PlanningError(f"planner {self.ep.name!r} from entry point {self.ep.value!r} does not load: "
+                                f"{type(exc).__name__}: {exc}") from exc
+        return factory(settings)
+
+    def __repr__(self) -> str:
+        return f"entry point {self.ep.value}"
+
+
+def _describe(factory: PlannerFactory) -> str:
+    if isinstance(factory, _EntryPointFactory):
+        return repr(factory)
+    return f"{getattr(factory, '__module__', '?')}.{getattr(factory, '__qualname__', repr(factory))}"
+
+
+def _offline_planner(settings: Any) -> Planner:
+    from robocortex.brain.offline import OfflinePlanner
+
+    return OfflinePlanner()
+
+
+def _llm_planner(settings: Any) -> Planner:
+    from robocortex.brain.llm import LLMPlanner
+
+    llm = getattr(settings, "llm", settings)
+    if not getattr(llm, "base_url", None):
+        raise PlanningError("the llm planner needs a model endpoint: set ROBOCORTEX_LLM__BASE_URL")
+    return LLMPlanner(llm)
+
+
+register_planner("offline", _offline_planner)
+register_planner("llm", _llm_planner)

@@ -11,7 +11,7 @@ from robocortex.agents.cli import main
     (["world-host", "--agents", "0"], "--agents"),
     (["world-host", "--backend", "bogus"], "world_backend (ROBOCORTEX_WORLD_BACKEND or --backend)"),
     (["serve", "--port", "notaport"], "--port"),
-    (["serve", "--planner", "bogus"], "'auto', 'offline' or 'llm'"),
+    (["serve", "--planner", "bogus"], "no planner named 'bogus'; registered planners: llm, offline (or 'auto')"),
     (["no-such-command"], "No such command"),
 ])
 def test_bad_input_exits_2_with_one_line(argv, fragment, capsys):
