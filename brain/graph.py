@@ -136,7 +136,11 @@ def build_graph(deps: BrainDeps, checkpointer: Any = None):
                               feedback=list(state.get("feedback") or []), previous_reply=state.get("last_reply", ""),
                               robot_status={r.profile.name: r.status.value for r in robots},
                               id_prefix=f"r{state.get('replans', 0)}." if state.get("replans") else "s",
-                              failures=[FailedSubtask.from_record(f) for f in state.get("failures") or []])
+                              failures=[FailedSubtask.from_record(f) for f in state.get("failures") or []],
+                              deadline=(state.get("started_at") or time.time()) + cfg.task_timeout_s,
+                              should_stop=lambda: deps.tasks.cancel_requested(state["task_id"]),
+                              on_model_call=lambda kind, data: emit(state, "model_call", f"model call {kind}",
+                                                                    phase=kind, **data))
         try:
             outcome = deps.planner.plan(request)
         except InvalidReply as exc:
@@ -145,8 +149,14 @@ def build_graph(deps: BrainDeps, checkpointer: Any = None):
             return sync(state, {"plan": None, "problems": [str(exc)], "last_reply": exc.call.raw or "(an empty reply)",
                                 "metrics": _add_call(state, exc.call)})
         except PlanningError as exc:
+            call = getattr(exc, "call", None)  # ModelCallFailed: what the failed calls cost
+            metrics = _add_call(state, call) if call is not None else dict(state.get("metrics") or {})
+            cancelled = cancel_update({**state, "metrics": metrics})
+            if cancelled:
+                return {**cancelled, "metrics": metrics}
             emit(state, "plan_failed", str(exc))
-            return sync(state, {"status": TaskStatus.failed.value, "reason": f"planning failed: {exc}", "plan": None})
+            return sync(state, {"status": TaskStatus.failed.value, "reason": f"planning failed: {exc}", "plan": None,
+                                "metrics": metrics})
         p = _fresh_ids(outcome.plan, set(state.get("subtasks") or {}), request.id_prefix)
         call = outcome.call
         emit(state, "plan", p.reasoning or f"{len(p.subtasks)} subtask(s)", plan=p.model_dump(mode="json"),
@@ -384,7 +394,7 @@ def _call_data(call: ModelCall) -> dict[str, Any]:
 def _add_call(state: TaskState, call: ModelCall) -> dict[str, float]:
     """The task's model metrics with one more call added."""
     m = dict(state.get("metrics") or {})
-    for key, value in (("model_calls", 1), ("model_attempts", call.attempts), ("prompt_tokens", call.prompt_tokens),
+    for key, value in (("model_calls", call.calls), ("model_attempts", call.attempts), ("prompt_tokens", call.prompt_tokens),
                        ("completion_tokens", call.completion_tokens), ("model_latency_s", call.latency_s),
                        ("tokens", call.prompt_tokens + call.completion_tokens)):
         m[key] = round(m.get(key, 0) + value, 3)

@@ -1,4 +1,10 @@
-"""The planning prompt: robots, skills and the scene graph, serialised compactly, plus repairs.
+"""The planning prompts: robots, skills and the scene graph, serialised compactly, plus repairs.
+
+Two modes: `goals` (the default) asks only for the goals of the task in the goal language
+(brain/goal_language.py) — a search planner plans them; `plan` asks for RoboBrain 2.0's native
+multi-robot plan. The scene can be written at three levels of detail, so the prompt can be fitted to
+a small context: 0 every object of a small scene (task-relevant ones of a large scene), 1 the
+task-relevant objects only, 2 the object types and how many of each.
 
 One line per object: `id [affordances] mass flags parent`. AI2-THOR objectIds already end with the
 object's position (`Apple|+00.20|+00.95|-01.10`), so positions are written only for ids that do
@@ -10,11 +16,13 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from typing import Any
 
 from robocortex.cerebellum.skills import SKILLS
 from robocortex.memory.schemas import RobotProfile, SceneSnapshot
 
+from robocortex.brain.goal_language import categories
 from robocortex.brain.planner import PlanRequest
 from robocortex.brain.vocabulary import Vocabulary
 
@@ -39,11 +47,47 @@ SYSTEM = (
 )
 
 
-def _keep(snapshot: SceneSnapshot, instruction: str) -> set[str] | None:
+PLAN_SHAPE = ('{"goals": [...], "subtasks": [{"id": str, "robot": ROBOT, "description": str, "depends_on": [ids], '
+              '"steps": [{"skill": SKILL, "args": {...}}]}], "reasoning": str}')
+GOALS_SHAPE = ('{"goals": [{"subject": SELECTOR, "condition": CONDITION, "stage": 0}], "reasoning": str} with '
+               'SELECTOR {"type": TYPE} or {"id": OBJECT_ID} or {"category": CATEGORY} (+ "quantifier") and CONDITION '
+               'exactly one of {"relation": "in"|"on"|"in_or_on", "target": SELECTOR}, {"state": FLAG, "value": bool}, '
+               '{"held": true}, {"temperature": "Hot"|"Cold"|"RoomTemp"} (+ "negate": true)')
+GOALS_SYSTEM = (
+    "You turn a household task into goals: conditions on the scene that must hold when the task is done. "
+    "A planner then finds the robots' actions, so never write actions.\n"
+    "Answer with one JSON object: {\"goals\": [GOAL, ...], \"reasoning\": \"one short sentence\"}.\n"
+    "GOAL = {\"subject\": SELECTOR, \"condition\": CONDITION, \"stage\": 0}. stage 1 = only after the stage-0 goals "
+    "hold (\"then\").\n"
+    "SELECTOR = {\"type\": OBJECT_TYPE} or {\"id\": OBJECT_ID} or {\"category\": CATEGORY}; add \"quantifier\": "
+    "\"all\" (every one), \"a\" (any one), \"exactly\" / \"at_least\" with \"count\": N; \"piece\": true for a slice; "
+    "\"states\": {FLAG: bool} to pick e.g. the dirty ones.\n"
+    "CONDITION = exactly one of {\"relation\": \"in\"|\"on\"|\"in_or_on\", \"target\": SELECTOR}, "
+    "{\"state\": FLAG, \"value\": true|false}, {\"held\": true}, {\"temperature\": \"Hot\"|\"Cold\"|\"RoomTemp\"}; "
+    "add \"negate\": true for \"not\" / \"nothing\".\n"
+    "FLAG = isOpen, isToggled (switched on), isSliced, isCooked, isDirty, isFilledWithLiquid, isBroken, isUsedUp.\n"
+    "Use only object types and ids of the scene below (categories: " + "{categories}" + ").\n"
+    "Examples:\n"
+    "Task: put the apple in the fridge\n"
+    '{"goals": [{"subject": {"type": "Apple"}, "condition": {"relation": "in", "target": {"type": "Fridge"}}, '
+    '"stage": 0}], "reasoning": "the apple goes in the fridge"}\n'
+    "Task: switch off all the lights, then put a slice of tomato on a plate\n"
+    '{"goals": [{"subject": {"category": "lights", "quantifier": "all"}, "condition": {"state": "isToggled", '
+    '"value": false}, "stage": 0}, {"subject": {"type": "Tomato", "piece": true, "quantifier": "a"}, "condition": '
+    '{"relation": "on", "target": {"type": "Plate"}}, "stage": 1}], "reasoning": "lights off first"}\n'
+    "Task: clear the dining table\n"
+    '{"goals": [{"subject": {"quantifier": "all"}, "condition": {"relation": "on", "target": {"type": "DiningTable"}, '
+    '"negate": true}, "stage": 0}], "reasoning": "nothing may stay on the table"}'
+)
+THINK = ("\nFirst think step by step inside <think>…</think>, then give the JSON object inside "
+         "<answer>…</answer>.")
+
+
+def _keep(snapshot: SceneSnapshot, instruction: str, large: int = LARGE_SCENE) -> set[str] | None:
     """Ids of the task-relevant objects, or None to keep everything (small scene, or no match)."""
     nodes = snapshot.node_dicts()
     objects = [n for n in nodes.values() if n.get("kind") == "object"]
-    if len(objects) <= LARGE_SCENE:
+    if len(objects) <= large:
         return None
     types = Vocabulary({n["objectType"] for n in objects if n.get("objectType")}).mentioned(instruction)
     held = {n.get("holding") for n in nodes.values() if n.get("kind") == "robot"}
@@ -73,10 +117,14 @@ def _object_line(n: dict[str, Any]) -> str:
     return " ".join(parts)
 
 
-def compact_scene(snapshot: SceneSnapshot, instruction: str = "") -> str:
-    """The object list for the prompt; large scenes keep only what the instruction is about."""
+def compact_scene(snapshot: SceneSnapshot, instruction: str = "", level: int = 0) -> str:
+    """The object list for the prompt; large scenes (any scene from level 1) keep only what the
+    instruction is about; level 2 names only the types, with counts."""
     nodes = snapshot.node_dicts()
-    keep = _keep(snapshot, instruction)
+    if level >= 2:
+        counts = Counter(n.get("objectType") for n in nodes.values() if n.get("kind") == "object")
+        return ", ".join(f"{t}×{c}" if c > 1 else str(t) for t, c in sorted(counts.items()))
+    keep = _keep(snapshot, instruction, LARGE_SCENE if level == 0 else 0)
     objects = sorted((n for n in nodes.values() if n.get("kind") == "object"), key=lambda n: n["id"])
     lines = [_object_line(n) for n in objects if keep is None or n["id"] in keep]
     if keep is not None:
@@ -104,28 +152,56 @@ def _skill_line(name: str) -> str:
     return f"{name}({', '.join(args)}): {skill.description}"
 
 
-def task_message(request: PlanRequest) -> str:
+def _scene_section(request: PlanRequest, level: int) -> str:
     snap = request.snapshot
-    robots = "\n".join(_robot_line(r, snap, request.robot_status.get(r.name)) for r in request.robots)
-    skills = "\n".join(_skill_line(name) for name in SKILLS)
-    text = (f"Task: {request.instruction}\n\nRobots:\n{robots}\n\nSkills:\n{skills}\n\n"
-            f"Scene objects at revision {snap.rev} (objectId ends with x|y|z in metres; [affordances], mass, "
-            f"true flags, parent):\n{compact_scene(snap, request.instruction)}")
+    if level >= 2:
+        return f"Object types in the scene (×count):\n{compact_scene(snap, request.instruction, level)}"
+    return (f"Scene objects at revision {snap.rev} (objectId ends with x|y|z in metres; [affordances], mass, "
+            f"true flags, parent):\n{compact_scene(snap, request.instruction, level)}")
+
+
+def _robots(request: PlanRequest) -> str:
+    return "\n".join(_robot_line(r, request.snapshot, request.robot_status.get(r.name)) for r in request.robots)
+
+
+def task_message(request: PlanRequest, level: int = 0, mode: str = "plan") -> str:
+    if mode == "goals":
+        text = f"Task: {request.instruction}\n\nRobots:\n{_robots(request)}\n\n{_scene_section(request, level)}"
+    else:
+        skills = "\n".join(_skill_line(name) for name in SKILLS)
+        text = (f"Task: {request.instruction}\n\nRobots:\n{_robots(request)}\n\nSkills:\n{skills}\n\n"
+                f"{_scene_section(request, level)}")
     if request.feedback and not request.previous_reply:  # a replan after execution: say what happened
         text += "\n\nThis is a replan. What happened so far:\n- " + "\n- ".join(request.feedback)
     return text
 
 
-def build_messages(request: PlanRequest) -> list[dict[str, Any]]:
-    """System + task; a repair adds the rejected answer and the reasons, as a conversation."""
-    messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": task_message(request)}]
+def system_message(mode: str = "plan", think: bool = False) -> str:
+    text = GOALS_SYSTEM.replace("{categories}", ", ".join(sorted(categories()))) if mode == "goals" else SYSTEM
+    return text + (THINK if think else "")
+
+
+def build_messages(request: PlanRequest, mode: str = "plan", level: int = 0, think: bool = False) -> list[dict[str, Any]]:
+    """System + task; a repair adds the rejected answer and the reasons, as a conversation, and
+    restates the shape of the answer."""
+    messages = [{"role": "system", "content": system_message(mode, think)},
+                {"role": "user", "content": task_message(request, level, mode)}]
     if request.previous_reply:
+        shape = GOALS_SHAPE if mode == "goals" else PLAN_SHAPE
         messages += [
             {"role": "assistant", "content": request.previous_reply},
-            {"role": "user", "content": "That plan was rejected:\n- " + "\n- ".join(request.feedback)
-             + "\nAnswer with the corrected JSON plan only."},
+            {"role": "user", "content": "That answer was rejected:\n- " + "\n- ".join(request.feedback)
+             + f"\nAnswer again with one JSON object of this shape: {shape}"
+             + ("\nThink inside <think>…</think>, then give the JSON inside <answer>…</answer>." if think else
+                "\nThe JSON object only.")},
         ]
     return messages
+
+
+def estimate_tokens(messages: list[dict[str, Any]]) -> int:
+    """A cautious token count without the model's tokenizer: ids and JSON run about 3 characters a
+    token in BPE vocabularies; each message costs a few tokens of chat template."""
+    return sum(len(m.get("content") or "") // 3 + 8 for m in messages)
 
 
 def naive_scene(snapshot: SceneSnapshot) -> str:

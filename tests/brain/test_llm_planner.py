@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from robocortex.agents.brain_service import create_app
 from robocortex.agents.settings import LLMSettings, Settings
 from robocortex.brain.llm import LLMPlanner
+from robocortex.brain.llm_client import forget_endpoints
 from robocortex.memory.schemas import TaskStatus
 
 from tests.brain.conftest import run
@@ -31,7 +32,15 @@ TASK = "put the apple in the fridge"
 
 
 def settings_for(base_url: str, **kw) -> LLMSettings:
+    kw.setdefault("mode", "plan")
     return LLMSettings(base_url=base_url, timeout_s=kw.pop("timeout_s", 10), backoff_s=0.05, **kw)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_endpoints():
+    forget_endpoints()  # what was learned about a server is kept per endpoint; ports are reused
+    yield
+    forget_endpoints()
 
 
 @pytest.fixture
@@ -163,7 +172,7 @@ def test_model_that_never_plans_fails_the_task_and_the_service_carries_on(brain,
     deps, start_robots, _ = brain
     start_robots()
     never = reply(HALLUCINATED)
-    with ScriptedLLM([never, never, never, never, reply(VALID)]) as llm:
+    with ScriptedLLM([never] * 7 + [reply(VALID)]) as llm:
         settings = Settings(redis_url=redis_url, key_prefix=keys.prefix, brain_id="brain-test", brain_workers=2,
                             max_repairs=3, llm=settings_for(llm.base_url))
         with TestClient(create_app(settings)) as client:
@@ -171,7 +180,9 @@ def test_model_that_never_plans_fails_the_task_and_the_service_carries_on(brain,
             failed = wait_terminal(client, first)
             assert failed["status"] == "failed"
             assert "no valid plan after 3 repairs" in failed["reason"] and "Banana|9" in failed["reason"]
-            assert len(llm.requests) == 4, "one plan and three repairs, then it stops asking"
+            assert len(llm.requests) == 7, "one plan and three repairs (each asked again, varied), then it stops"
+            assert [r["temperature"] for r in llm.requests] == [0.0] + [0.0, 0.7] * 3
+            assert failed["metrics"]["model_calls"] == 7
             assert client.get("/robots").status_code == 200
             second = client.post("/tasks", json={"instruction": TASK}).json()["id"]
             assert wait_terminal(client, second)["status"] == "succeeded"

@@ -1,5 +1,8 @@
 """A scripted OpenAI-compatible chat server on loopback, for tests that drive the real `openai`
 client over real HTTP. Each request pops the next scripted reply; every request is recorded.
+Streamed requests (`"stream": true`) get server-sent events, a few characters a chunk, with usage
+last when `stream_options.include_usage` asks for it; a client that hangs up mid-stream is counted
+in `disconnects` (what makes a real server stop generating). `/v1/models` lists the model.
 
     with ScriptedLLM([reply(content='{"goals": ...}'), reply(status=429), reply(delay_s=5)]) as llm:
         settings.base_url = llm.base_url
@@ -20,7 +23,7 @@ from typing import Any, Callable
 
 import uvicorn
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 
 
 @dataclass
@@ -35,6 +38,10 @@ class Reply:
     # any other type is answered 400 *without using up this reply*, as a real server would.
     accept_formats: tuple[str, ...] | None = None
     usage: tuple[int, int] = (100, 20)
+    finish_reason: str | None = None  # default: "tool_calls" with tool calls, else "stop"
+    error_message: str | None = None  # the error text of a non-200 reply
+    reasoning: str | None = None  # vLLM's reasoning_content (a reasoning parser's output)
+    chunk_delay_s: float = 0.0  # streaming: the pause before each chunk (a slow model)
 
 
 def reply(content: str | dict | None = None, **kw: Any) -> Reply:
@@ -50,6 +57,9 @@ class ScriptedLLM:
     repeat_last: bool = False  # keep answering with the last reply when the script runs out
     requests: list[dict[str, Any]] = field(default_factory=list)
     respond: Callable[[dict[str, Any]], Reply] | None = None  # when set: the reply to each request, built from it
+    models: list[dict[str, Any]] | None = None  # /v1/models entries (default: this model only); [] = none
+    strict_model: bool = False  # 404 for a request naming another model, as vLLM does
+    disconnects: int = 0  # streamed replies the client hung up on before their end
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -79,6 +89,9 @@ class ScriptedLLM:
         async def chat(request: Request):
             body = await request.json()
             self.requests.append(body)
+            if self.strict_model and body.get("model") != self.model:
+                return JSONResponse({"error": {"message": f"The model `{body.get('model')}` does not exist.",
+                                               "type": "NotFoundError", "code": 404}}, status_code=404)
             if self._refuses(body):
                 return JSONResponse({"error": {"message": f"response_format {body['response_format']['type']} is not "
                                                "supported", "type": "invalid_request_error"}}, status_code=400)
@@ -94,9 +107,13 @@ class ScriptedLLM:
                 return JSONResponse({"error": {"message": "tools are not supported", "type": "invalid_request_error"}},
                                     status_code=400)
             if r.status != 200:
-                return JSONResponse({"error": {"message": f"scripted status {r.status}", "type": "server_error"}},
-                                    status_code=r.status)
+                return JSONResponse({"error": {"message": r.error_message or f"scripted status {r.status}",
+                                               "type": "server_error"}}, status_code=r.status)
+            if body.get("stream"):
+                return StreamingResponse(self._stream(request, body, r), media_type="text/event-stream")
             message: dict[str, Any] = {"role": "assistant", "content": r.content}
+            if r.reasoning:
+                message["reasoning_content"] = r.reasoning
             if r.tool_calls:
                 message["tool_calls"] = [
                     {"id": f"call_{i}", "type": "function",
@@ -107,13 +124,48 @@ class ScriptedLLM:
             return {
                 "id": f"chatcmpl-{uuid.uuid4().hex[:8]}", "object": "chat.completion", "created": int(time.time()),
                 "model": body.get("model", self.model),
-                "choices": [{"index": 0, "message": message,
-                             "finish_reason": "tool_calls" if r.tool_calls else "stop"}],
+                "choices": [{"index": 0, "message": message, "finish_reason": _finish(r)}],
                 "usage": {"prompt_tokens": r.usage[0], "completion_tokens": r.usage[1],
                           "total_tokens": sum(r.usage)},
             }
 
+        @app.get("/v1/models")
+        async def models():
+            data = self.models if self.models is not None else [{"id": self.model}]
+            return {"object": "list", "data": [{"object": "model", "owned_by": "scripted", **m} for m in data]}
+
         return app
+
+    async def _stream(self, request: Request, body: dict[str, Any], r: Reply):
+        """The reply as server-sent events, a few characters a chunk, like a server streaming tokens."""
+        import asyncio
+
+        base = {"id": f"chatcmpl-{uuid.uuid4().hex[:8]}", "object": "chat.completion.chunk",
+                "created": int(time.time()), "model": body.get("model", self.model)}
+
+        def chunk(delta: dict[str, Any], finish: str | None = None) -> str:
+            return "data: " + json.dumps({**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}) + "\n\n"
+
+        deltas: list[dict[str, Any]] = [{"role": "assistant", "content": ""}]
+        deltas += [{"reasoning_content": p} for p in _pieces(r.reasoning or "")]
+        deltas += [{"content": p} for p in _pieces(r.content or "")]
+        for i, c in enumerate(r.tool_calls or []):
+            args = c["arguments"] if isinstance(c["arguments"], str) else json.dumps(c["arguments"])
+            deltas.append({"tool_calls": [{"index": i, "id": f"call_{i}", "type": "function",
+                                           "function": {"name": c["name"], "arguments": ""}}]})
+            deltas += [{"tool_calls": [{"index": i, "function": {"arguments": p}}]} for p in _pieces(args)]
+        for delta in deltas:
+            if r.chunk_delay_s:
+                await asyncio.sleep(r.chunk_delay_s)
+                if await request.is_disconnected():
+                    self.disconnects += 1
+                    return
+            yield chunk(delta)
+        yield chunk({}, _finish(r))
+        if (body.get("stream_options") or {}).get("include_usage"):
+            yield "data: " + json.dumps({**base, "choices": [], "usage": {
+                "prompt_tokens": r.usage[0], "completion_tokens": r.usage[1], "total_tokens": sum(r.usage)}}) + "\n\n"
+        yield "data: [DONE]\n\n"
 
     def __enter__(self) -> "ScriptedLLM":
         self._thread.start()
@@ -125,6 +177,14 @@ class ScriptedLLM:
     def __exit__(self, *exc: object) -> None:
         self._server.should_exit = True
         self._thread.join(5)
+
+
+def _finish(r: Reply) -> str:
+    return r.finish_reason or ("tool_calls" if r.tool_calls else "stop")
+
+
+def _pieces(text: str, size: int = 8) -> list[str]:
+    return [text[i:i + size] for i in range(0, len(text), size)]
 
 
 def _free_port() -> int:
