@@ -200,3 +200,226 @@ def test_a_replan_that_numbers_its_subtasks_again_still_runs(brain):
     assert record.replans == 1
     assert [(s.id, s.status.value) for s in record.subtasks] == [("a", "failed"), ("r1.a", "succeeded")]
     assert "This is a replan" in llm.requests[1]["messages"][1]["content"]
+
+
+# --------------------------------------------------------------------------- real-server behaviour (issue 11)
+
+LLAMA_CPP_PYTHON_500 = ("[{'type': 'literal_error', 'loc': ('body', 'response_format', 'type'), "
+                        "'msg': \"Input should be 'text' or 'json_object'\", 'input': 'json_schema'}]")
+CONTEXT_400 = "This model's maximum context length is 2048 tokens. However, you requested 2300 tokens."
+
+
+def test_a_500_naming_response_format_steps_down_once_for_the_endpoint(llm_brain):
+    go, _ = llm_brain
+    with ScriptedLLM([reply(status=500, error_message=LLAMA_CPP_PYTHON_500), reply(VALID)]) as llm:
+        record = go(llm)
+    assert record.status == TaskStatus.succeeded, record.reason
+    assert [r["response_format"]["type"] for r in llm.requests] == ["json_schema", "json_object"], \
+        "not retried as a server error: a format refusal"
+    # a new planner on the same endpoint starts where the first one ended; another endpoint does not
+    assert LLMPlanner(settings_for(llm.base_url)).client.mode() == "json_object"
+    assert LLMPlanner(settings_for("http://127.0.0.1:9/v1")).client.mode() == "json_schema"
+
+
+def test_a_context_overflow_never_downgrades_the_format_and_shortens_the_scene(llm_brain):
+    go, deps = llm_brain
+    with ScriptedLLM([reply(status=400, error_message=CONTEXT_400), reply(VALID)]) as llm:
+        record = go(llm)
+    assert record.status == TaskStatus.succeeded, record.reason
+    first, second = llm.requests
+    assert first["response_format"]["type"] == second["response_format"]["type"] == "json_schema"
+    assert len(second["messages"][1]["content"]) < len(first["messages"][1]["content"])
+    assert record.metrics["model_calls"] == 2, "the refused call is counted too"
+
+
+def test_the_prompt_is_fitted_to_the_context_the_server_reports(llm_brain):
+    go, _ = llm_brain
+    with ScriptedLLM([reply(VALID)], models=[{"id": "robobrain", "max_model_len": 2500}]) as llm:
+        record = go(llm)
+    assert record.status == TaskStatus.succeeded, record.reason
+    sent = llm.requests[0]
+    assert sent["model"] == "robobrain", "the model name comes from /v1/models when unset"
+    assert sent["max_tokens"] < 4096, "the completion budget shrinks to what the context leaves"
+    assert sum(len(m["content"]) for m in sent["messages"]) // 3 + sent["max_tokens"] <= 2500
+
+
+def test_a_prompt_that_cannot_fit_fails_before_anything_is_sent(llm_brain):
+    go, _ = llm_brain
+    with ScriptedLLM([], models=[{"id": "tiny", "max_model_len": 512}]) as llm:
+        record = go(llm)
+    assert record.status == TaskStatus.failed
+    assert "model's context is 512 tokens" in record.reason and llm.requests == []
+
+
+def test_an_unknown_model_name_is_answered_with_the_servers_names(llm_brain):
+    go, _ = llm_brain
+    with ScriptedLLM([reply(VALID)], models=[{"id": "/models/robobrain-7b"}], model="/models/robobrain-7b",
+                     strict_model=True) as llm:
+        record = go(llm, model="BAAI/RoboBrain2.0-7B")
+    assert record.status == TaskStatus.failed
+    assert "does not serve model 'BAAI/RoboBrain2.0-7B'; it serves: /models/robobrain-7b" in record.reason
+
+
+def test_a_reply_cut_at_the_token_limit_is_reported_as_such(llm_brain):
+    go, deps = llm_brain
+    cut = json.dumps(VALID)[:200]
+    with ScriptedLLM([reply(cut, finish_reason="length"), reply(VALID)]) as llm:
+        record = go(llm)
+    assert record.status == TaskStatus.succeeded, record.reason
+    assert "cut at the token limit" in events(deps, record.id, "plan_invalid")[0].message
+    assert "cut at the token limit" in llm.requests[1]["messages"][-1]["content"]
+
+
+def test_repairs_restate_the_shape(llm_brain):
+    go, _ = llm_brain
+    with ScriptedLLM([reply(HALLUCINATED), reply(VALID)]) as llm:
+        go(llm)
+    assert '"subtasks": [{"id": str, "robot": ROBOT' in llm.requests[1]["messages"][-1]["content"]
+
+
+def test_every_attempt_is_an_event_and_failed_calls_are_in_the_metrics(llm_brain):
+    go, deps = llm_brain
+    with ScriptedLLM([]) as llm:
+        dead = llm.base_url
+    record = go(dead, max_retries=1)
+    assert record.status == TaskStatus.failed
+    calls = events(deps, record.id, "model_call")
+    assert [e.data["phase"] for e in calls] == ["start", "end", "start", "end"]
+    assert calls[-1].data["ok"] is False and calls[-1].data["error"]
+    assert record.metrics["model_calls"] == 1 and record.metrics["model_attempts"] == 2
+
+
+def _cancel_when_generating(deps, llm: ScriptedLLM):
+    def watch():
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            for record in deps.tasks.list():
+                if any(e.kind == "model_call" for _, e in deps.tasks.events(record.id, count=100)):
+                    time.sleep(0.3)
+                    deps.tasks.request_cancel(record.id)
+                    return
+            time.sleep(0.05)
+
+    import threading
+
+    t = threading.Thread(target=watch, daemon=True)
+    t.start()
+    return t
+
+
+def test_cancel_during_a_model_call_stops_generation_on_the_server(llm_brain):
+    go, deps = llm_brain
+    slow = reply(VALID, chunk_delay_s=0.2)  # ~100 chunks: 20 s if nobody hangs up
+    with ScriptedLLM([slow]) as llm:
+        watcher = _cancel_when_generating(deps, llm)
+        started = time.time()
+        record = go(llm, timeout_s=30)
+        watcher.join()
+        time.sleep(0.5)
+        assert llm.disconnects == 1, "the client hung up, so the server stopped generating"
+    assert record.status == TaskStatus.cancelled, record.reason
+    assert time.time() - started < 8
+    assert record.metrics["model_calls"] == 1
+
+
+def test_the_task_deadline_ends_a_model_call(llm_brain):
+    go, deps = llm_brain
+    deps.config.task_timeout_s = 2.0
+    with ScriptedLLM([reply(VALID, chunk_delay_s=0.2)]) as llm:
+        started = time.time()
+        record = go(llm, timeout_s=30)
+        time.sleep(0.5)
+        assert llm.disconnects == 1
+    assert record.status == TaskStatus.failed
+    assert "deadline passed during a model call" in record.reason
+    assert time.time() - started < 6
+
+
+def test_vllm_reasoning_content_is_kept_when_streamed(llm_brain):
+    go, deps = llm_brain
+    with ScriptedLLM([reply(VALID, reasoning="robot1 is next to the apple")]) as llm:
+        record = go(llm)
+    assert record.status == TaskStatus.succeeded, record.reason
+    assert llm.requests[0]["stream"] is True
+    assert events(deps, record.id, "plan")[0].data["thinking"] == "robot1 is next to the apple"
+
+
+def test_think_asks_for_think_and_answer_and_reads_text(llm_brain):
+    go, deps = llm_brain
+    text = f"<think>open the fridge first</think><answer>{json.dumps(VALID)}</answer>"
+    with ScriptedLLM([reply(text)]) as llm:
+        record = go(llm, think=True)
+    assert record.status == TaskStatus.succeeded, record.reason
+    assert "<think>" in llm.requests[0]["messages"][0]["content"]
+    assert "response_format" not in llm.requests[0], "a constrained decoder could not write <think> first"
+    assert events(deps, record.id, "plan")[0].data["thinking"] == "open the fridge first"
+
+
+# --------------------------------------------------------------------------- goals mode (issue 10 part 4)
+
+APPLE_IN_FRIDGE_GOALS = {"goals": [{"subject": {"type": "Apple"},
+                                    "condition": {"relation": "in", "target": {"type": "Fridge"}}}],
+                         "reasoning": "the apple belongs in the fridge"}
+
+
+def _goals_request(kitchen, two_robots, **kw):
+    from robocortex.brain.planner import PlanRequest
+
+    return PlanRequest(TASK, kitchen, two_robots, **kw)
+
+
+def test_goals_mode_asks_for_the_goal_language_and_names_what_the_scene_lacks(kitchen, two_robots):
+    from robocortex.brain.goal_language import goal_json_schema
+    from robocortex.brain.planner import InvalidReply
+
+    wrong = {"goals": [{"subject": {"type": "Aple"}, "condition": {"relation": "in", "target": {"type": "Fridge"}}}]}
+    with ScriptedLLM([reply(wrong)]) as llm:
+        planner = LLMPlanner(settings_for(llm.base_url, mode="goals"))
+        with pytest.raises(InvalidReply, match=r"goals\.0\.subject: no object of type 'Aple' in the scene "
+                                               r"\(did you mean 'Apple'\?\)") as caught:
+            planner.plan(_goals_request(kitchen, two_robots))
+    sent = llm.requests[0]
+    assert sent["response_format"] == {"type": "json_schema", "json_schema": {"name": "goals",
+                                                                              "schema": goal_json_schema()}}
+    system, user = sent["messages"][0]["content"], sent["messages"][1]["content"]
+    assert "Examples:" in system and '"condition": {"relation": "in"' in system
+    assert "Apple|1" in user and "robot2: mobile_manipulator" in user
+    assert "Skills:" not in user, "the search planner picks the skills; the model is not told them"
+    assert caught.value.call.raw == json.dumps(wrong) and caught.value.call.calls == 1
+
+
+def test_goals_mode_repairs_restate_the_schema_and_the_error(kitchen, two_robots):
+    from robocortex.brain.planner import InvalidReply
+    from robocortex.brain.prompt import GOALS_SHAPE
+
+    with ScriptedLLM([reply('{"goals": []}')]) as llm:
+        planner = LLMPlanner(settings_for(llm.base_url, mode="goals", structured_output="json_object"))
+        request = _goals_request(kitchen, two_robots, previous_reply='{"goals": [{"subject": "Aple"}]}',
+                                 feedback=["goals.0.condition: Field required"])
+        with pytest.raises(InvalidReply, match="the answer has no goals"):
+            planner.plan(request)
+    repair = llm.requests[0]["messages"]
+    assert repair[-2]["role"] == "assistant" and "Aple" in repair[-2]["content"]
+    assert "goals.0.condition: Field required" in repair[-1]["content"] and GOALS_SHAPE in repair[-1]["content"]
+    fmt = llm.requests[0]["response_format"]
+    assert fmt["type"] == "json_object" and fmt["schema"]["$defs"]["Goal"], "llama.cpp's form: a schema to enforce"
+
+
+def _search_available() -> bool:
+    try:
+        from robocortex.brain.search import plan_goals  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not _search_available(), reason="the search planner (robocortex.brain.search) is not on main yet")
+def test_goals_from_the_model_are_planned_by_the_search_planner_and_run(llm_brain):
+    go, deps = llm_brain
+    with ScriptedLLM([reply(APPLE_IN_FRIDGE_GOALS)]) as llm:
+        record = go(llm, mode="goals")
+    assert record.status == TaskStatus.succeeded, record.reason
+    assert len(llm.requests) == 1
+    plan = events(deps, record.id, "plan")[0].data["plan"]
+    assert plan["goals"][0]["subject"]["type"] == "Apple" and plan["subtasks"]
+    assert record.metrics["model_calls"] == 1

@@ -154,18 +154,23 @@ class ScriptedLLM:
             deltas.append({"tool_calls": [{"index": i, "id": f"call_{i}", "type": "function",
                                            "function": {"name": c["name"], "arguments": ""}}]})
             deltas += [{"tool_calls": [{"index": i, "function": {"arguments": p}}]} for p in _pieces(args)]
-        for delta in deltas:
-            if r.chunk_delay_s:
-                await asyncio.sleep(r.chunk_delay_s)
-                if await request.is_disconnected():
-                    self.disconnects += 1
-                    return
-            yield chunk(delta)
-        yield chunk({}, _finish(r))
-        if (body.get("stream_options") or {}).get("include_usage"):
-            yield "data: " + json.dumps({**base, "choices": [], "usage": {
-                "prompt_tokens": r.usage[0], "completion_tokens": r.usage[1], "total_tokens": sum(r.usage)}}) + "\n\n"
-        yield "data: [DONE]\n\n"
+        finished = False
+        try:  # a client that hangs up cancels this generator (Starlette watches for the disconnect)
+            for delta in deltas:
+                if r.chunk_delay_s:
+                    await asyncio.sleep(r.chunk_delay_s)
+                    if await request.is_disconnected():
+                        return
+                yield chunk(delta)
+            yield chunk({}, _finish(r))
+            if (body.get("stream_options") or {}).get("include_usage"):
+                yield "data: " + json.dumps({**base, "choices": [], "usage": {
+                    "prompt_tokens": r.usage[0], "completion_tokens": r.usage[1], "total_tokens": sum(r.usage)}}) + "\n\n"
+            yield "data: [DONE]\n\n"
+            finished = True
+        finally:
+            if not finished:
+                self.disconnects += 1
 
     def __enter__(self) -> "ScriptedLLM":
         self._thread.start()
