@@ -1,0 +1,270 @@
+"""The lexicon: the YAML files under brain/lexicon/, loaded once, and the lexer that turns an
+instruction into words the grammar knows.
+
+Lexing: lowercase, contractions spelled out ("don't" → "do not"), punctuation kept as its own token,
+then every word is looked up by its surface form and its base forms (lemminflect), the longest
+phrase first ("picked up" matches the verb "pick up", "garbage cans" the noun "garbage can"). A word
+with several readings ("on": preposition, particle, state; "clean": verb, state) gets one combined
+terminal and the grammar picks the reading that fits. Filler ("could you please", "thanks") is dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from lemminflect import getAllLemmas
+
+from robocortex.brain.goal_language import categories
+from robocortex.knowledge.object_types import OBJECT_TYPES
+
+LEXICON_DIR = Path(__file__).resolve().parent.parent / "lexicon"
+MAX_PHRASE = 6
+
+# The open-class terminals; function-word terminals come from function_words.yaml.
+VERB, NOUN, ADJ, NUM, FILLER = "VERB", "NOUN", "ADJ", "NUM", "FILLER"
+# Words the grammar reads by their own terminal; they are not also adjectives or verbs.
+OWN_TERMINAL_WINS = {"on", "off"}
+
+
+def type_words(type_name: str) -> str:
+    """'GarbageCan' → 'garbage can'."""
+    return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", type_name).lower()
+
+
+@dataclass(frozen=True)
+class VerbFrames:
+    """What one verb word can mean (merged over every sense that lists it; see verbs.yaml)."""
+
+    words: str
+    senses: tuple[str, ...] = ()
+    place: bool = False
+    alone: str | None = None
+    particles: dict[str, str] = field(default_factory=dict)
+    result: bool = False
+    product: bool = False
+    instruments: frozenset[str] = frozenset()
+    liquid: bool = False
+
+
+@dataclass(frozen=True)
+class Word:
+    """One lexed token: the words it spans, the lexicon phrase they matched and its readings."""
+
+    text: str
+    base: str
+    cats: frozenset[str]
+    plural: bool = False
+    value: Any = None  # a number's value, an objectId
+
+
+class _Yaml12Loader(yaml.SafeLoader):
+    """YAML 1.2 booleans (only true/false), so the words on, off and no stay words."""
+
+
+_Yaml12Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Yaml12Loader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+                                    list("tTfF"))
+
+
+def _load(name: str) -> Any:
+    return yaml.load((LEXICON_DIR / name).read_text(), Loader=_Yaml12Loader)
+
+
+@lru_cache(maxsize=4096)
+def lemmas(word: str) -> frozenset[str]:
+    out = {word}
+    for forms in getAllLemmas(word).values():
+        out.update(forms)
+    return frozenset(out)
+
+
+@lru_cache(maxsize=4096)
+def is_plural(word: str) -> bool:
+    nouns = getAllLemmas(word).get("NOUN")
+    if nouns:
+        return word not in nouns
+    return word.endswith("s") and not word.endswith("ss") and len(word) > 3
+
+
+class Lexicon:
+    """Every phrase the parser knows, indexed by first word; plus what verbs, nouns and state words mean."""
+
+    def __init__(self) -> None:
+        fw = _load("function_words.yaml")
+        vb = _load("verbs.yaml")
+        nn = _load("nouns.yaml")
+        adj = _load("adjectives.yaml")
+        self.templates: dict[str, Any] = vb["templates"]
+        self.values: dict[str, Any] = fw["values"]
+        self.numbers: dict[str, int] = fw["numbers"]
+        self.bare_number_quantifier: str = fw.get("bare_number_quantifier", "at_least")
+        self.products: dict[str, Any] = nn["products"]
+        self.phrases: dict[str, set[str]] = defaultdict(set)  # phrase → terminals
+        self.terminals: set[str] = {VERB, NOUN, ADJ, NUM}
+        for terminal, words in fw["terminals"].items():
+            self.terminals.add(terminal)
+            for w in words:
+                self.phrases[self._norm(w)].add(terminal)
+        for w in self.numbers:
+            if self._norm(w) != "one":
+                self.phrases[self._norm(w)].add(NUM)
+        for w in fw["filler"]:
+            self.phrases[self._norm(w)].add(FILLER)
+        self.verbs = self._verbs(vb["senses"])
+        for w in self.verbs:
+            if w not in OWN_TERMINAL_WINS:
+                self.phrases[w].add(VERB)
+        self.nouns: dict[str, dict[str, Any]] = {}
+        for t in OBJECT_TYPES:
+            for w in {type_words(t), t.lower()}:
+                self.nouns[w] = {"types": [t]}
+        for w, entry in nn["nouns"].items():
+            self.nouns[self._norm(w)] = entry
+        for c in categories():
+            self.nouns.setdefault(c, {"category": c})
+        for w in self.nouns:
+            self.phrases[w].add(NOUN)
+        self.adjectives: dict[str, Any] = {self._norm(k): v for k, v in adj["adjectives"].items()}
+        for w in self.adjectives:
+            if w not in OWN_TERMINAL_WINS:
+                self.phrases[w].add(ADJ)
+        self.by_first: dict[str, list[tuple[str, ...]]] = defaultdict(list)
+        self.phrases.pop("", None)
+        for phrase in self.phrases:
+            words = tuple(phrase.split())
+            self.by_first[words[0]].append(words)
+        for firsts in self.by_first.values():
+            firsts.sort(key=len, reverse=True)
+        self._check()
+
+    @staticmethod
+    def _norm(phrase: str) -> str:
+        return " ".join(_split_words(str(phrase).lower()))
+
+    def _verbs(self, senses: dict[str, Any]) -> dict[str, VerbFrames]:
+        merged: dict[str, dict[str, Any]] = {}
+        for name, sense in senses.items():
+            for w in sense["words"]:
+                w = self._norm(w)
+                m = merged.setdefault(w, {"words": w, "senses": (), "particles": {}, "instruments": frozenset()})
+                m["senses"] += (name,)
+                m["particles"] = {**sense.get("particles", {}), **m["particles"]}
+                m["instruments"] |= frozenset(sense.get("instruments", ()))
+                for key in ("place", "result", "product", "liquid"):
+                    m[key] = m.get(key, False) or bool(sense.get(key))
+                if sense.get("alone") and not m.get("alone"):
+                    m["alone"] = sense["alone"]
+        return {w: VerbFrames(**m) for w, m in merged.items()}
+
+    def _check(self) -> None:
+        """Fail loudly on a lexicon that names a template or category that does not exist."""
+        names = set(self.templates)
+        for v in self.verbs.values():
+            for t in [v.alone, *v.particles.values()]:
+                if t is not None and t not in names:
+                    raise ValueError(f"verbs.yaml: verb {v.words!r} names unknown template {t!r}")
+        for w, a in self.adjectives.items():
+            t = a if isinstance(a, str) else a.get("template")
+            if t is not None and t not in names:
+                raise ValueError(f"adjectives.yaml: {w!r} names unknown template {t!r}")
+        for w, n in self.nouns.items():
+            if "category" in n and n["category"] not in categories():
+                raise ValueError(f"nouns.yaml: {w!r} names unknown category {n['category']!r}")
+            if "product" in n and n["product"] not in self.products:
+                raise ValueError(f"nouns.yaml: {w!r} names unknown product {n['product']!r}")
+
+    # ------------------------------------------------------------------ lookups
+
+    def words_of(self, terminal: str) -> list[str]:
+        return sorted(p for p, cats in self.phrases.items() if terminal in cats)
+
+    def known_words(self) -> list[str]:
+        return sorted(self.phrases)
+
+    def template(self, name: str) -> list[dict[str, Any]]:
+        t = self.templates[name]
+        return t if isinstance(t, list) else [t]
+
+    # ------------------------------------------------------------------ lexing
+
+    def lex(self, text: str, ids: dict[str, str]) -> tuple[list[Word], list[str]]:
+        """Words of the instruction (filler dropped) and the words not in the lexicon."""
+        raw = _split_words(_normalise(text))
+        out: list[Word] = []
+        unknown: list[str] = []
+        i = 0
+        while i < len(raw):
+            w = raw[i]
+            if "|" in w:
+                oid = ids.get(w) or ids.get(w.rstrip(".!?"))
+                if oid is None:
+                    unknown.append(w)
+                else:
+                    out.append(Word(w, w, frozenset({"ID"}), value=oid))
+                i += 1
+                continue
+            if w.isdigit():
+                out.append(Word(w, w, frozenset({NUM}), value=int(w)))
+                i += 1
+                continue
+            match = self._match(raw, i)
+            if match is None:
+                unknown.append(w)
+                i += 1
+                continue
+            phrase, n = match
+            cats = frozenset(self.phrases[phrase])
+            i += n
+            if FILLER in cats:
+                continue
+            span = " ".join(raw[i - n:i])
+            value = self.numbers.get(phrase)
+            out.append(Word(span, phrase, cats, plural=is_plural(raw[i - 1]), value=value))
+        return out, unknown
+
+    def _match(self, raw: list[str], i: int) -> tuple[str, int] | None:
+        for first in sorted(lemmas(raw[i]), key=lambda f: f != raw[i]):  # the surface form first
+            for phrase in self.by_first.get(first, ()):
+                n = len(phrase)
+                if i + n > len(raw):
+                    continue
+                if all(p == raw[i + k] or p in lemmas(raw[i + k]) for k, p in enumerate(phrase[1:], start=1)):
+                    return " ".join(phrase), n
+        return None
+
+
+_CONTRACTIONS = [
+    (r"\bcan't\b", "can not"), (r"\bwon't\b", "will not"), (r"\bshan't\b", "shall not"),
+    (r"n't\b", " not"), (r"'d\b", " would"), (r"'ll\b", " will"), (r"'re\b", " are"), (r"'m\b", " am"),
+    (r"'ve\b", " have"), (r"\blet's\b", "let us"), (r"\b(it|that|what|there|here|he|she)'s\b", r"\1 is"),
+    (r"'s\b", ""), (r"s'\B", "s"),
+]
+
+
+def _normalise(text: str) -> str:
+    text = text.replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"').replace("\u201d", '"')
+    text = text.lower()
+    for pattern, repl in _CONTRACTIONS:
+        text = re.sub(pattern, repl, text)
+    return text
+
+
+_TOKEN = re.compile(r"[a-z][a-z0-9_]*\|[^\s,;]+|\d+|[a-zà-ÿ]+|[,;:.!?]")
+
+
+def _split_words(text: str) -> list[str]:
+    return _TOKEN.findall(text)
+
+
+@lru_cache(maxsize=1)
+def lexicon() -> Lexicon:
+    return Lexicon()
