@@ -12,7 +12,8 @@ coincide, by resolving every selector to the objects it picks *in the given scen
 - quantifier: `the`/`a` → "any of the set"; `all` → one goal per selected object (so "all the
   fruit" equals "the apple and the tomato"); `exactly N`/`at_least N` keep N unless N covers the
   whole set (then `all`) or `at_least 1` (then any); `rest` → `all` over what its referent leaves
-  when the referent picks a known set (a single object, or all of a set), else it keeps its referent.
+  when the referent picks a known set (a single object, or all of a set), else it keeps its referent;
+  all the pieces of an egg are its one cracked piece.
 - condition: `in`/`on`/`in_or_on` are one relation (the goal check treats them alike); the target
   resolves to its objectIds; a negated state or `held` becomes the opposite value.
 - `when`: the set of canonical conditions; `stage`: renumbered 0, 1, 2… in order.
@@ -25,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from robocortex.brain.goal_language import Condition, Goal, Selector
+from robocortex.brain.goal_language import PIECE_TYPES, Condition, Goal, Selector
 
 Nodes = Mapping[str, Mapping[str, Any]]
 Key = tuple[Any, ...]
@@ -43,6 +44,10 @@ def resolve(sel: Selector, nodes: Nodes) -> frozenset[str]:
     if _unrestricted(sel):
         picked = [n for n in picked if n.get("pickupable")]
     return frozenset(str(n["id"]) for n in picked)
+
+
+def _single_piece(node: Mapping[str, Any]) -> bool:
+    return str(node.get("objectType")) in PIECE_TYPES  # its piece is one object (Egg → EggCracked)
 
 
 def _subject_keys(goal: Goal, goals: list[Goal], nodes: Nodes) -> list[Key]:
@@ -67,6 +72,8 @@ def _subject_keys(goal: Goal, goals: list[Goal], nodes: Nodes) -> list[Key]:
     if q in ("the", "a"):
         return [("any", piece, ids)]
     if q == "all":
+        if piece and ids and all(_single_piece(nodes[oid]) for oid in ids):
+            return [("any", True, frozenset({oid})) for oid in sorted(ids)]  # an egg cracks into one piece
         if piece or not ids:
             return [("all", piece, ids)]
         return [("any", False, frozenset({oid})) for oid in sorted(ids)]
