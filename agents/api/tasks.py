@@ -2,36 +2,36 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
 from fastapi.sse import EventSourceResponse, ServerSentEvent
-from pydantic import AfterValidator, BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.concurrency import run_in_threadpool
 
 from robocortex.memory.schemas import TaskRecord, TaskStatus
 
 from robocortex.agents.api.deps import MemoryDep
+from robocortex.agents.api.errors import error_responses
 
 router = APIRouter(prefix="/tasks", tags=["tasks"])
+MAX_INSTRUCTION = 2000
+# A Redis stream entry id, "<ms>-<seq>"; 19 digits keep each part inside Redis's 64-bit range.
+EVENT_ID = r"^(0|[0-9]{1,19}-[0-9]{1,19})$"
 
 
 class TaskSubmission(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     instruction: str = Field(description="what the robots should do, in plain language",
-                             examples=["put the apple in the fridge and turn off the light"])
+                             examples=["put the apple in the fridge and turn off the light"],
+                             min_length=1, max_length=MAX_INSTRUCTION, pattern=r"\S")
 
     @field_validator("instruction")
     @classmethod
-    def _not_blank(cls, v: str) -> str:
-        v = v.strip()
-        if not v:
-            raise ValueError("instruction is empty; say what the robots should do, "
-                             "e.g. 'put the apple in the fridge'")
-        if len(v) > 2000:
-            raise ValueError("instruction is longer than 2000 characters; shorten it")
-        return v
+    def _strip(cls, v: str) -> str:
+        return v.strip()
 
 
 class TaskAccepted(BaseModel):
@@ -56,25 +56,25 @@ def existing_task(task_id: str, memory: MemoryDep) -> TaskRecord:
 ExistingTask = Annotated[TaskRecord, Depends(existing_task)]
 
 
-@router.post("", status_code=202, response_model=TaskAccepted)
+@router.post("", status_code=202, response_model=TaskAccepted, responses=error_responses(400))
 def submit_task(body: TaskSubmission, memory: MemoryDep) -> TaskAccepted:
     record = memory.tasks.create(body.instruction, enqueue=True)  # stored and queued in one step
     return TaskAccepted(id=record.id, status=record.status, url=f"/tasks/{record.id}",
                         events_url=f"/tasks/{record.id}/events")
 
 
-@router.get("", response_model=list[TaskRecord])
+@router.get("", response_model=list[TaskRecord], responses=error_responses())
 def list_tasks(memory: MemoryDep, status: TaskStatus | None = None,
                limit: int = Query(default=50, ge=1, le=1000)) -> list[TaskRecord]:
     return memory.tasks.list(status=status, limit=limit)
 
 
-@router.get("/{task_id}", response_model=TaskRecord)
+@router.get("/{task_id}", response_model=TaskRecord, responses=error_responses(404))
 def get_task(task: ExistingTask) -> TaskRecord:
     return task
 
 
-@router.post("/{task_id}/cancel", status_code=202, response_model=TaskRecord)
+@router.post("/{task_id}/cancel", status_code=202, response_model=TaskRecord, responses=error_responses(404, 409))
 def cancel_task(record: ExistingTask, memory: MemoryDep) -> TaskRecord:
     task_id = record.id
     if record.status.terminal:
@@ -83,25 +83,15 @@ def cancel_task(record: ExistingTask, memory: MemoryDep) -> TaskRecord:
     return memory.tasks.get(task_id) or record
 
 
-def _event_id(value: str) -> str:
-    if value != "0" and not re.fullmatch(r"[0-9]+-[0-9]+", value):
-        raise ValueError(f"{value!r} is not an event id; give the id of the last event you have "
-                         "(e.g. 1795266081271-0), or 0 for all events")
-    return value
-
-
-EventId = Annotated[str, AfterValidator(_event_id)]
-
-
-@router.get("/{task_id}/events", response_class=EventSourceResponse)
+@router.get("/{task_id}/events", response_class=EventSourceResponse, responses=error_responses(404))
 async def follow_task(
     request: Request,
     task: ExistingTask,
     memory: MemoryDep,
-    after: Annotated[EventId | None, Query(description=(
-        'start after this event id ("0" = from the first event); default: the Last-Event-ID '
-        "header a reconnecting EventSource sends, else the first event"))] = None,
-    last_event_id: Annotated[EventId | None, Header(include_in_schema=False)] = None,
+    after: Annotated[str | None, Query(pattern=EVENT_ID, description=(
+        'start after this event id ("0" = from the first event; ids look like 1795266081271-0); default: '
+        "the Last-Event-ID header a reconnecting EventSource sends, else the first event"))] = None,
+    last_event_id: Annotated[str | None, Header(include_in_schema=False, pattern=EVENT_ID)] = None,
 ) -> AsyncIterator[ServerSentEvent]:
     """Server-sent events: every event of the task, then live ones until it finishes (`end`). A
     client that reconnects (Last-Event-ID) continues where it stopped: no event lost or repeated.

@@ -10,8 +10,10 @@ from robocortex.memory.scene_graph import StaleRevision
 from robocortex.memory.schemas import RobotState, SceneChange, SceneNode, SceneSnapshot
 
 from robocortex.agents.api.deps import MemoryDep
+from robocortex.agents.api.errors import error_responses
 
 router = APIRouter(tags=["world"])
+MAX_REVISION = 2**63 - 2  # revisions are Redis stream ids: rev + 1 must fit in 64 bits
 
 
 @router.get("/robots", response_model=list[RobotState])
@@ -24,7 +26,7 @@ def get_scene(memory: MemoryDep) -> SceneSnapshot:
     return memory.scene.snapshot()
 
 
-@router.get("/scene/nodes/{node_id:path}", response_model=SceneNode)
+@router.get("/scene/nodes/{node_id:path}", response_model=SceneNode, responses=error_responses(404))
 def get_node(node_id: str, memory: MemoryDep) -> SceneNode:
     node = memory.scene.node(node_id)
     if node is None:
@@ -32,8 +34,8 @@ def get_node(node_id: str, memory: MemoryDep) -> SceneNode:
     return node
 
 
-@router.get("/scene/changes", response_model=list[SceneChange])
-def scene_changes(memory: MemoryDep, since: int = Query(ge=0, description="revision to start after"),
+@router.get("/scene/changes", response_model=list[SceneChange], responses=error_responses(410))
+def scene_changes(memory: MemoryDep, since: int = Query(ge=0, le=MAX_REVISION, description="revision to start after"),
                   limit: int = Query(default=1000, ge=1, le=100_000)) -> list[SceneChange]:
     try:
         return memory.scene.changes_since(since, limit=limit)
