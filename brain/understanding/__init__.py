@@ -48,7 +48,7 @@ def understand(instruction: str, snapshot: SceneSnapshot) -> Understanding:
     except ParseFailure as e:
         raise _unparsed(words, e.position) from None
     interp = Interpreter(lex, scene, words)
-    interp.sequence(tree.children[0])
+    interp.sequence(next(c for c in tree.children if getattr(c, "data", None) == "sequence"))
     goals = interp.finish()
     if not goals:
         raise NotUnderstood(f"{instruction.strip()!r} asks for nothing I can check: say what should change")

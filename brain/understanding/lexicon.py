@@ -50,6 +50,7 @@ class VerbFrames:
     product: bool = False
     instruments: frozenset[str] = frozenset()
     liquid: bool = False
+    pieces: bool = False
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,7 @@ class Lexicon:
         self.numbers: dict[str, int] = fw["numbers"]
         self.bare_number_quantifier: str = fw.get("bare_number_quantifier", "at_least")
         self.products: dict[str, Any] = nn["products"]
+        self.controls: dict[str, str] = nn.get("controls", {})
         self.phrases: dict[str, set[str]] = defaultdict(set)  # phrase → terminals
         self.terminals: set[str] = {VERB, NOUN, ADJ, NUM}
         for terminal, words in fw["terminals"].items():
@@ -159,7 +161,7 @@ class Lexicon:
                 m["senses"] += (name,)
                 m["particles"] = {**sense.get("particles", {}), **m["particles"]}
                 m["instruments"] |= frozenset(sense.get("instruments", ()))
-                for key in ("place", "result", "product", "liquid"):
+                for key in ("place", "result", "product", "liquid", "pieces"):
                     m[key] = m.get(key, False) or bool(sense.get(key))
                 if sense.get("alone") and not m.get("alone"):
                     m["alone"] = sense["alone"]

@@ -1,6 +1,7 @@
 """From a parse tree to goals: noun phrases resolved against the scene, verbs applied through their
 templates (verbs.yaml), pronouns and "the rest" resolved against what was said before, stages from
-the connectives and markers ("then", "once", "before", "after"), conditions from "if"/"unless".
+the connectives and markers ("then", "once", "before", "after"), conditions from "if"/"unless"/
+"otherwise", self-corrections ("… no, in the sink") replacing what they correct.
 """
 
 from __future__ import annotations
@@ -11,18 +12,21 @@ from typing import Any
 
 from lark import Token, Tree
 
-from robocortex.brain.goal_language import Condition, Goal, Placement, Selector, categories
+from robocortex.brain.goal_language import Condition, Goal, Placement, Selector, categories, piece_type
 from robocortex.brain.planner import PlanningError
 from robocortex.brain.understanding.lexicon import Lexicon, VerbFrames, Word, type_words
 from robocortex.knowledge.object_types import OBJECT_TYPES
+from robocortex.knowledge.placement import accepts
 
-PICKUPABLES = "pickupables"
-# Templates whose objects must be carried: a pronoun for them refers to something that can be.
+# What a pronoun's referent must afford for the verb at hand ("close it" after "put the apple in the
+# fridge" is the fridge: an apple cannot be closed).
 TEMPLATE_NEEDS = {"opened": "openable", "closed": "openable", "toggled_on": "toggleable",
                   "toggled_off": "toggleable", "sliced": "sliceable", "cooked": "cookable",
-                  "dirtied": "dirtyable", "filled": "canFillWithLiquid", "broken": "breakable",
-                  "used_up": "canBeUsedUp", "held": "pickupable", "released": "pickupable",
-                  "trashed": "pickupable", "place": "pickupable", "target": "receptacle"}
+                  "dirtied": "dirtyable", "cleaned": "dirtyable", "filled": "canFillWithLiquid",
+                  "emptied": "canFillWithLiquid", "broken": "breakable", "used_up": "canBeUsedUp",
+                  "held": "pickupable", "released": "pickupable", "trashed": "pickupable",
+                  "place": "pickupable", "target": "receptacle"}
+EVERYTHING = Selector(quantifier="all")  # no type: what can be carried (goal_language, docs/language.md)
 
 
 class NotUnderstood(PlanningError):
@@ -33,6 +37,19 @@ class NotUnderstood(PlanningError):
     def __init__(self, message: str, words: list[tuple[str, str | None]] | None = None):
         super().__init__(message)
         self.words = words or []
+
+
+def negated(cond: Condition) -> Condition:
+    """The opposite condition: a state's other value, a place negated."""
+    if cond.state is not None and cond.liquid is None:
+        return cond.model_copy(update={"value": not cond.value})
+    if cond.held is not None:
+        return cond.model_copy(update={"held": not cond.held})
+    return cond.model_copy(update={"negate": not cond.negate})
+
+
+def negate_goal(goal: Goal) -> Goal:
+    return goal.model_copy(update={"condition": negated(goal.condition)})
 
 
 # --------------------------------------------------------------------------- the scene, as words see it
@@ -50,24 +67,23 @@ class SceneWords:
             t = str(n["objectType"])
             self.types[t] = self.types.get(t, 0) + 1
             known = OBJECT_TYPES.get(t)
-            flags = known.flags() if known is not None else {}
+            flags = self.flags.setdefault(t, known.flags() if known is not None else {})
             for k, v in n.items():
                 if isinstance(v, bool) and not k.startswith("is"):
                     flags[k] = flags.get(k, False) or v
-            self.flags[t] = flags
         self.ids = {str(n["id"]).lower(): str(n["id"]) for n in objects}
 
     def has(self, t: str) -> bool:
         return t in self.types
 
     def can(self, types: frozenset[str], affordance: str) -> bool:
-        return any(self.flags.get(t, {}).get(affordance, False) for t in types)
+        return any(self.flags.get(t, _flags(t)).get(affordance, False) for t in types)
 
     def close_to(self, word: str, wanted: list[str]) -> list[str]:
         """Scene types close to what was asked: sharing a category with the wanted types, or spelled alike."""
         out: list[str] = []
-        for c in categories().values():
-            if c & set(wanted) and c != categories()[PICKUPABLES]:
+        for name, c in categories().items():
+            if c & set(wanted) and name != "pickupables":
                 out += [t for t in sorted(c) if self.has(t) and t not in out and not t.endswith(("Sliced", "Cracked"))]
         by_words = {type_words(t): t for t in self.types}
         for w in difflib.get_close_matches(word, list(by_words), n=3, cutoff=0.6):
@@ -76,7 +92,12 @@ class SceneWords:
         return out[:5]
 
 
-# --------------------------------------------------------------------------- noun phrases
+def _flags(t: str) -> dict[str, bool]:
+    known = OBJECT_TYPES.get(t)
+    return known.flags() if known is not None else {}
+
+
+# --------------------------------------------------------------------------- what was said
 
 
 @dataclass
@@ -91,6 +112,7 @@ class Ref:
     room: bool = False
     product: str | None = None
     liquid: str | None = None
+    wish: Goal | None = None  # "a cup of coffee", "a hot potato": the goal the phrase itself asks for
     refs: list["Ref"] = field(default_factory=list)  # a pronoun standing for several phrases
     role: str = "object"  # object | target: how it was last mentioned
 
@@ -109,6 +131,16 @@ class PP:
     ref: Ref
 
 
+@dataclass
+class Said:
+    """One item of the sequence, kept so that a self-correction can redo it."""
+
+    start: int  # its first goal index
+    verb: Word | None = None
+    refs: list[Ref] = field(default_factory=list)
+    comps: list[Any] = field(default_factory=list)
+
+
 def _tokens(tree: Tree | Token) -> list[Token]:
     if isinstance(tree, Token):
         return [tree]
@@ -118,8 +150,14 @@ def _tokens(tree: Tree | Token) -> list[Token]:
 def _kind(tok: Token, wanted: set[str]) -> str | None:
     """Which of the wanted readings a (possibly combined) terminal has."""
     parts = set(tok.type[2:].split("_")) if tok.type.startswith("C_") else {tok.type}
+    if "ENSURE" in parts and "NOT" in parts:
+        parts = parts - {"ENSURE", "NOT"} | {"ENSURE_NOT"}
     hit = parts & wanted
     return next(iter(sorted(hit))) if hit else None
+
+
+def _sub(tree: Tree, *names: str) -> list[Tree]:
+    return [c for c in tree.children if isinstance(c, Tree) and c.data in names]
 
 
 class Interpreter:
@@ -129,6 +167,8 @@ class Interpreter:
         self.notes: list[str] = []
         self.mentions: list[Mention] = []
         self.last_action: tuple[Word, list[Any]] | None = None
+        self.last_place: PP | None = None
+        self.clause = 0
 
     def word(self, tok: Token) -> Word:
         return self.words[int(tok.value)]  # type: ignore[arg-type]
@@ -144,14 +184,14 @@ class Interpreter:
             raise NotUnderstood(f"I don't know the noun {w.text!r}", [(w.text, None)])
         return entry
 
-    def types_for(self, w: Word, entry: dict[str, Any]) -> str:
+    def type_for(self, w: Word, entry: dict[str, Any]) -> str:
         present = [t for t in entry.get("types", []) if self.scene.has(t)]
         if present:
             return present[0]
         wanted = list(entry.get("types", []))
         close = self.scene.close_to(w.base, wanted)
         hint = f" — the closest this scene has: {', '.join(type_words(t) for t in close)}" if close else ""
-        raise NotUnderstood(f"there is no {w.base} in this scene{hint}", [(w.text, close[0] if close else None)])
+        raise NotUnderstood(f"there is no {w.text} in this scene{hint}", [(w.text, close[0] if close else None)])
 
     def category_ok(self, w: Word, cat: str) -> None:
         if not any(self.scene.has(t) for t in categories()[cat]):
@@ -161,118 +201,161 @@ class Interpreter:
     def np(self, tree: Tree, role: str = "object") -> Ref:
         if tree.data == "np_of":
             return self.np_of(tree, role)
-        quant = [self.word(t) for c in tree.children if isinstance(c, Tree) and c.data == "quant" for t in _tokens(c)]
-        qtoks = [t for c in tree.children if isinstance(c, Tree) and c.data == "quant" for t in _tokens(c)]
-        adjs = [t for c in tree.children if isinstance(c, Tree) and c.data == "adj" for t in _tokens(c)]
-        head = next(c for c in tree.children if isinstance(c, Tree) and c.data == "head")
-        rel = next((c for c in tree.children if isinstance(c, Tree) and c.data == "relclause"), None)
-        ref = self.head(head, quant, qtoks, role)
-        for a in adjs:
-            self.add_filter(ref, self.word(a))
-        if rel is not None:
+        qtoks = [t for c in _sub(tree, "quant") for t in _tokens(c)]
+        quant = [self.word(t) for t in qtoks]
+        ref = self.head(_sub(tree, "head")[0], quant, qtoks, role)
+        for a in _sub(tree, "adj"):
+            self.add_filter(ref, self.word(_tokens(a)[-1]))
+        for rel in _sub(tree, "relclause"):
             self.relclause(ref, rel)
         ref.text = self.text(tree)
         return ref
 
     def np_of(self, tree: Tree, role: str) -> Ref:
-        """"a slice of bread", "the rest of the apples", "two of the mugs"."""
-        quant = [self.word(t) for c in tree.children if isinstance(c, Tree) and c.data == "quant" for t in _tokens(c)]
-        head = next(c for c in tree.children if isinstance(c, Tree) and c.data == "head")
-        inner = self.np(next(c for c in tree.children if isinstance(c, Tree) and c.data in ("np", "np_of")), role)
+        """"a slice of bread", "the rest of the apples", "two of the mugs", "a cup of coffee", "none of"."""
+        qtoks = [t for c in _sub(tree, "quant") for t in _tokens(c)]
+        quant = [self.word(t) for t in qtoks]
+        head = _sub(tree, "head")[0]
         htoks = _tokens(head)
         hw = self.word(htoks[-1])
-        kind = _kind(htoks[-1], {"NOUN", "REST", "OTHER", "ONE", "PRON", "EVERYTHING"})
-        if kind == "NOUN" and self.lex.nouns.get(hw.base, {}).get("piece"):
-            sel = inner.selector.model_copy(update={"piece": True})
-            sel = self.quantify(sel, quant, hw.plural, category=False)
-            return Ref(sel, self.text(tree), inner.types, plural=hw.plural)
-        if kind in ("REST", "OTHER"):
-            return self.rest(inner, self.text(tree))
+        kind = _kind(htoks[-1], {"NOUN", "REST", "OTHER", "ONE", "PRON", "EVERYTHING", "NOTHING", "ALL", "BOTH",
+                                 "NUM"})
+        inner = self.np(_sub(tree, "np", "np_of")[0], "with" if kind == "NOUN" else role)
+        text = self.text(tree)
         if kind == "NOUN":
-            self.notes.append(f"read {self.text(tree)!r} as {hw.text!r}")
-            return self.head(head, quant, [], role)
-        # "two of the apples", "one of them", "all of them"
-        q = quant + [hw] if kind == "ONE" else quant
-        sel = self.quantify(inner.selector, q, inner.plural, category=inner.selector.category is not None)
-        return Ref(sel, self.text(tree), inner.types, plural=inner.plural)
+            entry = self.lex.nouns.get(hw.base, {})
+            if inner.product or inner.liquid and not entry.get("types"):
+                return self.made(inner, quant, hw, text)
+            if inner.liquid and entry.get("types"):  # "a glass of water", "a cup of coffee"
+                t = self.type_for(hw, entry)
+                sel = self.quantify(Selector(type=t), quant, hw.plural, category=False)
+                wish = Goal(subject=sel, condition=Condition(state="isFilledWithLiquid", liquid=inner.liquid))
+                return Ref(sel, text, frozenset({t}), wish=wish)
+            if entry.get("piece") and inner.selector.type and not inner.selector.piece:  # "a slice of bread"
+                sel = inner.selector.model_copy(update={"piece": True})
+                sel = self.quantify(sel, quant, hw.plural, category=False)
+                return Ref(sel, text, inner.types, plural=hw.plural)
+            if entry.get("piece") or entry.get("any"):  # "two pieces of fruit", "a slice of the rest"
+                if inner.selector.quantifier == "rest":
+                    return inner
+                sel = self.quantify(inner.selector, quant, hw.plural, category=inner.selector.category is not None)
+                return Ref(sel, text, inner.types, plural=hw.plural)
+            self.notes.append(f"read {text!r} as {hw.text!r}")
+            return self.head(head, quant, qtoks, role)
+        if kind in ("REST", "OTHER"):
+            return self.rest(inner, text)
+        if kind == "NOTHING":  # "none of the dishes"
+            inner.negate = True
+            inner.selector = inner.selector.model_copy(update={"quantifier": "all", "count": None})
+            return inner
+        if kind in ("ALL", "BOTH", "EVERYTHING"):
+            inner.selector = inner.selector.model_copy(update={"quantifier": "all", "count": None})
+            return inner
+        # a partitive picks a definite subset: "two of the apples" = exactly two, "one of them" = a
+        number = hw.value if hw.value is not None else 1
+        exact = [Word("exactly", "exactly", frozenset({"EXACTLY"}))] if number > 1 else []
+        sel = self.quantify(inner.selector, quant + exact + [Word(hw.text, hw.base, frozenset({"NUM"}), value=number)],
+                            False, category=False)
+        return Ref(sel, text, inner.types, plural=number > 1)
+
+    def made(self, inner: Ref, quant: list[Word], hw: Word, text: str) -> Ref:
+        """"two pieces of toast", "a cup of coffee" (the product's own container unless one is named)."""
+        sel = self.quantify(Selector(), quant, hw.plural, category=False)
+        return Ref(sel, text, product=inner.product, liquid=inner.liquid)
 
     def head(self, head: Tree, quant: list[Word], qtoks: list[Token], role: str) -> Ref:
         toks = _tokens(head)
         last = toks[-1]
         w = self.word(last)
-        kind = _kind(last, {"NOUN", "ONE", "OTHER", "REST", "EVERYTHING", "NOTHING", "PRON", "ID"})
+        kind = _kind(last, {"NOUN", "ONE", "OTHER", "REST", "EVERYTHING", "NOTHING", "PRON", "ID", "ALL", "BOTH"})
         negate = any("NO" in x.cats for x in quant)
         if kind == "ID":
             oid = str(w.value)
             return Ref(Selector(id=oid), w.text, frozenset({self.scene.nodes[oid]["objectType"]}))
         if kind in ("EVERYTHING", "NOTHING"):
-            sel = Selector(category=PICKUPABLES, quantifier="all")
-            return Ref(sel, w.text, categories()[PICKUPABLES], plural=True, negate=kind == "NOTHING")
-        if kind == "PRON":
-            return self.pronoun(w, quant, role)
+            return Ref(EVERYTHING, w.text, categories()["pickupables"], plural=True, negate=kind == "NOTHING")
+        if kind in ("PRON", "ALL", "BOTH"):
+            return self.pronoun(w, role, plural=kind != "PRON" or None)
         if kind == "ONE":
-            other = any("OTHER" in x.cats for x in quant)
             ante = self.antecedent(role, typed=True)
-            if other:
+            if any("OTHER" in x.cats for x in quant):
                 return self.rest(ante, w.text)
             sel = self.quantify(Selector(type=ante.selector.type, category=ante.selector.category,
                                          piece=ante.selector.piece), quant + [w], False, category=False)
             return Ref(sel, w.text, ante.types)
         if kind in ("OTHER", "REST"):
             return self.rest(self.antecedent(role, typed=True), w.text)
-        for extra in toks[:-1]:  # "kitchen counter", "living room lights": the last noun is the head
-            e = self.lex.nouns.get(self.word(extra).base, {})
-            if not e.get("room"):
-                self.notes.append(f"read {self.word(extra).text!r} {w.text!r} as {w.text!r}")
         entry = self.noun(w)
+        modifiers = [self.word(t) for t in toks[:-1]]
+        if entry.get("any"):  # "the sports stuff", "cleaning things": a category word before a general noun
+            cat = next((self.lex.nouns[m.base]["category"] for m in modifiers
+                        if "category" in self.lex.nouns.get(m.base, {})), None)
+            if cat is not None:
+                entry = {"category": cat}
+        for m in modifiers:
+            e = self.lex.nouns.get(m.base, {})
+            if entry.get("piece") and e.get("types"):  # "a bread slice"
+                t = self.type_for(m, e)
+                sel = self.quantify(Selector(type=t, piece=True), quant, w.plural, category=False)
+                return Ref(sel, w.text, frozenset({t}), plural=w.plural)
+            if not e.get("room") and "category" not in e:
+                self.notes.append(f"read {m.text!r} {w.text!r} as {w.text!r}")
         if entry.get("room"):
-            return Ref(Selector(category=PICKUPABLES, quantifier="all"), w.text, room=True)
+            return Ref(EVERYTHING, w.text, room=True)
         if entry.get("any"):
-            sel = self.quantify(Selector(category=PICKUPABLES), quant, True, category=True)
-            return Ref(sel, w.text, categories()[PICKUPABLES], plural=True, negate=negate)
+            sel = self.quantify(Selector(), quant, True, category=True)
+            return Ref(sel, w.text, categories()["pickupables"], plural=True, negate=negate)
+        if entry.get("piece"):  # "a slice", "the slices": of what was just cut
+            ante = self.antecedent("sliced", typed=True)
+            sel = self.quantify(Selector(type=ante.selector.type, piece=True), quant, w.plural, category=False)
+            return Ref(sel, w.text, ante.types, plural=w.plural)
         if role == "with" and entry.get("liquid"):
             return Ref(Selector(), w.text, liquid=entry["liquid"])
-        if role == "product" and entry.get("product"):
-            return Ref(self.quantify(Selector(), quant, w.plural, False), w.text, product=entry["product"],
-                       plural=w.plural)
+        if entry.get("product") and (role in ("product", "with") or not entry.get("types")):
+            sel = self.quantify(Selector(), quant, w.plural, category=False)
+            return Ref(sel, w.text, product=entry["product"], plural=w.plural)
         if "category" in entry:
             cat = entry["category"]
             self.category_ok(w, cat)
-            sel = self.quantify(Selector(category=cat), quant, w.plural, category=bool(entry.get("mass")))
-            return Ref(sel, w.text, categories()[cat], plural=sel.quantifier != "the", negate=negate)
-        if entry.get("product") and not entry.get("types"):
-            return Ref(self.quantify(Selector(), quant, w.plural, False), w.text, product=entry["product"])
+            sel = self.quantify(Selector(category=cat), quant, w.plural, category=True)
+            return Ref(sel, w.text, categories()[cat], plural=True, negate=negate)
         if entry.get("liquid") and not entry.get("types"):
             return Ref(Selector(), w.text, liquid=entry["liquid"])
-        t = self.types_for(w, entry)
+        t = self.type_for(w, entry)
         sel = self.quantify(Selector(type=t), quant, w.plural, category=False)
         return Ref(sel, w.text, frozenset({t}), plural=sel.quantifier not in ("the", "a"), negate=negate)
 
     def quantify(self, sel: Selector, quant: list[Word], plural: bool, category: bool) -> Selector:
-        """The quantifier the determiners, numbers and plural say."""
+        """The quantifier the determiners, numbers and plural say (docs/language.md)."""
         cats = [x.cats for x in quant]
         number = next((x.value if x.value is not None else 1 for x in quant if {"NUM", "ONE"} & x.cats), None)
-        has = lambda name: any(name in c for c in cats)  # noqa: E731
+
+        def has(name: str) -> bool:
+            return any(name in c for c in cats)
+
         if has("NO"):
-            return sel.model_copy(update={"quantifier": "all"})
+            return sel.model_copy(update={"quantifier": "all", "count": None})
         if has("EXACTLY") and number is not None:
             return sel.model_copy(update={"quantifier": "exactly", "count": number})
         if has("ATLEAST") and number is not None:
             return sel.model_copy(update={"quantifier": "at_least", "count": number})
         if has("ALL") or has("BOTH"):
-            return sel.model_copy(update={"quantifier": "all"})
+            return sel.model_copy(update={"quantifier": "all", "count": None})
         if number is not None:
             if number == 1:
-                return sel.model_copy(update={"quantifier": "a"})
+                return sel.model_copy(update={"quantifier": "a", "count": None})
             return sel.model_copy(update={"quantifier": self.lex.bare_number_quantifier, "count": number})
         if has("INDEF") or has("ANOTHER"):
-            return sel.model_copy(update={"quantifier": "a"})
+            return sel.model_copy(update={"quantifier": "a", "count": None})
         if plural or category:
-            return sel.model_copy(update={"quantifier": "all"})
-        return sel.model_copy(update={"quantifier": "the"})
+            return sel.model_copy(update={"quantifier": "all", "count": None})
+        return sel.model_copy(update={"quantifier": "the", "count": None})
 
-    def pronoun(self, w: Word, quant: list[Word], role: str) -> Ref:
-        plural = w.base in self.lex.values["plural_pronouns"]
+    # ------------------------------------------------------------------ references
+
+    def pronoun(self, w: Word, role: str, plural: bool | None = None) -> Ref:
+        if plural is None:
+            plural = w.base in self.lex.values["plural_pronouns"]
         if plural:
             refs = self.antecedents(role)
             if len(refs) == 1:
@@ -280,91 +363,96 @@ class Interpreter:
             return Ref(refs[0].selector, w.text, frozenset().union(*(r.types for r in refs)), plural=True, refs=refs)
         return self.antecedent(role)
 
-    # ------------------------------------------------------------------ references
+    def _fits(self, ref: Ref, role: str, typed: bool) -> bool:
+        need = TEMPLATE_NEEDS.get(role)
+        if ref.room or ref.product or ref.wish is not None and ref.selector == Selector():
+            return False
+        if typed and not (ref.selector.type or ref.selector.category):
+            return False
+        return not (need and ref.types and not self.scene.can(ref.types, need))
 
-    def _candidates(self, role: str) -> list[Mention]:
-        """Mentions, most recent clause first; within a clause its objects before its places."""
-        return list(reversed(self.mentions))
+    def _by_clause(self) -> list[list[Mention]]:
+        """Mentions grouped by clause, the latest clause first; in a clause its objects before its places."""
+        groups: dict[int, list[Mention]] = {}
+        for m in self.mentions:
+            groups.setdefault(m.clause, []).append(m)
+        return [sorted(groups[k], key=lambda m: m.ref.role != "object") for k in sorted(groups, reverse=True)]
 
     def antecedent(self, role: str, typed: bool = False) -> Ref:
-        need = TEMPLATE_NEEDS.get(role)
-        for m in self._candidates(role):
-            if typed and not (m.ref.selector.type or m.ref.selector.category):
-                continue
-            if need and m.ref.types and not self.scene.can(m.ref.types, need):
-                continue
-            if m.ref.room or m.ref.product:
-                continue
-            return m.ref
+        for group in self._by_clause():
+            for m in group:
+                if self._fits(m.ref, role, typed):
+                    return m.ref
         raise NotUnderstood("I don't know what 'it' refers to here: name the object", [("it", None)])
 
     def antecedents(self, role: str) -> list[Ref]:
-        """"them": every object of the latest clause whose objects fit."""
-        need = TEMPLATE_NEEDS.get(role)
-        groups: dict[int, list[Ref]] = {}
-        order: list[int] = []
-        for m in self.mentions:
-            key = m.clause
-            if key not in groups:
-                order.append(key)
-            groups.setdefault(key, []).append(m.ref)
-        for key in reversed(order):
-            refs = [r for r in groups[key] if not r.room and not r.product
-                    and (not need or not r.types or self.scene.can(r.types, need))]
-            if refs:
-                objects = [r for r in refs if r.role == "object"] or refs
-                return objects
+        """"them", "both": the objects of the latest clause that fit."""
+        for group in self._by_clause():
+            refs = [m.ref for m in group if self._fits(m.ref, role, False)]
+            objects = [r for r in refs if r.role == "object"]
+            if objects or refs:
+                return objects or refs
         raise NotUnderstood("I don't know what 'them' refers to here: name the objects", [("them", None)])
 
     def rest(self, ante: Ref, text: str) -> Ref:
-        index = next((m.goal for m in reversed(self.mentions) if m.ref is ante and m.goal is not None), None)
+        """"the rest (of X)", "the other one": what goal `ante` (or the latest goal on the same kind of
+        thing) leaves."""
+        sel = ante.selector
+        index = None
+        for m in reversed(self.mentions):
+            s = m.ref.selector
+            if m.goal is None:
+                continue
+            if m.ref is ante or (s.type and (s.type == sel.type or sel.category and s.type in categories()[sel.category])) \
+                    or (s.category and s.category == sel.category):
+                index = m.goal
+                break
         if index is None:
             raise NotUnderstood(f"{text!r}: the rest of what? Say which objects first", [(text, None)])
-        base = ante.selector
-        sel = Selector(type=base.type, category=base.category, piece=base.piece, quantifier="rest", rest_of=index)
-        return Ref(sel, text, ante.types, plural=True)
+        rest = Selector(type=sel.type, category=sel.category, piece=sel.piece, quantifier="rest", rest_of=index)
+        return Ref(rest, text, ante.types, plural=True)
 
-    def remember(self, ref: Ref, goal: int | None, clause: int, role: str) -> None:
+    def remember(self, ref: Ref, goal: int | None, role: str) -> None:
         ref.role = role
-        self.mentions.append(Mention(ref, goal, clause))
+        self.mentions.append(Mention(ref, goal, self.clause))
 
     # ------------------------------------------------------------------ filters
 
     def add_filter(self, ref: Ref, w: Word) -> None:
+        """"the dirty mugs", "a cracked egg" (pieces), "a hot potato" (kept as a wish too)."""
         for cond in self.adjective_conditions(w, ref, as_filter=True):
             sel = ref.selector
-            if cond.state is not None:
+            if cond.state == "isSliced" and cond.value:
+                ref.selector = sel.model_copy(update={"piece": True})
+            elif cond.state is not None:
                 ref.selector = sel.model_copy(update={"states": {**sel.states, cond.state: cond.value}})
             elif cond.temperature is not None:
                 ref.selector = sel.model_copy(update={"temperature": cond.temperature})
+            base = ref.selector.model_copy(update={"states": {}, "temperature": None})
+            ref.wish = Goal(subject=base, condition=cond) if ref.wish is None else ref.wish
 
     def relclause(self, ref: Ref, rel: Tree) -> None:
-        negate = any(isinstance(c, Tree) and c.data == "be_phrase" and
-                     any("NOT" in self.word(t).cats for t in _tokens(c)) for c in rel.children)
-        pred = next(c for c in rel.children if isinstance(c, Tree) and c.data == "predicate")
-        for part in pred.children:
+        negate = any("NOT" in self.word(t).cats for c in _sub(rel, "be_phrase") for t in _tokens(c))
+        for part in _sub(rel, "predicate")[0].children:
             if isinstance(part, Tree) and part.data == "pp":
-                pp = self.pp(part)
-                self.locate(ref, pp, negate)
-            else:
-                tok = _tokens(part)[-1]
-                w = self.word(tok)
-                if negate:
-                    for cond in self.adjective_conditions(w, ref, as_filter=True):
-                        if cond.state is not None:
-                            ref.selector = ref.selector.model_copy(
-                                update={"states": {**ref.selector.states, cond.state: not cond.value}})
-                else:
-                    self.add_filter(ref, w)
+                self.locate(ref, self.pp(part), negate)
+            elif isinstance(part, Tree) and part.data in ("adj", "on", "off"):
+                for cond in self.adjective_conditions(self.word(_tokens(part)[-1]), ref, as_filter=True):
+                    cond = negated(cond) if negate else cond
+                    if cond.state is not None:
+                        ref.selector = ref.selector.model_copy(
+                            update={"states": {**ref.selector.states, cond.state: cond.value}})
+                    elif cond.temperature is not None and not cond.negate:
+                        ref.selector = ref.selector.model_copy(update={"temperature": cond.temperature})
 
     def locate(self, ref: Ref, pp: PP, negate: bool = False) -> None:
+        """"the mug in the sink", "the stuff from the fridge": where the objects are now."""
         if pp.ref.room:
             return
-        if negate or pp.kind == "FROM":
-            self.notes.append(f"ignored the filter {pp.prep!r} {pp.ref.text!r}")
+        if negate:
+            self.notes.append(f"ignored the filter 'not {pp.prep} {pp.ref.text}'")
             return
-        relation = self.lex.values["relation"].get(pp.prep, "in_or_on")
-        placement = Placement(relation=relation, target=self.target(pp.ref))
+        placement = Placement(relation=self.relation(pp), target=self.target(pp.ref))
         ref.selector = ref.selector.model_copy(update={"located": placement})
 
     def target(self, ref: Ref) -> Selector:
@@ -387,12 +475,17 @@ class Interpreter:
         spec = {k: v for k, v in spec.items() if k != "requires"}
         if spec.get("clear"):
             relation = "in" if ref.types and self.scene.can(ref.types, "openable") else "in_or_on"
-            everything = Selector(category=PICKUPABLES, quantifier="all")
-            return [(everything, Condition(relation=relation, target=self.target(ref), negate=True))]
+            return [(EVERYTHING, Condition(relation=relation, target=self.target(ref), negate=True))]
         if "target" in spec and isinstance(spec["target"], str):
             w = Word(spec["target"], spec["target"], frozenset({"NOUN"}))
-            spec["target"] = Selector(type=self.types_for(w, self.noun(w)))
-        return [(ref.selector, Condition(**spec))]
+            spec["target"] = Selector(type=self.type_for(w, self.noun(w)))
+        subject = ref.selector
+        if spec.get("state") == "isToggled" and subject.type and not self.scene.can(frozenset({subject.type}),
+                                                                                     "toggleable"):
+            control = self.lex.controls.get(subject.type)  # "turn on a burner": its knob
+            if control and self.scene.has(control):
+                subject = subject.model_copy(update={"type": control})
+        return [(subject, Condition(**spec))]
 
     def adjective_conditions(self, w: Word, ref: Ref, as_filter: bool = False) -> list[Condition]:
         return [c for _, c in self.adjective(w, ref, as_filter)]
@@ -407,7 +500,7 @@ class Interpreter:
                 raise NotUnderstood(f"I don't know how something can be {w.text!r}", [(w.text, None)])
         if isinstance(entry, str):
             return self.conditions(entry, ref)
-        if "template" not in entry and "state" in entry or "temperature" in entry:
+        if "template" not in entry:
             return self.condition_from(entry, ref)
         if ref.room and "room" in entry and not as_filter:
             room = entry["room"]
@@ -424,12 +517,19 @@ class Interpreter:
     # ------------------------------------------------------------------ prepositional phrases
 
     def pp(self, tree: Tree, role: str = "target") -> PP:
-        prep_tok = _tokens(tree.children[0])[-1]
         kind = tree.children[0].data.upper()
-        prep = self.word(prep_tok).base
-        inner = tree.children[1]
-        ref = self.np(inner, "with" if kind == "WITH" else role)
+        prep = self.word(_tokens(tree.children[0])[-1]).base
+        ref = self.np(tree.children[1], "with" if kind == "WITH" else role)
         return PP(prep, kind, ref)
+
+    def pro_pp(self, tree: Tree) -> PP:
+        """"there" (the last place named), a bare "inside"/"in" (in the last receptacle named)."""
+        if tree.data == "there":
+            if self.last_place is None:
+                raise NotUnderstood("'there': where? Name the place", [("there", None)])
+            return self.last_place
+        prep = self.word(_tokens(tree)[-1]).base
+        return PP(prep, "PREP", self.antecedent("target"))
 
     def relation(self, pp: PP) -> str:
         return str(self.lex.values["relation"].get(pp.prep, "in_or_on"))
@@ -442,11 +542,23 @@ class Interpreter:
             raise NotUnderstood(f"I don't know the verb {verb.text!r}", [(verb.text, None)])
         return frames
 
-    def action(self, verb: Word, objects: Tree | None, comps: list[Any], clause: int,
-               given: list[Ref] | None = None) -> list[Goal]:
+    def split_comps(self, comps: list[Any]) -> tuple[list[Word], list[Word], list[PP], list[Tree]]:
+        particles, adjs, pps, pros = [], [], [], []
+        for c in comps:
+            if isinstance(c, Tree) and c.data == "pp":
+                pps.append(c)
+            elif isinstance(c, Tree) and c.data in ("there", "prep"):
+                pros.append(c)
+            else:
+                w = self.word(_tokens(c)[-1])
+                (adjs if isinstance(c, Tree) and c.data == "adj" else particles).append(w)
+        return particles, adjs, pps, pros
+
+    def action(self, verb: Word, objects: Tree | None, comps: list[Any], given: list[Ref] | None = None,
+               said: Said | None = None) -> list[Goal]:
         """Goals of one verb over its objects; `given`: objects already resolved (a passive's subject)."""
         frames = self.frames(verb)
-        particles, adjs, pp_trees = self.split_comps(comps)
+        particles, adjs, pp_trees, pros = self.split_comps(comps)
         template = next((frames.particles[p.base] for p in particles if p.base in frames.particles), None)
         for p in particles:
             if p.base not in frames.particles:
@@ -454,13 +566,16 @@ class Interpreter:
                     adjs.append(p)
                 else:
                     self.notes.append(f"ignored {p.text!r} after {verb.text!r}")
-        pps = [self.pp(t) for t in pp_trees]
+        pps = [self.pp(t) for t in pp_trees] + [self.pro_pp(t) for t in pros]
         located_only = set(self.lex.values["located_only"])
-        instrument = lambda pp: bool(frames.instruments and pp.ref.types & frames.instruments)  # noqa: E731
+
+        def instrument(pp: PP) -> bool:
+            return bool(frames.instruments and pp.ref.types & frames.instruments)
+
         dest = None
         if frames.place and template is None and not adjs:
             dest = next((pp for pp in reversed(pps) if pp.kind in ("PREP", "ON") and pp.prep not in located_only
-                         and not pp.ref.room and not instrument(pp)), None)
+                         and not pp.ref.room and not (instrument(pp) and frames.alone)), None)
         liquid, negplace, filters = None, None, []
         for pp in pps:
             if pp is dest:
@@ -480,35 +595,30 @@ class Interpreter:
             template = frames.alone
         role = template or ("place" if dest is not None or negplace is not None else "adj")
         refs = given if given is not None else self.objects(objects, "product" if frames.product else role, verb)
+        if said is not None:
+            said.verb, said.refs, said.comps = verb, refs, comps
         goals: list[Goal] = []
         for ref in refs:
             for pp in filters:
                 self.locate(ref, pp)
             start = len(self.goals) + len(goals)
-            goals += self.verb_goals(verb, frames, ref, template, dest, adjs, negplace, liquid)
-            self.remember(ref, start if len(goals) + len(self.goals) > start else None, clause, "object")
-        if dest is not None:
-            self.remember(dest.ref, None, clause, "target")
-        for pp in filters + ([negplace] if negplace else []):
-            self.remember(pp.ref, None, clause, "target")
+            made = self.verb_goals(verb, frames, ref, template, dest, adjs, negplace, liquid)
+            goals += made
+            if template == "sliced" and not made[0].condition.negate:  # after slicing, "it" is the pieces
+                ref = Ref(ref.selector.model_copy(update={"piece": True, "quantifier": "all", "count": None}),
+                          ref.text, ref.types, plural=True)
+            self.remember(ref, start if made else None, "object")
+        for pp in ([dest] if dest else []) + filters + ([negplace] if negplace else []):
+            self.remember(pp.ref, None, "target")
+            self.last_place = pp
         self.last_action = (verb, comps)
         return goals
-
-    def split_comps(self, comps: list[Any]) -> tuple[list[Word], list[Word], list[Tree]]:
-        particles, adjs, pps = [], [], []
-        for c in comps:
-            if isinstance(c, Tree) and c.data == "pp":
-                pps.append(c)
-                continue
-            w = self.word(_tokens(c)[-1])
-            (adjs if isinstance(c, Tree) and c.data == "adj" else particles).append(w)
-        return particles, adjs, pps
 
     def objects(self, tree: Tree | None, role: str, verb: Word) -> list[Ref]:
         if tree is None:
             raise NotUnderstood(f"{verb.text} what? Name the object(s) to {verb.base}", [(verb.text, None)])
         out: list[Ref] = []
-        for np in (c for c in tree.children if isinstance(c, Tree) and c.data in ("np", "np_of")):
+        for np in _sub(tree, "np", "np_of"):
             ref = self.np(np, role)
             out += ref.refs or [ref]
         return out
@@ -524,7 +634,8 @@ class Interpreter:
         if dest is not None:
             if dest.ref.negate:
                 raise NotUnderstood(f"put {ref.text} {dest.prep} nothing?", [(dest.ref.text, None)])
-            pairs.append((ref.selector, Condition(relation=self.relation(dest), target=self.target(dest.ref))))
+            pairs.append((self.placed(ref.selector, dest, frames.pieces),
+                          Condition(relation=self.relation(dest), target=self.target(dest.ref))))
         elif adjs:
             for a in adjs:
                 pairs += self.adjective(a, ref)
@@ -533,17 +644,35 @@ class Interpreter:
                                                   target=self.target(negplace.ref), negate=True)))
         elif template is not None:
             pairs += self.conditions(template, ref)
+        elif ref.wish is not None:
+            pairs.append((ref.wish.subject, ref.wish.condition))
         elif frames.place:
             raise NotUnderstood(f"where should {ref.text!r} go? Say {verb.text} it in/on/to a place",
                                 [(verb.text, None)])
         else:
             raise NotUnderstood(f"I don't know how to {verb.text} {ref.text!r}", [(verb.text, None)])
+        return self.goals_of(ref, pairs, liquid)
+
+    def placed(self, subject: Selector, dest: PP, pieces: bool) -> Selector:
+        """What goes to the destination: the pieces when the verb makes them ("crack an egg into the pan")
+        or when the receptacle only takes pieces (AI2-THOR's toaster takes bread slices)."""
+        if subject.piece or not subject.type:
+            return subject
+        if pieces:
+            return subject.model_copy(update={"piece": True})
+        r = dest.ref.selector.type
+        sliceable = self.scene.can(frozenset({subject.type}), "sliceable")
+        if r and sliceable and not accepts(r, subject.type) and accepts(r, piece_type(subject.type)):
+            return subject.model_copy(update={"piece": True})
+        return subject
+
+    def goals_of(self, ref: Ref, pairs: list[tuple[Selector, Condition]], liquid: str | None = None) -> list[Goal]:
         goals = []
         for subject, cond in pairs:
             if liquid and cond.state == "isFilledWithLiquid" and cond.value:
                 cond = cond.model_copy(update={"liquid": liquid})
             if ref.negate:
-                cond = cond.model_copy(update={"negate": not cond.negate})
+                cond = negated(cond)
                 subject = subject.model_copy(update={"quantifier": "all", "count": None})
             goals.append(Goal(subject=subject, condition=cond))
         return goals
@@ -558,79 +687,113 @@ class Interpreter:
             subject = subject.model_copy(update={"quantifier": ref.selector.quantifier, "count": ref.selector.count})
         return Goal(subject=subject, condition=Condition.model_validate(spec["condition"]))
 
-    # ------------------------------------------------------------------ states ("the fridge should be closed")
+    # ------------------------------------------------------------------ states and wishes
 
-    def state(self, tree: Tree, clause: int) -> list[Goal]:
+    def state(self, tree: Tree, modal: bool = True) -> tuple[list[Goal], bool]:
+        """Goals a state says, and whether it asks for them (a modal, "make sure", "I want") or only
+        describes the scene ("the egg is in the fridge; …")."""
         if tree.data == "state_ensured":
-            return self.state(next(c for c in tree.children if isinstance(c, Tree) and c.data != "ensure"), clause)
-        subject = next(c for c in tree.children if isinstance(c, Tree) and c.data == "subject")
-        be = next((c for c in tree.children if isinstance(c, Tree) and c.data == "be_phrase"), None)
-        pred = next((c for c in tree.children if isinstance(c, Tree) and c.data == "predicate"), None)
-        negate = be is not None and any("NOT" in self.word(t).cats for t in _tokens(be))
-        np_tree = subject.children[0]
-        pp_trees = [c for c in subject.children[1:] if isinstance(c, Tree) and c.data == "pp"]
-        parts: list[Any] = list(pred.children) if pred is not None else []
-        if tree.data == "there_state" and pred is None:
+            goals, _ = self.state(_sub(tree, "state", "there_state", "state_ensured", "state_unwanted", "wish")[0])
+            return goals, True
+        if tree.data == "wish":
+            return self.wish(tree), True
+        unwanted = tree.data == "state_unwanted"
+        subject = _sub(tree, "subject")
+        if unwanted and not subject:  # "I don't want the tv on" is a state; "I want no X" alone
+            goals = [negate_goal(g) for g in self.wish(tree)]
+            return goals, True
+        be = _sub(tree, "be_phrase")
+        pred = _sub(tree, "predicate")
+        negate = any("NOT" in self.word(t).cats for c in be for t in _tokens(c))
+        asks = (unwanted or any(_kind(t, {"ENSURE"}) for t in _tokens(tree.children[0]))
+                or any("MODAL" in self.word(t).cats for c in be for t in _tokens(c)))
+        np_tree = subject[0].children[0]
+        pp_trees = _sub(subject[0], "pp")
+        parts: list[Any] = list(pred[0].children) if pred else []
+        if tree.data == "there_state" and not pred:
             if not pp_trees:
-                raise NotUnderstood(f"there should be {self.text(subject)} — where?", [(self.text(subject), None)])
+                raise NotUnderstood(f"there should be {self.text(subject[0])} — where?", [(self.text(subject[0]), None)])
             parts = [pp_trees.pop()]
-        verb_part = next((p for p in parts if isinstance(p, Tree) and p.data == "verb"), None)
         ref = self.np(np_tree, "subject")
         refs = ref.refs or [ref]
         for r in refs:
             for t in pp_trees:
                 self.locate(r, self.pp(t))
+        goals = self.outcome(refs, parts)
+        if negate != unwanted:
+            goals = [negate_goal(g) for g in goals]
+        return goals, asks or not modal
+
+    def outcome(self, refs: list[Ref], parts: list[Any]) -> list[Goal]:
+        """Goals the objects must meet: a predicate's state words and places, or a passive verb."""
+        parts = [p for p in parts if not (isinstance(p, Token) and p.type in ("AND",)) and
+                 not (isinstance(p, Tree) and p.data == "and")]
+        verb_part = next((p for p in parts if isinstance(p, Tree) and p.data == "verb"), None)
         if verb_part is not None:  # a passive: "the apple should be put in the fridge", "be turned off"
             rest = [p for p in parts if p is not verb_part]
-            goals = self.action(self.word(_tokens(verb_part)[-1]), None, rest, clause, given=refs)
-        else:
-            goals = []
-            for r in refs:
-                start = len(self.goals) + len(goals)
-                for part in parts:
-                    goals += self.state_part(r, part)
-                self.remember(r, start, clause, "object")
-        if negate:
-            goals = [g.model_copy(update={"condition": g.condition.model_copy(update={"negate": not g.condition.negate})})
-                     for g in goals]
+            return self.action(self.word(_tokens(verb_part)[-1]), None, rest, given=refs)
+        goals: list[Goal] = []
+        for r in refs:
+            start = len(self.goals) + len(goals)
+            for part in parts:
+                goals += self.state_part(r, part)
+            self.remember(r, start, "object")
         return goals
 
     def state_part(self, ref: Ref, part: Any) -> list[Goal]:
-        if isinstance(part, Tree) and part.data == "pp":
-            pp = self.pp(part)
-            cond = Condition(relation=self.relation(pp), target=self.target(pp.ref), negate=pp.kind in ("FROM", "OFF"))
-            pairs = [(ref.selector, cond)]
-            self.remember(pp.ref, None, 0, "target")
-        else:
-            tok = _tokens(part)[-1]
-            if isinstance(part, Tree) and part.data == "part":
-                return []
-            pairs = self.adjective(self.word(tok), ref)
-        goals = []
-        for subject, cond in pairs:
-            if ref.negate:
-                cond = cond.model_copy(update={"negate": not cond.negate})
-                subject = subject.model_copy(update={"quantifier": "all", "count": None})
-            goals.append(Goal(subject=subject, condition=cond))
+        if isinstance(part, Tree) and part.data in ("pp", "there", "prep"):
+            pp = self.pp(part) if part.data == "pp" else self.pro_pp(part)
+            cond = Condition(relation=self.relation(pp), target=self.target(pp.ref),
+                             negate=pp.kind in ("FROM", "OFF"))
+            self.remember(pp.ref, None, "target")
+            self.last_place = pp
+            return self.goals_of(ref, [(ref.selector, cond)])
+        if isinstance(part, Tree) and part.data == "full_of":  # "full of water"
+            inner = self.np(_sub(part, "np", "np_of")[0], "with")
+            pairs = self.adjective(self.word(_tokens(part.children[0])[-1]), ref)
+            return self.goals_of(ref, pairs, inner.liquid)
+        if isinstance(part, Tree) and part.data == "part":
+            return []
+        return self.goals_of(ref, self.adjective(self.word(_tokens(part)[-1]), ref))
+
+    def wish(self, tree: Tree) -> list[Goal]:
+        """"I'd like a cup of coffee", "I want a hot potato", "bring me the remote"."""
+        goals: list[Goal] = []
+        for ref in self.objects(_sub(tree, "objects")[0], "product", self.word(_tokens(tree.children[0])[-1])):
+            start = len(self.goals) + len(goals)
+            if ref.product:
+                goals.append(self.product(ref))
+            elif ref.wish is not None:
+                goals.append(ref.wish)
+            else:
+                goals.append(Goal(subject=ref.selector, condition=Condition(held=True)))
+            self.remember(ref, start, "object")
         return goals
 
     # ------------------------------------------------------------------ bodies and the sequence
 
-    def body(self, tree: Tree, clause: int) -> list[Goal]:
+    def body(self, tree: Tree, said: Said) -> tuple[list[Goal], bool]:
+        """Goals of one item, and whether they are asked for (False: a description of the scene)."""
         if tree.data == "action":
-            verb = self.word(_tokens(tree.children[0])[-1])
-            objects = next((c for c in tree.children if isinstance(c, Tree) and c.data == "objects"), None)
-            comps = [c for c in tree.children[1:] if not (isinstance(c, Tree) and c.data == "objects")]
-            return self.action(verb, objects, comps, clause)
+            nots = _sub(tree, "not")
+            verb = self.word(_tokens(_sub(tree, "verb")[0])[-1])
+            objects = next(iter(_sub(tree, "objects")), None)
+            comps = [c for c in tree.children if not (isinstance(c, Tree) and c.data in ("objects", "verb", "not"))]
+            goals = self.action(verb, objects, comps, said=said)
+            return ([negate_goal(g) for g in goals] if nots else goals), True
         if tree.data == "gapped":
-            if self.last_action is None:
-                raise NotUnderstood(f"what should I do with {self.text(tree)!r}? Start with a verb",
-                                    [(self.text(tree), None)])
+            objects = _sub(tree, "objects")[0]
+            comps = [c for c in tree.children if c is not objects]
+            if self.last_action is None:  # no verb yet: "the floor lamp on, the desk lamp off"
+                refs = self.objects(objects, "subject", Word("", "", frozenset()))
+                return self.outcome(refs, comps), True
             verb, last_comps = self.last_action
-            objects = tree.children[0]
-            comps = list(tree.children[1:]) or last_comps
-            return self.action(verb, objects, comps, clause)
-        return self.state(tree, clause)
+            return self.action(verb, objects, comps or last_comps, said=said), True
+        if tree.data == "fragment":  # "… no, in the sink": the last verb and objects, these words
+            if self.last_action is None or not said.refs:
+                raise NotUnderstood(f"what should go {self.text(tree)!r}? Start with a verb", [(self.text(tree), None)])
+            return self.action(said.verb or self.last_action[0], None, list(tree.children), given=said.refs), True
+        return self.state(tree, modal=False)
 
     def emit(self, goals: list[Goal], stage: int) -> list[int]:
         start = len(self.goals)
@@ -641,55 +804,70 @@ class Interpreter:
         for i in indices:
             self.goals[i] = self.goals[i].model_copy(update={"stage": stage})
 
-    def attach(self, indices: list[int], conds: list[Goal], unless: bool) -> None:
+    def attach(self, indices: list[int], conds: list[Goal], negate: bool) -> None:
+        when = [negate_goal(c) if negate else c for c in conds]
+        when = [c.model_copy(update={"stage": 0, "when": []}) for c in when]
         for i in indices:
-            g = self.goals[i]
-            same = [c for c in conds if c.condition == g.condition and c.subject.type == g.subject.type]
-            if same:  # "close it unless it is already closed", "if it is closed, close it": the goal says it
-                continue
-            when = [c.model_copy(update={"condition": c.condition.model_copy(update={"negate": not c.condition.negate})})
-                    if unless else c for c in conds]
-            self.goals[i] = g.model_copy(update={"when": when})
+            self.goals[i] = self.goals[i].model_copy(update={"when": when})
 
     def sequence(self, tree: Tree) -> None:
-        stage, clause = 0, 0
+        """Items in order; connectives and markers set stages, conditions and corrections."""
+        stage = 0
         last: list[int] = []
+        last_said = Said(0)
         pending: tuple[str, Any] | None = None  # a leading marker waiting for the next item
+        condition: tuple[list[Goal], bool] | None = None  # the last "if": for "otherwise" and what follows
         conn: list[Word] = []
         first = True
-        for child in tree.children:
+        children = [c for c in tree.children if isinstance(c, Tree)]
+        for k, child in enumerate(children):
             if child.data == "conn":
                 conn = [self.word(t) for t in _tokens(child)]
                 continue
-            trailing = child.data == "marked" and not first
             inner = child if child.data == "marked" else child.children[0]
-            clause += 1
+            trailing = not first and (child.data == "marked" or inner.data == "marked" and self._ends(children, k))
+            self.clause += 1
+            if any("CORRECT" in w.cats and not ({"AND", "COMMA", "THEN"} & w.cats) for w in conn) and not first:
+                del self.goals[last_said.start:]  # a self-correction replaces what it corrects
+                last = []
             if any("THEN" in w.cats for w in conn) and any(g.stage == stage for g in self.goals):
                 stage += 1
-            leading_clause = not trailing and not first
+            if any("PERIOD" in w.cats for w in conn):
+                condition = None
             conn, first = [], False
+            said = Said(len(self.goals), refs=last_said.refs, verb=last_said.verb)
             if inner.data == "plain":
-                idx = self.emit(self.body(inner.children[0], clause), stage)
+                goals, asked = self.body(inner.children[0], said)
+                idx = self.emit(goals, stage) if asked else []
                 if pending is not None:
                     kind, data = pending
                     if kind == "BEFORE":
                         stage += 1
                         self.restage(data, stage)
-                    elif kind in ("IF", "UNLESS"):
-                        self.attach(idx, data, kind == "UNLESS")
                     pending = None
-                last = idx
+                if condition is not None:
+                    self.attach(idx, *condition)
+                last, last_said = idx, said
                 continue
-            marker = _kind(_tokens(inner.children[0])[-1], {"ONCE", "BEFORE", "AFTER", "IF", "UNLESS"})
+            marker = _kind(_tokens(inner.children[0])[-1], {"ONCE", "BEFORE", "AFTER", "IF", "UNLESS", "ELSE"})
             body = inner.children[1]
+            if marker == "ELSE":
+                if condition is None:
+                    raise NotUnderstood("'otherwise' needs an 'if' before it", [("otherwise", None)])
+                goals, _ = self.body(body, said)
+                idx = self.emit(goals, stage)
+                self.attach(idx, condition[0], not condition[1])
+                condition, last, last_said = None, idx, said
+                continue
             if marker in ("IF", "UNLESS"):
-                conds = self.body(body, clause)
+                conds, _ = self.body(body, said)
                 if trailing and last:
                     self.attach(last, conds, marker == "UNLESS")
+                    condition = None
                 else:
-                    pending = (marker, conds)
+                    condition = (conds, marker == "UNLESS")
                 continue
-            goals = self.body(body, clause)
+            goals, _ = self.body(body, said)
             if trailing and last:
                 if marker == "BEFORE":  # "P before X"
                     stage += 1
@@ -704,37 +882,58 @@ class Interpreter:
             else:  # "once X, P", "after X, P"
                 last = self.emit(goals, stage)
                 stage += 1
-            del leading_clause
+            last_said = said
+
+    def _ends(self, children: list[Tree], k: int) -> bool:
+        """Whether item k closes its sentence ("put the egg in the fridge, unless it is there")."""
+        for c in children[k + 1:]:
+            if c.data == "conn":
+                return any("PERIOD" in self.word(t).cats for t in _tokens(c))
+            return False
+        return True
+
+    # ------------------------------------------------------------------ the end state
 
     def finish(self) -> list[Goal]:
-        """Drop means that are not ends ("grab the mug … leave it in the sink": holding it is a step),
-        repeated goals, and close gaps between stages."""
-        placed = {(g.subject.type, g.subject.id) for g in self.goals if g.condition.relation and not g.condition.negate}
-        out: list[Goal] = []
+        """Goals describe the end state: drop means (holding, taking out of) that a later goal on the
+        same objects completes, states a later goal in the same stage undoes, and repeats."""
+        keep = []
+        referenced = {g.subject.rest_of for g in self.goals}
         for i, g in enumerate(self.goals):
-            if g.condition.held and (g.subject.type, g.subject.id) in placed and not g.when:
+            later = [h for h in self.goals[i + 1:] if _same_subject(g, h)]
+            if i in referenced:
+                keep.append(g)
+                continue
+            if g.condition.held and any(h.condition.relation and not h.condition.negate for h in later) and not g.when:
                 self.notes.append(f"holding {g.subject.describe()} is a step towards placing it, not a goal")
                 continue
-            if g in out:
+            if g.condition.relation and g.condition.negate and not g.when and \
+                    any(h.condition.relation and not h.condition.negate for h in later):
+                continue  # "take the egg out of the fridge and put it on the counter"
+            if g.condition.state and any(h.stage == g.stage and h.condition.state == g.condition.state and
+                                         h.condition.value != g.condition.value and not h.when for h in later):
+                continue  # "open the microwave, put the potato inside and close it"
+            if any(h == g for h in keep):
                 continue
-            out.append(g)
-        if len(out) != len(self.goals):
-            out = self._reindex(out)
+            keep.append(g)
+        out = self._reindex(keep)
         stages = sorted({g.stage for g in out})
         dense = {s: k for k, s in enumerate(stages)}
         return [g.model_copy(update={"stage": dense[g.stage]}) if dense[g.stage] != g.stage else g for g in out]
 
     def _reindex(self, kept: list[Goal]) -> list[Goal]:
         """rest_of indices point into the goal list: keep them pointing at the same goal."""
-        new_index = {}
-        for i, g in enumerate(self.goals):
-            for k, h in enumerate(kept):
-                if h is g:
-                    new_index[i] = k
+        new_index = {i: k for i, g in enumerate(self.goals) for k, h in enumerate(kept) if h is g}
         out = []
-        for g in kept:
+        for k, g in enumerate(kept):
             r = g.subject.rest_of
-            if r is not None and r in new_index:
+            if r is not None and new_index.get(r, r) >= k:
+                raise NotUnderstood(f"'the rest' of {g.subject.describe()}: of what? Name the objects first")
+            if r is not None and r in new_index and new_index[r] != r:
                 g = g.model_copy(update={"subject": g.subject.model_copy(update={"rest_of": new_index[r]})})
             out.append(g)
         return out
+
+
+def _same_subject(a: Goal, b: Goal) -> bool:
+    return (a.subject.type, a.subject.id, a.subject.category) == (b.subject.type, b.subject.id, b.subject.category)
