@@ -15,7 +15,7 @@ from robocortex.memory.schemas import TaskStatus
 
 from robocortex.agents.context import Memory
 from robocortex.agents.settings import Settings
-from robocortex.brain.graph import BrainConfig, BrainDeps, build_graph, initial_state
+from robocortex.brain.graph import BrainConfig, BrainDeps, compile_graph, initial_state
 from robocortex.brain.planner import Planner, make_planner
 
 log = logging.getLogger("robocortex.runner")
@@ -32,7 +32,7 @@ class TaskRunner:
                                task_timeout_s=settings.task_timeout_s),
         )
         self.checkpointer = RedisCheckpointSaver(memory.r, memory.keys)
-        self.graph = build_graph(self.deps, checkpointer=self.checkpointer)
+        self.graph = compile_graph(self.checkpointer)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._active: dict[str, str] = {}  # queue entry id -> task id
@@ -98,7 +98,7 @@ class TaskRunner:
         # "sync": each step's checkpoint is stored before the next step acts (dispatches, replans),
         # so a brain killed at any point resumes from a state that includes every step it finished.
         self.graph.invoke(None if resume else initial_state(task_id, record.instruction), config,
-                          durability="sync")
+                          context=self.deps, durability="sync")
 
     def _housekeeping(self) -> None:
         """Reclaim subtasks of dead robots, and tasks of dead brain replicas; keep our own leases."""

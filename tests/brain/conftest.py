@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from robocortex.brain.graph import BrainConfig, BrainDeps, build_graph, initial_state
+from robocortex.brain.graph import BrainConfig, BrainDeps, compile_graph, initial_state
 from robocortex.brain.offline import OfflinePlanner
 from robocortex.cerebellum.skills import SKILLS, SymbolicWorld
 from robocortex.memory.checkpoint import RedisCheckpointSaver
@@ -148,6 +148,7 @@ def brain(r, keys, kitchen, make_profile):
 def run(deps, saver, text):
     """Run one task's graph to its end in this thread; the task record as it ended."""
     record = deps.tasks.create(text)
-    graph = build_graph(deps, checkpointer=saver)
-    graph.invoke(initial_state(record.id, text), {"configurable": {"thread_id": record.id}, "recursion_limit": 10_000})
+    graph = compile_graph(saver)
+    graph.invoke(initial_state(record.id, text), {"configurable": {"thread_id": record.id}, "recursion_limit": 10_000},
+                 context=deps)
     return deps.tasks.get(record.id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from robocortex.brain.graph import build_graph, initial_state
+from robocortex.brain.graph import compile_graph, graph_builder, initial_state
 from robocortex.memory.schemas import NodePatch, SceneDelta, TaskStatus
 
 from tests.brain.conftest import run
@@ -69,9 +69,9 @@ def test_cancel_stops_the_task(brain):
     start_robots(robot1={"delay_s": 2.0}, robot2={"delay_s": 2.0})
     record = deps.tasks.create("put the apple in the fridge")
     threading.Timer(0.5, deps.tasks.request_cancel, args=(record.id,)).start()
-    graph = build_graph(deps, checkpointer=saver)
+    graph = compile_graph(saver)
     graph.invoke(initial_state(record.id, record.instruction),
-                 {"configurable": {"thread_id": record.id}, "recursion_limit": 10_000})
+                 {"configurable": {"thread_id": record.id}, "recursion_limit": 10_000}, context=deps)
     final = deps.tasks.get(record.id)
     assert final.status == TaskStatus.cancelled
     assert all(s.status.value == "cancelled" for s in final.subtasks)
@@ -82,13 +82,13 @@ def test_resume_from_checkpoint_does_not_redispatch(brain):
     r1, r2 = start_robots()
     record = deps.tasks.create("put the apple in the fridge and turn off the light")
     config = {"configurable": {"thread_id": record.id}, "recursion_limit": 10_000}
-    first = build_graph(deps, checkpointer=saver)
-    first.invoke(initial_state(record.id, record.instruction), config, interrupt_after=["dispatch"])
+    first = compile_graph(saver)
+    first.invoke(initial_state(record.id, record.instruction), config, context=deps, interrupt_after=["dispatch"])
     assert deps.tasks.get(record.id).status == TaskStatus.running
     # a new brain (new graph object, same Redis) picks the thread up where the checkpoint left it
-    second = build_graph(deps, checkpointer=saver)
+    second = graph_builder().compile(checkpointer=saver)
     assert second.get_state(config).next == ("reflect",)
-    second.invoke(None, config)
+    second.invoke(None, config, context=deps)
     assert deps.tasks.get(record.id).status == TaskStatus.succeeded
     assert sorted(r1.received + r2.received) == ["s1", "s2"], "each subtask dispatched exactly once"
 

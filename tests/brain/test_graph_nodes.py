@@ -1,0 +1,187 @@
+"""Each node of the brain's graph alone: a state in, an update out, on a real Redis (no graph run).
+
+The nodes are module-level functions; their dependencies come as LangGraph's Runtime context."""
+
+from __future__ import annotations
+
+import pytest
+from langgraph.runtime import Runtime
+
+from robocortex.brain import graph as g
+from robocortex.brain.planner import InvalidReply, ModelCall, PlanningError
+from robocortex.memory.schemas import Failure, SubtaskResult, TaskStatus
+
+
+def _state(deps, text="put the apple in the fridge", **extra) -> g.TaskState:
+    record = deps.tasks.create(text)
+    return {**g.initial_state(record.id, text), **extra}
+
+
+def _events(deps, state, kind):
+    return [e for _, e in deps.tasks.events(state["task_id"], count=1000) if e.kind == kind]
+
+
+@pytest.fixture
+def online(brain, r, keys, make_profile):
+    """Two robots registered and heartbeating (their threads never started: nothing executes)."""
+    from tests.brain.conftest import ScriptedRobot
+
+    return [ScriptedRobot(r, keys, make_profile(name, agent_id=i)) for i, name in enumerate(("robot1", "robot2"))]
+
+
+def test_perceive_marks_the_task_planning_and_says_who_is_online(brain, online):
+    deps = brain[0]
+    state = _state(deps)
+    update = g.perceive(state, Runtime(context=deps))
+    assert update["status"] == "planning" and update["started_at"] > 0
+    assert deps.tasks.get(state["task_id"]).status == TaskStatus.planning
+    (event,) = _events(deps, state, "perceive")
+    assert sorted(event.data["robots"]) == ["robot1", "robot2"]
+
+
+def test_plan_puts_the_plan_its_reports_and_the_planning_time_in_the_event_and_the_record(brain, online):
+    deps = brain[0]
+    state = _state(deps, status="planning")
+    update = g.plan(state, Runtime(context=deps))
+    assert update["problems"] == [] and update["plan"]["subtasks"]
+    (event,) = _events(deps, state, "plan")
+    assert event.data["planning_ms"] > 0 and event.data["reports"] == update["plan"].get("reports", [])
+    assert update["metrics"]["planning_ms"] == event.data["planning_ms"] and update["metrics"]["planner_calls"] == 1
+    record = deps.tasks.get(state["task_id"])
+    assert record.plan == update["plan"] and record.metrics["planning_ms"] == event.data["planning_ms"]
+
+
+class Raising:
+    name = "raising"
+
+    def __init__(self, exc):
+        self.exc, self.requests = exc, []
+
+    def plan(self, request):
+        self.requests.append(request)
+        raise self.exc
+
+
+def test_plan_that_cannot_be_made_fails_the_task_with_the_reason(brain, online):
+    deps = brain[0]
+    deps.planner = Raising(PlanningError("no fridge here"))
+    state = _state(deps, status="planning")
+    update = g.plan(state, Runtime(context=deps))
+    assert update["status"] == "failed" and update["reason"] == "planning failed: no fridge here"
+    assert _events(deps, state, "plan_failed")[0].data["planning_ms"] >= 0
+    assert deps.tasks.get(state["task_id"]).status == TaskStatus.failed
+
+
+def test_an_invalid_reply_goes_back_as_the_last_reply(brain, online):
+    deps = brain[0]
+    deps.planner = Raising(InvalidReply("not a plan", ModelCall(raw="hello", prompt_tokens=7, completion_tokens=2)))
+    update = g.plan(_state(deps, status="planning"), Runtime(context=deps))
+    assert update["plan"] is None and update["problems"] == ["not a plan"] and update["last_reply"] == "hello"
+    assert update["metrics"]["tokens"] == 9 and update["metrics"]["model_calls"] == 1
+
+
+def test_the_plan_request_carries_the_stop_seam_and_the_typed_failures_of_old_and_new_checkpoints(brain, online):
+    deps = brain[0]
+    seen = {}
+
+    class Probing:
+        """Looks at its request; a cancel arrives while it plans, and it gives up."""
+
+        name = "probing"
+
+        def plan(self, request):
+            seen["request"], seen["before"] = request, request.should_stop()
+            deps.tasks.request_cancel(state["task_id"])
+            seen["after"] = request.should_stop()
+            raise PlanningError("stopped")
+
+    deps.planner = Probing()
+    old = {"robot": "robot1", "error": "put failed: whatever", "holding": "Egg|1",
+           "steps": [{"skill": "put", "args": {"receptacle": "CounterTop|1"}}]}  # a checkpoint from before typed failures
+    new = {**old, "code": "action_failed", "failed_step": old["steps"][0], "step_index": 0,
+           "details": {"receptacle": "CounterTop|1", "world_code": "no_room"}}
+    state = _state(deps, status="planning", started_at=1000.0, failures=[old, new])
+    update = g.plan(state, Runtime(context=deps))
+    request = seen["request"]
+    assert request.deadline == 1000.0 + deps.config.task_timeout_s
+    assert (seen["before"], seen["after"]) == (False, True)
+    assert update["status"] == "cancelled", "a planner stopped by a cancel ends the task cancelled, not failed"
+    first, second = request.failures
+    assert (first.code, first.failed_step, first.details) == ("other", None, {})
+    assert second.code == "action_failed" and second.failed_step.args == {"receptacle": "CounterTop|1"}
+    assert second.details["world_code"] == "no_room"
+
+
+def test_plan_sees_a_cancel_first(brain, online):
+    deps = brain[0]
+    planner = deps.planner = Raising(PlanningError("never asked"))
+    state = _state(deps, status="planning")
+    deps.tasks.request_cancel(state["task_id"])
+    assert g.plan(state, Runtime(context=deps))["status"] == "cancelled" and planner.requests == []
+
+
+def test_check_counts_repairs_and_gives_up_after_the_last(brain, online):
+    deps = brain[0]
+    bad = {"goals": [], "subtasks": [{"id": "s1", "robot": "robot9", "description": "x",
+                                      "steps": [{"skill": "explore", "args": {}}]}]}
+    state = _state(deps, status="planning", plan=bad)
+    update = g.check(state, Runtime(context=deps))
+    assert update["repairs"] == 1 and any("robot9" in p for p in update["problems"]) and "status" not in update
+    update = g.check({**state, "repairs": deps.config.max_repairs}, Runtime(context=deps))
+    assert update["status"] == "failed" and update["reason"].startswith("no valid plan after 3 repairs")
+
+
+def test_dispatch_sends_only_what_is_ready(brain, online):
+    deps = brain[0]
+    state = _state(deps, "turn off the light then put the apple in the fridge", status="planning")
+    planned = g.plan(state, Runtime(context=deps))
+    state = {**state, **planned}
+    update = g.dispatch(state, Runtime(context=deps))
+    sent = {k: s["status"] for k, s in update["subtasks"].items()}
+    assert sent == {"s1": "dispatched", "s2": "waiting"}
+    assert [e.subtask_id for e in _events(deps, state, "dispatch")] == ["s1"]
+    robot = state["plan"]["subtasks"][0]["robot"]
+    assert deps.dispatcher.receive(robot, robot, block_ms=100).message.subtask_id == "s1"
+
+
+def test_monitor_records_a_typed_failure_and_reflect_hands_it_to_the_replan(brain, online):
+    deps = brain[0]
+    state = _state(deps, status="planning")
+    state = {**state, **g.plan(state, Runtime(context=deps)), "started_at": 1e12}
+    state = {**state, **g.dispatch(state, Runtime(context=deps))}
+    (sub,) = state["plan"]["subtasks"]
+    delivery = deps.dispatcher.receive(sub["robot"], sub["robot"], block_ms=1000)
+    failure = Failure(code="action_failed", step_index=3, skill="put", args={"receptacle": "Fridge|1"},
+                      details={"receptacle": "Fridge|1", "held": "Apple|1", "world_code": "no_room"})
+    deps.dispatcher.complete(delivery, SubtaskResult(task_id=state["task_id"], subtask_id="s1", attempt=1,
+                                                     robot=sub["robot"], success=False, error="put failed: full",
+                                                     failure=failure))
+    state = {**state, **g.monitor(state, Runtime(context=deps))}
+    assert state["subtasks"]["s1"]["status"] == "failed" and state["subtasks"]["s1"]["failure"]["code"] == "action_failed"
+    assert _events(deps, state, "result")[0].data["failure"]["details"]["world_code"] == "no_room"
+    update = g.reflect(state, Runtime(context=deps))
+    assert update["status"] == "planning" and update["replans"] == 1
+    (record,) = update["failures"]
+    assert record["code"] == "action_failed" and record["failed_step"] == {"skill": "put", "args": {"receptacle": "Fridge|1"}}
+    assert record["details"]["held"] == "Apple|1" and record["steps"] == sub["steps"]
+    assert g.after_reflect({**state, **update}) == "perceive"
+
+
+def test_reflect_succeeds_when_the_goals_hold(brain, online):
+    deps = brain[0]
+    state = _state(deps, "turn off the light", status="planning")
+    state = {**state, **g.plan(state, Runtime(context=deps)), "started_at": 1e12}
+    state["subtasks"] = {"s1": {"id": "s1", "robot": "robot1", "description": "", "depends_on": [],
+                                "status": "succeeded", "attempt": 1, "error": None}}
+    from robocortex.memory.schemas import NodePatch, SceneDelta
+
+    deps.scene.apply(SceneDelta(patches=[NodePatch(id="LightSwitch|1", set={"isToggled": False})]))
+    assert g.reflect(state, Runtime(context=deps))["status"] == "succeeded"
+    assert _events(deps, state, "goals_met")
+
+
+def test_the_graph_is_compiled_once_per_checkpointer(brain):
+    saver = brain[2]
+    assert g.compile_graph(saver) is g.compile_graph(saver)
+    assert set(g.compile_graph(saver).get_graph().nodes) >= {"perceive", "plan", "check", "dispatch", "monitor",
+                                                             "reflect", "finish"}
