@@ -28,6 +28,10 @@ class Keys:
     def scene_changes(self) -> str:  # stream, id = "<rev>-0": one entry per delta; capped
         return self._k("scene", "changes")
 
+    @property
+    def scene_floor(self) -> str:  # string: FloorPlan JSON (reachable floor, furniture); replaced per scene
+        return self._k("scene", "floor")
+
     def scene_node_fields(self, node_id: str) -> str:  # hash: JSON-encoded field name -> JSON value; forever
         # The source of truth for one node's fields; scene_nodes holds the same node as one JSON
         # document, rebuilt from this hash by the same Lua call that changes it.

@@ -14,6 +14,7 @@ from typing import Any
 
 import networkx
 import redis
+from pydantic import BaseModel, Field
 
 from ._lua import script
 from .keys import Keys
@@ -59,6 +60,26 @@ def apply_patches(nodes: dict[str, dict[str, Any]], patches: list[NodePatch]) ->
                 continue
         node = nodes.setdefault(p.id, {"id": p.id})
         node.update({k: v for k, v in p.set.items() if k != "id"})
+
+
+class Footprint(BaseModel):
+    """Where a piece of furniture stands, seen from above (its bounding box centre and size, metres)."""
+
+    id: str
+    type: str
+    x: float
+    z: float
+    size_x: float = Field(ge=0)
+    size_z: float = Field(ge=0)
+
+
+class FloorPlan(BaseModel):
+    """The floor of the scene, for drawing maps: the grid cells a robot can stand on and the furniture."""
+
+    scene: str
+    grid: float = Field(default=0.25, gt=0, description="cell size in metres")
+    reachable: list[tuple[float, float]] = Field(default_factory=list, description="(x, z) cell centres")
+    furniture: list[Footprint] = Field(default_factory=list)
 
 
 class SceneGraphStore:
@@ -113,6 +134,14 @@ class SceneGraphStore:
             for field, value in fields.items():
                 args += [_dumps(field), _dumps(value)]
         return int(self._reset(keys=self._write_keys(), args=args))
+
+    def set_floor_plan(self, plan: FloorPlan) -> None:
+        """Store the floor plan of the loaded scene (it is not part of the revisioned graph: it does not change)."""
+        self.r.set(self.keys.scene_floor, plan.model_dump_json())
+
+    def floor_plan(self) -> FloorPlan | None:
+        doc = self.r.get(self.keys.scene_floor)
+        return FloorPlan.model_validate_json(doc) if doc is not None else None
 
     def _write_keys(self) -> list[str]:
         return [self.keys.scene_nodes, self.keys.scene_rev, self.keys.scene_changes]
