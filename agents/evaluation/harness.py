@@ -50,6 +50,7 @@ class RunRequest:
     goals: list[Goal] | None = None
     task_id: str = "adhoc"
     category: str = ""
+    phrasing: str = ""
     room: str = ""
     timeout_s: float = 240.0
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:10])
@@ -105,7 +106,7 @@ def scene_map(world: World, starts: list[Metadata]) -> SceneMap:
 def goal_outcomes(world: World, goals: list[Goal]) -> list[GoalOutcome]:
     """Each goal checked in the world's own final state (not in the team's scene graph)."""
     nodes = nodes_of(world.metadata(0))
-    return [GoalOutcome(goal=g.describe(), met=goal_holds(nodes, g)) for g in goals]
+    return [GoalOutcome(goal=g.describe(), met=goal_holds(nodes, g, goals)) for g in goals]  # goals: for 'the rest'
 
 
 def _wait_online(memory: Memory, names: set[str], workers: list[threading.Thread]) -> None:
@@ -151,7 +152,8 @@ def run_task(request: RunRequest, settings: Settings, *, planner: Planner | None
             Plan.model_validate(record.plan).goals if record.plan else [])
         return RunTrace(
             run_id=request.run_id, task_id=request.task_id, scene=request.scene, room=request.room,
-            category=request.category, instruction=request.instruction, backend=world.backend,
+            category=request.category, phrasing=request.phrasing, instruction=request.instruction,
+            backend=world.backend,
             planner=settings.planner_kind() if planner is None else getattr(planner, "name", type(planner).__name__),
             robots=[RobotInfo(name=r.name, profile=p, agent_id=r.agent_id,
                               start=(s["agent"]["position"]["x"], s["agent"]["position"]["z"]))

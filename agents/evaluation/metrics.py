@@ -21,7 +21,7 @@ from collections import Counter, defaultdict
 from statistics import fmean
 from typing import Iterable
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from robocortex.memory.schemas import SubtaskState, TaskEvent
 
@@ -40,6 +40,7 @@ class RunMetrics(BaseModel):
     run_id: str
     task_id: str
     category: str
+    phrasing: str = ""
     room: str
     robots: int
     status: str
@@ -117,7 +118,8 @@ def run_metrics(trace: RunTrace) -> RunMetrics:
     calls = sum(t.skill_calls for t in tallies.values())
     done = [t.skills_done for t in tallies.values()]
     return RunMetrics(
-        run_id=trace.run_id, task_id=trace.task_id, category=trace.category, room=trace.room,
+        run_id=trace.run_id, task_id=trace.task_id, category=trace.category, phrasing=trace.phrasing,
+        room=trace.room,
         robots=len(trace.robots), status=trace.status, reason=trace.reason,
         success=completion and trace.status == "succeeded",
         task_completion=completion,
@@ -195,6 +197,7 @@ class SuiteSummary(BaseModel):
     by_category: dict[str, Aggregate]
     by_room: dict[str, Aggregate]
     by_team_size: dict[str, Aggregate]
+    by_phrasing: dict[str, Aggregate] = Field(default_factory=dict, description="tasks with a phrasing class")
     runs: list[RunMetrics]
 
 
@@ -204,5 +207,6 @@ def summarize(runs: list[RunMetrics], *, suite: str, planner: str, backend: str,
         suite=suite, planner=planner, backend=backend, workers=workers, wall_s=wall_s,
         runs_per_minute=len(runs) / (wall_s / 60) if wall_s > 0 else 0.0,
         overall=aggregate(runs), by_category=grouped(runs, "category"), by_room=grouped(runs, "room"),
-        by_team_size=grouped(runs, "robots"), runs=runs,
+        by_team_size=grouped(runs, "robots"), by_phrasing=grouped([r for r in runs if r.phrasing], "phrasing"),
+        runs=runs,
     )

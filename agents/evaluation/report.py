@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from robocortex.agents.evaluation.metrics import Aggregate, RunMetrics, SuiteSummary
-from robocortex.agents.evaluation.suite import CATEGORIES
+from robocortex.agents.evaluation.suite import CATEGORIES, PHRASINGS
 from robocortex.agents.evaluation.trace import RunTrace
 
 
@@ -102,6 +102,25 @@ def summary_table(summary: SuiteSummary) -> Table:
     return table
 
 
+def _phrasing_order(name: str) -> int:
+    return PHRASINGS.index(name) if name in PHRASINGS else len(PHRASINGS)
+
+
+def phrasing_table(summary: SuiteSummary) -> Table | None:
+    """Success per phrasing class of the instruction (tasks that give one; docs/language.md)."""
+    if not summary.by_phrasing:
+        return None
+    table = Table(title=f"{summary.suite}: success per phrasing class", title_justify="left", box=box.SIMPLE_HEAD,
+                  pad_edge=False)
+    for column in ("phrasing", "runs", "SR", "TC", "GCR", "replans"):
+        table.add_column(column, justify="left" if column == "phrasing" else "right", no_wrap=True)
+    for name in sorted(summary.by_phrasing, key=_phrasing_order):
+        a = summary.by_phrasing[name]
+        table.add_row(name, str(a.runs), _pct(a.success_rate), _pct(a.task_completion),
+                      _pct(a.goal_condition_recall), _num(a.replans, 2))
+    return table
+
+
 def _wide(console: Console) -> Console:
     """Piped output gets room for the whole table instead of rich's 80-column default."""
     return console if console.is_terminal else Console(file=console.file, width=max(console.width, 120))
@@ -112,5 +131,8 @@ def suite_report(console: Console, summary: SuiteSummary) -> None:
     failures = failures_table(summary)
     out.print(failures if failures is not None else "every run succeeded")
     out.print(summary_table(summary))
+    phrasing = phrasing_table(summary)
+    if phrasing is not None:
+        out.print(phrasing)
     console.print(f"{summary.overall.runs} runs in {summary.wall_s:.0f} s on {summary.workers} worker(s): "
                   f"{summary.runs_per_minute:.1f} runs per minute", highlight=False)

@@ -18,16 +18,21 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from robocortex.memory.schemas import STATE_FLAGS
-from robocortex.knowledge.object_types import OBJECT_TYPES
+from robocortex.knowledge.object_types import OBJECT_TYPES, object_type
 from robocortex.knowledge.placement import accepts
 
 from robocortex.agents.evaluation.scenes import Nodes, agent_capacity, initial_nodes, room_of
+from robocortex.brain.goal_language import Selector, categories, piece_type
 from robocortex.brain.goals import goal_holds
 from robocortex.brain.plan import Goal
 from robocortex.cerebellum.profiles import ProfileSpec, resolve_profile
 
 Category = Literal["elemental", "simple", "compound", "complex"]
 CATEGORIES: tuple[str, ...] = ("elemental", "simple", "compound", "complex")
+# How the instruction is phrased (the language corpus's classes, docs/language.md), for tasks that say.
+Phrasing = Literal["list", "multi_verb", "ellipsis", "reference", "quantifier", "category", "outcome", "condition",
+                   "polite", "synonym", "order", "negation", "pieces"]
+PHRASINGS: tuple[str, ...] = Phrasing.__args__  # type: ignore[attr-defined]
 # The affordance an object needs for a state goal on it to make sense.
 STATE_NEEDS = {
     "isOpen": "openable", "isToggled": "toggleable", "isSliced": "sliceable", "isCooked": "cookable",
@@ -48,6 +53,7 @@ class TaskSpec(BaseModel):
     id: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
     scene: str = Field(min_length=1)
     category: Category
+    phrasing: Phrasing | None = Field(default=None, description="the instruction's phrasing class (docs/language.md)")
     robots: list[str] = Field(min_length=1, max_length=8, description="robot profile names; robots are robot1..N")
     instruction: str = Field(min_length=1)
     goals: list[Goal] = Field(min_length=1, description="ground truth, checked in the world's final state")
@@ -161,37 +167,101 @@ def task_problems(task: TaskSpec, profiles: dict[str, ProfileSpec] | None = None
         return [f"task {task.id}: {p}" for p in [*problems, str(exc)]]
     if len(task.robots) > capacity:
         problems.append(f"{len(task.robots)} robots but scene {task.scene} has room for {capacity}")
-    problems += [p for g in task.goals for p in goal_problems(g, nodes, task.scene)]
+    problems += [p for g in task.goals for p in goal_problems(g, nodes, task.scene, task.goals)]
     problems += [f"the instruction names {w!r}, and scene {task.scene} has no {w}"
                  for w in absent_mentions(task.instruction, nodes)]
     if not problems:  # a goal true from the start would score work nobody did
-        problems += [f"goal {g.describe()!r} already holds at the start" for g in task.goals if goal_holds(nodes, g)]
+        problems += [f"goal {g.describe()!r} already holds at the start" for g in task.goals
+                     if not g.when and goal_holds(nodes, g, task.goals)]
+        problems += [f"goal {g.describe()!r}: its condition does not hold at the start, so nothing would be asked"
+                     for g in task.goals if g.when and not all(goal_holds(nodes, w, g.when) for w in g.when)]
     return [f"task {task.id}: {p}" for p in problems]
 
 
-def _present(nodes: Nodes, ref: str) -> list[dict[str, Any]]:
-    return [n for n in nodes.values() if n.get("id") == ref or n.get("objectType") == ref]
+def _selected(sel: Selector, nodes: Nodes) -> list[dict[str, Any]]:
+    """The objects `sel` picks (for a piece selector, the whole objects the pieces come from)."""
+    whole = sel.model_copy(update={"piece": False}) if sel.piece else sel
+    picked = [n for n in nodes.values() if whole.matches(n, nodes)]
+    if not (sel.type or sel.category or sel.id or sel.ids is not None):
+        picked = [n for n in picked if n.get("pickupable")]  # "everything": what can be carried
+    return picked
 
 
-def goal_problems(goal: Goal, nodes: Nodes, scene: str) -> list[str]:
-    subjects = _present(nodes, goal.object)
-    if not subjects:
-        return [f"goal {goal.describe()!r}: scene {scene} has no {goal.object}"]
-    if goal.relation is not None:
-        targets = _present(nodes, goal.target or "")
+def _selector_problem(sel: Selector, nodes: Nodes, scene: str) -> str | None:
+    if sel.category is not None and sel.category not in categories():
+        return f"unknown category {sel.category!r}; use one of {', '.join(sorted(categories()))}"
+    for ref in [sel.id, sel.type, *(sel.ids or [])]:
+        if ref and not any(n.get("id") == ref or n.get("objectType") == ref for n in nodes.values()):
+            return f"scene {scene} has no {ref}"
+    picked = _selected(sel, nodes)
+    if not picked:
+        return f"scene {scene} has no {sel.describe()}"
+    if sel.piece and not all(n.get("sliceable") for n in picked):
+        return f"a {picked[0]['objectType']} cannot be sliced, so it has no pieces"
+    if sel.quantifier in ("exactly", "at_least") and (sel.count or 0) > len(picked):
+        return f"{sel.describe()}: scene {scene} has only {len(picked)}"
+    if sel.located is not None:
+        return _selector_problem(sel.located.target, nodes, scene)
+    return None
+
+
+def goal_problems(goal: Goal, nodes: Nodes, scene: str, goals: list[Goal] | None = None) -> list[str]:
+    """Why `goal` cannot be checked or achieved in `scene` (empty when it can).
+
+    Selectors must pick something the scene has; a placement needs a receptacle that AI2-THOR's
+    placement rules allow for every object `all` asks for (for one of them otherwise); a state needs
+    the affordance; `held` a pickupable object."""
+    where = f"goal {goal.describe()!r}"
+    subject = goal.subject
+    problem = _selector_problem(subject, nodes, scene)
+    if problem:
+        return [f"{where}: {problem}"]
+    if subject.quantifier == "rest" and (subject.rest_of is None or subject.rest_of >= len(goals or [])):
+        return [f"{where}: 'rest' refers to goal {subject.rest_of}, which the task does not have"]
+    for w in goal.when:
+        problems = goal_problems(w, nodes, scene, goal.when)
+        if problems:
+            return [f"{where}: condition {p}" for p in problems]
+    picked = _selected(subject, nodes)
+    types = sorted({piece_type(n["objectType"]) if subject.piece else n["objectType"] for n in picked})
+    every = subject.quantifier == "all"
+    cond = goal.condition
+    if cond.relation is not None:
+        assert cond.target is not None
+        problem = _selector_problem(cond.target, nodes, scene)
+        if problem:
+            return [f"{where}: {problem}"]
+        targets = [t for t in _selected(cond.target, nodes) if t.get("receptacle")]
         if not targets:
-            return [f"goal {goal.describe()!r}: scene {scene} has no {goal.target}"]
-        if not any(t.get("receptacle") for t in targets):
-            return [f"goal {goal.describe()!r}: nothing can be put in or on a {goal.target}"]
-        if not any(accepts(t["objectType"], s["objectType"]) for t in targets for s in subjects):
-            return [f"goal {goal.describe()!r}: AI2-THOR's placement rules do not allow a "
-                    f"{subjects[0]['objectType']} in or on a {targets[0]['objectType']}"]
+            return [f"{where}: nothing can be put in or on a {cond.target.describe()}"]
+        if cond.negate:
+            return []
+        allowed = [t for t in types if any(accepts(r["objectType"], t) for r in targets)]
+        refused = [t for t in types if t not in allowed]
+        if (every and refused) or not allowed:
+            return [f"{where}: AI2-THOR's placement rules do not allow a {refused[0]} in or on a "
+                    f"{targets[0]['objectType']}"]
         return []
-    if goal.state not in STATE_FLAGS:
-        return [f"goal {goal.describe()!r}: unknown state {goal.state!r}; use one of {', '.join(STATE_FLAGS)}"]
-    need = STATE_NEEDS[goal.state]
-    if not any(s.get(need) for s in subjects):
-        return [f"goal {goal.describe()!r}: a {goal.object} is not {need}"]
+    if cond.held is not None:
+        if cond.held != cond.negate and not all(n.get("pickupable") for n in picked) and (every or not any(
+                n.get("pickupable") for n in picked)):
+            return [f"{where}: a {picked[0]['objectType']} cannot be picked up"]
+        return []
+    if cond.temperature is not None:
+        return []
+    if cond.state not in STATE_FLAGS:
+        return [f"{where}: unknown state {cond.state!r}; use one of {', '.join(STATE_FLAGS)}"]
+    need = STATE_NEEDS[cond.state]
+    if subject.piece:
+        able = [t for t in types if object_type(t).flags().get(need)] if need != "sliceable" else []
+    else:
+        able = [n["objectType"] for n in picked if n.get(need)]
+    wants_change = cond.value != cond.negate
+    if not able and (wants_change or subject.piece):
+        return [f"{where}: a {types[0]} is not {need}"]
+    if every and wants_change and len(set(able)) < len(set(types)):
+        lacking = sorted(set(types) - set(able))
+        return [f"{where}: a {lacking[0]} is not {need}"]
     return []
 
 

@@ -46,6 +46,7 @@ class RunTrace(BaseModel):
     scene: str
     room: str
     category: str = ""
+    phrasing: str = Field(default="", description="the instruction's phrasing class, when the suite gives one")
     instruction: str
     planner: str
     backend: str

@@ -126,3 +126,31 @@ def test_paths_start_where_the_robots_stood_and_skip_standing_still(replanned):
     # robot1 starts at (0, 0), where its first action leaves it too: that point is not repeated
     assert paths["robot1"] == [(0.0, 0.0), (1.0, 0.0), (2.0, 0.0), (3.0, 0.0), (0.0, 0.0), (1.0, 0.0)]
     assert paths["robot2"][:3] == [(0.0, 1.0), (0.0, 0.0), (1.0, 0.0)]
+
+
+def test_success_per_phrasing_class_in_the_summary_and_the_report():
+    from io import StringIO
+
+    from rich.console import Console
+
+    from robocortex.agents.evaluation.report import suite_report
+
+    won = run_metrics(trace([], [], [("Apple in Fridge", True)], status="succeeded", category="simple",
+                            phrasing="quantifier"))
+    lost = run_metrics(trace([], [], [("Apple in Fridge", False)], category="simple", phrasing="quantifier"))
+    polite = run_metrics(trace([], [], [("Apple in Fridge", True)], status="succeeded", category="simple",
+                               phrasing="polite"))
+    plain = run_metrics(trace([], [], [("Apple in Fridge", True)], status="succeeded", category="simple"))
+    summary = summarize([won, lost, polite, plain], suite="s", planner="offline", backend="emulator", workers=1,
+                        wall_s=6.0)
+    assert set(summary.by_phrasing) == {"quantifier", "polite"}  # tasks without a class are not a group
+    assert (summary.by_phrasing["quantifier"].runs, summary.by_phrasing["quantifier"].success_rate) == (2, 0.5)
+    assert summary.by_phrasing["polite"].success_rate == 1.0
+    assert '"by_phrasing"' in summary.model_dump_json()  # results.json
+    out = StringIO()
+    suite_report(Console(file=out, width=140), summary)
+    text = out.getvalue()
+    assert "success per phrasing class" in text
+    row = next(line for line in text.splitlines() if line.strip().startswith("quantifier"))
+    assert "50%" in row.split()[2]
+    assert text.index("polite") > text.index("quantifier")  # in the classes' order

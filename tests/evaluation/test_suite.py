@@ -112,3 +112,81 @@ def test_floor_plan_suite_validates_against_the_layouts():
         pytest.skip("needs ROBOCORTEX_THOR_DATA")
     suite = load_suite("floorplans", thor_data=data)
     assert all(t.scene.startswith("FloorPlan") and t.room == "FloorPlan" for t in suite.tasks)
+
+
+@pytest.mark.parametrize("fields, message", [
+    (dict(goal="{object: {category: fruit, quantifier: all}, relation: in, target: Toaster}",
+          instruction="put the fruit in the toaster"),
+     "AI2-THOR's placement rules do not allow a Apple in or on a Toaster"),
+    (dict(goal="{object: {category: snacks, quantifier: all}, relation: in, target: Fridge}", instruction="x"),
+     "unknown category 'snacks'"),
+    (dict(goal="{object: {category: toys, quantifier: all}, relation: in, target: Fridge}", instruction="x"),
+     "scene Kitchen-0 has no all [toys]"),
+    (dict(goal="{object: {type: Drawer, quantifier: exactly, count: 9}, state: isOpen, value: true}",
+          instruction="open nine drawers"), "scene Kitchen-0 has only 4"),
+    (dict(goal="{object: {type: Knife, piece: true}, relation: in, target: Fridge}", instruction="x"),
+     "a Knife cannot be sliced"),
+    (dict(goal="{object: {type: Apple, quantifier: rest, rest_of: 3}, relation: in, target: Fridge}",
+          instruction="x"), "'rest' refers to goal 3"),
+    (dict(goal="{object: Fridge, held: true}", instruction="hold the fridge"), "a Fridge cannot be picked up"),
+    (dict(goal="{object: Apple, relation: in, target: Fridge, when: [{object: Potato, state: isCooked, value: true}]}",
+          instruction="x"), "its condition does not hold at the start"),
+    (dict(goal="{object: Apple, relation: in, target: Fridge, when: [{object: Banana, held: true}]}",
+          instruction="x"), "condition goal 'Banana held': scene Kitchen-0 has no Banana"),
+    (dict(goal="{object: {quantifier: all}, relation: on, target: DiningTable, negate: true}",
+          instruction="clear the dining table"), "already holds at the start"),
+])
+def test_goal_language_shapes_are_checked_against_the_scene(tmp_path, fields, message):
+    with pytest.raises(SuiteError) as err:
+        load_suite(write(tmp_path, **fields))
+    assert message in str(err.value)
+
+
+@pytest.mark.parametrize("scene, goal", [
+    ("Kitchen-0", "{object: {category: fruit, quantifier: all}, relation: in, target: Fridge}"),  # the fruit
+    ("Kitchen-0", "{object: {type: Tomato, piece: true, quantifier: a}, relation: in, target: Fridge}"),  # a slice
+    ("Kitchen-0", "{object: {type: Bread, piece: true}, relation: in, target: Toaster}"),  # slices fit a toaster
+    ("Kitchen-0", "{object: Apple, temperature: Cold}"),
+    ("Kitchen-0", "{object: {quantifier: all}, relation: on, target: CounterTop, negate: true}"),  # clear the counter
+    ("LivingRoom-2", "{object: {category: lights, quantifier: all}, state: isToggled, value: false}"),  # dark
+    ("Kitchen-0", "{object: Pot, relation: in, target: SinkBasin, when: [{object: Pot, state: isDirty, value: true}]}"),
+    ("Kitchen-0", "{object: {type: Drawer, quantifier: at_least, count: 2}, state: isOpen, value: true}"),
+])
+def test_goal_language_shapes_that_can_be_achieved_load(tmp_path, scene, goal):
+    load_suite(write(tmp_path, scene=scene, instruction="x", goal=goal))
+
+
+def test_turning_on_all_of_a_category_needs_every_member_to_have_a_switch(tmp_path):
+    with pytest.raises(SuiteError, match="a RemoteControl is not toggleable"):
+        load_suite(write(tmp_path, scene="LivingRoom-0", instruction="x",
+                         goal="{object: {category: electronics, quantifier: all}, state: isToggled, value: true}"))
+
+
+def test_whole_bread_does_not_fit_a_toaster(tmp_path):
+    with pytest.raises(SuiteError, match="do not allow a Bread in or on a Toaster"):
+        load_suite(write(tmp_path, instruction="x", goal="{object: Bread, relation: in, target: Toaster}"))
+
+
+def test_natural_tasks_name_their_phrasing_class():
+    from robocortex.agents.evaluation.suite import PHRASINGS
+
+    suite = load_suite("builtin")
+    natural = [t for t in suite.tasks if t.phrasing]
+    assert len(natural) >= 60 and len(suite.tasks) - len(natural) == 47
+    assert set(t.phrasing for t in natural) == set(PHRASINGS)
+    shapes = [g for t in natural for g in t.goals]
+    assert any(g.subject.quantifier == "all" for g in shapes)
+    assert any(g.subject.quantifier in ("exactly", "at_least") for g in shapes)
+    assert any(g.subject.category for g in shapes) and any(g.subject.piece for g in shapes)
+    assert any(g.condition.negate for g in shapes) and any(g.when for g in shapes) and any(g.stage for g in shapes)
+    # teams no single robot can serve: a fixed arm with a base or a light arm
+    assert sum(1 for t in natural if "fixed_arm" in t.robots and "mobile_manipulator" not in t.robots) >= 5
+
+
+def test_a_phrasing_outside_the_classes_is_rejected(tmp_path):
+    path = tmp_path / "p.yaml"
+    path.write_text(TASK.format(id="t1", scene="Kitchen-0", robot="mobile_manipulator", instruction="x",
+                                goal="{object: Apple, relation: in, target: Fridge}")
+                    .replace("category: elemental", "category: elemental\n    phrasing: shouting"))
+    with pytest.raises(SuiteError, match="task t1: phrasing: Input should be 'list'"):
+        load_suite(str(path))
