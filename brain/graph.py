@@ -267,6 +267,7 @@ def plan(state: TaskState, runtime: Runtime[BrainDeps]) -> Update:
     call = outcome.call
     emit(deps, state, "plan", p.reasoning or f"{len(p.subtasks)} subtask(s)", plan=dumped,
          reports=dumped.get("reports") or [], planning_ms=planning_ms,
+         timing=dict(getattr(outcome, "timing", None) or {}),  # the planner's own split (parse_ms, search_ms…)
          thinking=call.thinking if call else "", **(_call_data(call) if call else {}))
     return sync(deps, state, {
         "plan": dumped, "problems": [],

@@ -76,9 +76,12 @@ def _typed_failure(steps):
 
 
 class ScriptedRobot(threading.Thread):
-    def __init__(self, r, keys, profile, fail_once=(), delay_s=0.0, then=None):
-        """`then(subtask_id, scene)` runs after a subtask's effects: someone else changing the world."""
+    def __init__(self, r, keys, profile, fail_once=(), delay_s=0.0, then=None, fail_when=None):
+        """`then(subtask_id, scene)` runs after a subtask's effects: someone else changing the world;
+        `fail_when(message)` says whether to fail a subtask (besides the ids in `fail_once`)."""
         super().__init__(daemon=True)
+        self.fail_when = fail_when or (lambda message: False)
+        self.messages: list = []  # every subtask message received, in order
         self.then = then or (lambda subtask_id, scene: None)
         self.profile, self.fail_once, self.delay_s = profile, set(fail_once), delay_s
         self.scene = SceneGraphStore(r, keys)
@@ -96,8 +99,9 @@ class ScriptedRobot(threading.Thread):
                 continue
             msg = d.message
             self.received.append(msg.subtask_id)
+            self.messages.append(msg)
             time.sleep(self.delay_s)
-            ok = msg.subtask_id not in self.fail_once
+            ok = msg.subtask_id not in self.fail_once and not self.fail_when(msg)
             self.fail_once.discard(msg.subtask_id)
             if ok:
                 self._apply(msg.steps)

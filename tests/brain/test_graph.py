@@ -20,15 +20,28 @@ def test_two_goals_two_robots_succeed(brain):
     assert kinds.index("plan") < kinds.index("dispatch") < kinds.index("result") < kinds.index("goals_met")
 
 
+def _picks(message, object_id="Apple|1"):
+    return any(s.skill == "pick_up" and s.args.get("object") == object_id for s in message.steps)
+
+
 def test_failure_is_replanned_without_redoing_finished_work(brain):
     deps, start_robots, saver = brain
-    r1, r2 = start_robots(robot1={"fail_once": {"s1"}})
+    failed = []
+
+    def apple_once(message):  # the first subtask that picks up the apple fails, whoever runs it
+        if not failed and _picks(message):
+            failed.append(message.subtask_id)
+            return True
+        return False
+
+    r1, r2 = start_robots(robot1={"fail_when": apple_once}, robot2={"fail_when": apple_once})
     record = run(deps, saver, "put the apple in the fridge and turn off the light")
     assert record.status == TaskStatus.succeeded, record.reason
-    assert record.replans == 1
-    done = [s for s in record.subtasks if s.status.value == "succeeded"]
-    assert sorted(s.id for s in done) == ["r1.1", "s2"], "the light was not switched twice"
-    assert r2.received.count("s2") == 1
+    assert record.replans == 1 and failed
+    messages = r1.messages + r2.messages
+    assert sum(any(s.skill == "toggle_off" for s in m.steps) for m in messages) == 1, "the light was not switched twice"
+    assert sum(_picks(m) for m in messages) == 2, "the failed job was planned and sent again"
+    assert {s.id for s in record.subtasks if s.status.value == "failed"} == set(failed)
 
 
 def test_a_failure_reaches_the_planner_typed(brain):
@@ -44,24 +57,33 @@ def test_a_failure_reaches_the_planner_typed(brain):
 
     deps, start_robots, saver = brain
     deps.planner = Recording()
-    start_robots(robot1={"fail_once": {"s1"}}, robot2={"fail_once": {"s1"}})
+    failed_ids = []
+
+    def apple_once(message):
+        if not failed_ids and _picks(message):
+            failed_ids.append(message.subtask_id)
+            return True
+        return False
+
+    start_robots(robot1={"fail_when": apple_once}, robot2={"fail_when": apple_once})
     record = run(deps, saver, "put the apple in the fridge")
     assert record.status == TaskStatus.succeeded, record.reason
     (failed,) = seen[1]
     assert failed.code == "action_failed" and failed.failed_step.skill == "pick_up"
     assert failed.failed_step.args == {"object": "Apple|1"} and failed.details["world_error"] == "object not visible"
     assert failed.steps[failed.step_index] == failed.failed_step
-    (s1,) = [s for s in record.subtasks if s.id == "s1"]
-    assert s1.failure.code == "action_failed" and s1.failure.skill == "pick_up", "the task record shows it too"
+    (first,) = [s for s in record.subtasks if s.id == failed_ids[0]]
+    assert first.failure.code == "action_failed" and first.failure.skill == "pick_up", "the task record shows it too"
 
 
 def test_never_succeeding_robot_ends_failed_with_reason(brain):
     deps, start_robots, saver = brain
-    start_robots(robot1={"fail_once": {"s1", "r1.1", "r2.1", "r3.1"}},
-                 robot2={"fail_once": {"s1", "r1.1", "r2.1", "r3.1"}})
+    r1, r2 = start_robots(robot1={"fail_when": _picks}, robot2={"fail_when": _picks})
     record = run(deps, saver, "put the apple in the fridge")
     assert record.status == TaskStatus.failed
-    assert "gave up after 3 replans" in record.reason and "object not visible" in record.reason
+    assert 1 <= record.replans <= deps.config.max_replans
+    assert "pick_up" in record.reason, "the reason says what kept failing"
+    assert len(r1.messages + r2.messages) <= deps.config.max_replans + 1
 
 
 def test_cancel_stops_the_task(brain):
@@ -98,7 +120,7 @@ def test_plan_that_cannot_be_made_fails_with_the_words(brain):
     start_robots()
     record = run(deps, saver, "levitate the apple")
     assert record.status == TaskStatus.failed
-    assert "could not understand: 'levitate apple'" in record.reason
+    assert record.reason.startswith("planning failed: ") and "levitate" in record.reason
 
 
 def test_changed_world_is_replanned_before_the_next_subtask(brain):

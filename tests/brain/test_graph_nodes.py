@@ -46,6 +46,7 @@ def test_plan_puts_the_plan_its_reports_and_the_planning_time_in_the_event_and_t
     assert update["problems"] == [] and update["plan"]["subtasks"]
     (event,) = _events(deps, state, "plan")
     assert event.data["planning_ms"] > 0 and event.data["reports"] == update["plan"].get("reports", [])
+    assert isinstance(event.data["timing"], dict)
     assert update["metrics"]["planning_ms"] == event.data["planning_ms"] and update["metrics"]["planner_calls"] == 1
     record = deps.tasks.get(state["task_id"])
     assert record.plan == update["plan"] and record.metrics["planning_ms"] == event.data["planning_ms"]
