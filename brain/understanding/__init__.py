@@ -69,9 +69,14 @@ def _word_class(word: str, first: bool) -> str:
     return "verb" if first else "word"
 
 
-def closest(word: str, candidates: list[str]) -> str | None:
-    match = difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
-    return match[0] if match else None
+def closest(word: str, candidates: list[str], preferred: frozenset[str] = frozenset()) -> str | None:
+    """The most similar candidate (difflib's ratio); among equally similar ones a preferred one (the
+    verbs that name a sense, the scene's own object words)."""
+    matches = difflib.get_close_matches(word, candidates, n=8, cutoff=0.6)
+    if not matches:
+        return None
+    ratio = {m: round(difflib.SequenceMatcher(None, word, m).ratio(), 3) for m in matches}
+    return max(matches, key=lambda m: (ratio[m], m in preferred, -matches.index(m)))
 
 
 def _unknown(lex: Lexicon, scene: SceneWords, instruction: str, unknown: list[str]) -> NotUnderstood:
@@ -80,13 +85,14 @@ def _unknown(lex: Lexicon, scene: SceneWords, instruction: str, unknown: list[st
     for w in dict.fromkeys(unknown):
         first = bool(lowered) and lowered[0].strip(",.!?") == w
         cls = _word_class(w, first or _after_separator(lowered, w))
+        scene_words = frozenset(type_words(t) for t in scene.types)
         if cls == "verb":
-            pool = [p for p in lex.words_of(VERB) if " " not in p]
+            pool, preferred = [p for p in lex.words_of(VERB) if " " not in p], lex.sense_names
         elif cls == "noun":
-            pool = sorted({type_words(t) for t in scene.types} | set(lex.words_of(NOUN)))
+            pool, preferred = sorted(scene_words | set(lex.words_of(NOUN))), scene_words
         else:
-            pool = [p for p in lex.known_words() if " " not in p]
-        best = closest(w, pool) or closest(w, [p for p in lex.known_words() if " " not in p])
+            pool, preferred = [p for p in lex.known_words() if " " not in p], lex.sense_names | scene_words
+        best = closest(w, pool, preferred) or closest(w, [p for p in lex.known_words() if " " not in p], preferred)
         found.append((w, best))
         if best:
             parts.append(f"I don't know the {cls} {w!r} — did you mean {best!r}?")

@@ -122,6 +122,7 @@ class Lexicon:
         for w in fw["filler"]:
             self.phrases[self._norm(w)].add(FILLER)
         self.verbs = self._verbs(vb["senses"])
+        self.sense_names = frozenset(vb["senses"])
         for w in self.verbs:
             if w not in OWN_TERMINAL_WINS:
                 self.phrases[w].add(VERB)

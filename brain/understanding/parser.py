@@ -83,10 +83,10 @@ def _cost(tree: Tree | Token) -> tuple[int, int, int, int]:
         return (0, 0, 0, 0)
     items = gapped = states = heads = 0
     for sub in tree.iter_subtrees():
-        if sub.data == "item":
+        if sub.data in ("plain", "marked"):
             items += 1
-        elif sub.data == "gapped":
-            gapped += 1
+        elif sub.data in ("gapped", "fragment"):
+            gapped += 2 if sub.data == "fragment" else 1
         elif sub.data in ("state", "there_state", "state_ensured"):
             states += 1
         elif sub.data == "head":

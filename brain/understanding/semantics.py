@@ -166,7 +166,7 @@ class Interpreter:
         self.goals: list[Goal] = []
         self.notes: list[str] = []
         self.mentions: list[Mention] = []
-        self.last_action: tuple[Word, list[Any]] | None = None
+        self.last_action: tuple[Word | None, list[Any]] | None = None
         self.last_place: PP | None = None
         self.clause = 0
 
@@ -224,13 +224,13 @@ class Interpreter:
         text = self.text(tree)
         if kind == "NOUN":
             entry = self.lex.nouns.get(hw.base, {})
-            if inner.product or inner.liquid and not entry.get("types"):
-                return self.made(inner, quant, hw, text)
-            if inner.liquid and entry.get("types"):  # "a glass of water", "a cup of coffee"
+            if inner.liquid and entry.get("types") and not entry.get("piece"):  # "a glass of water", "a cup of coffee"
                 t = self.type_for(hw, entry)
                 sel = self.quantify(Selector(type=t), quant, hw.plural, category=False)
                 wish = Goal(subject=sel, condition=Condition(state="isFilledWithLiquid", liquid=inner.liquid))
                 return Ref(sel, text, frozenset({t}), wish=wish)
+            if inner.product or inner.liquid:
+                return self.made(inner, quant, hw, text)
             if entry.get("piece") and inner.selector.type and not inner.selector.piece:  # "a slice of bread"
                 sel = inner.selector.model_copy(update={"piece": True})
                 sel = self.quantify(sel, quant, hw.plural, category=False)
@@ -272,6 +272,11 @@ class Interpreter:
         if kind == "ID":
             oid = str(w.value)
             return Ref(Selector(id=oid), w.text, frozenset({self.scene.nodes[oid]["objectType"]}))
+        cat = next((self.lex.nouns[self.word(t).base]["category"] for t in toks[:-1]
+                    if "category" in self.lex.nouns.get(self.word(t).base, {})), None)
+        if kind == "EVERYTHING" and cat is not None:  # "the sports stuff", "cleaning things"
+            sel = self.quantify(Selector(category=cat), quant, True, category=True)
+            return Ref(sel, w.text, categories()[cat], plural=True)
         if kind in ("EVERYTHING", "NOTHING"):
             return Ref(EVERYTHING, w.text, categories()["pickupables"], plural=True, negate=kind == "NOTHING")
         if kind in ("PRON", "ALL", "BOTH"):
@@ -339,6 +344,8 @@ class Interpreter:
             return sel.model_copy(update={"quantifier": "exactly", "count": number})
         if has("ATLEAST") and number is not None:
             return sel.model_copy(update={"quantifier": "at_least", "count": number})
+        if has("OF") and number is not None and number > 1:  # "two of the toys": a definite subset
+            return sel.model_copy(update={"quantifier": "exactly", "count": number})
         if has("ALL") or has("BOTH"):
             return sel.model_copy(update={"quantifier": "all", "count": None})
         if number is not None:
@@ -559,6 +566,10 @@ class Interpreter:
         """Goals of one verb over its objects; `given`: objects already resolved (a passive's subject)."""
         frames = self.frames(verb)
         particles, adjs, pp_trees, pros = self.split_comps(comps)
+        if " " in verb.base and any(p.base not in frames.particles for p in particles):
+            head = self.lex.verbs.get(verb.base.split()[0])  # "turn on the tv and off the lamp": turn … off
+            if head is not None and any(p.base in head.particles for p in particles):
+                frames = head
         template = next((frames.particles[p.base] for p in particles if p.base in frames.particles), None)
         for p in particles:
             if p.base not in frames.particles:
@@ -587,6 +598,7 @@ class Interpreter:
                     self.notes.append(f"{pp.prep} {pp.ref.text!r}: the robots choose the tools themselves")
             elif instrument(pp):
                 self.notes.append(f"{pp.prep} {pp.ref.text!r}: the robots choose where to {verb.base} themselves")
+                self.last_place = pp
             elif pp.kind in ("FROM", "OFF") and frames.place and dest is None and template is None and not adjs:
                 negplace = pp
             else:
@@ -604,7 +616,9 @@ class Interpreter:
             start = len(self.goals) + len(goals)
             made = self.verb_goals(verb, frames, ref, template, dest, adjs, negplace, liquid)
             goals += made
-            if template == "sliced" and not made[0].condition.negate:  # after slicing, "it" is the pieces
+            if negplace is not None and not (ref.selector.type or ref.selector.category or ref.selector.id):
+                self.locate(ref, negplace)  # "take everything out of the sink and put it …": what was in it
+            if template == "sliced" and made and not made[0].condition.negate:  # after slicing, "it" is the pieces
                 ref = Ref(ref.selector.model_copy(update={"piece": True, "quantifier": "all", "count": None}),
                           ref.text, ref.types, plural=True)
             self.remember(ref, start if made else None, "object")
@@ -689,7 +703,7 @@ class Interpreter:
 
     # ------------------------------------------------------------------ states and wishes
 
-    def state(self, tree: Tree, modal: bool = True) -> tuple[list[Goal], bool]:
+    def state(self, tree: Tree) -> tuple[list[Goal], bool]:
         """Goals a state says, and whether it asks for them (a modal, "make sure", "I want") or only
         describes the scene ("the egg is in the fridge; …")."""
         if tree.data == "state_ensured":
@@ -707,22 +721,21 @@ class Interpreter:
         negate = any("NOT" in self.word(t).cats for c in be for t in _tokens(c))
         asks = (unwanted or any(_kind(t, {"ENSURE"}) for t in _tokens(tree.children[0]))
                 or any("MODAL" in self.word(t).cats for c in be for t in _tokens(c)))
-        np_tree = subject[0].children[0]
+        obj_tree = _sub(subject[0], "objects")[0]
         pp_trees = _sub(subject[0], "pp")
         parts: list[Any] = list(pred[0].children) if pred else []
         if tree.data == "there_state" and not pred:
             if not pp_trees:
                 raise NotUnderstood(f"there should be {self.text(subject[0])} — where?", [(self.text(subject[0]), None)])
             parts = [pp_trees.pop()]
-        ref = self.np(np_tree, "subject")
-        refs = ref.refs or [ref]
+        refs = self.objects(obj_tree, "subject", Word("", "", frozenset()))
         for r in refs:
             for t in pp_trees:
                 self.locate(r, self.pp(t))
         goals = self.outcome(refs, parts)
         if negate != unwanted:
             goals = [negate_goal(g) for g in goals]
-        return goals, asks or not modal
+        return goals, asks
 
     def outcome(self, refs: list[Ref], parts: list[Any]) -> list[Goal]:
         """Goals the objects must meet: a predicate's state words and places, or a passive verb."""
@@ -783,17 +796,23 @@ class Interpreter:
             return ([negate_goal(g) for g in goals] if nots else goals), True
         if tree.data == "gapped":
             objects = _sub(tree, "objects")[0]
-            comps = [c for c in tree.children if c is not objects]
-            if self.last_action is None:  # no verb yet: "the floor lamp on, the desk lamp off"
+            nots = _sub(tree, "not")
+            comps = [c for c in tree.children if c is not objects and not (isinstance(c, Tree) and c.data == "not")]
+            if self.last_action is None or self.last_action[0] is None:  # "the floor lamp on, the desk lamp off"
+                comps = comps or (self.last_action[1] if self.last_action else [])
                 refs = self.objects(objects, "subject", Word("", "", frozenset()))
-                return self.outcome(refs, comps), True
-            verb, last_comps = self.last_action
-            return self.action(verb, objects, comps or last_comps, said=said), True
+                self.last_action = (None, comps)
+                goals = self.outcome(refs, comps)
+            else:
+                verb, last_comps = self.last_action
+                goals = self.action(verb, objects, comps or last_comps, said=said)
+            return ([negate_goal(g) for g in goals] if nots else goals), True
         if tree.data == "fragment":  # "… no, in the sink": the last verb and objects, these words
-            if self.last_action is None or not said.refs:
+            verb = said.verb or (self.last_action[0] if self.last_action else None)
+            if verb is None or not said.refs:
                 raise NotUnderstood(f"what should go {self.text(tree)!r}? Start with a verb", [(self.text(tree), None)])
-            return self.action(said.verb or self.last_action[0], None, list(tree.children), given=said.refs), True
-        return self.state(tree, modal=False)
+            return self.action(verb, None, list(tree.children), given=said.refs), True
+        return self.state(tree)
 
     def emit(self, goals: list[Goal], stage: int) -> list[int]:
         start = len(self.goals)
@@ -819,7 +838,12 @@ class Interpreter:
         condition: tuple[list[Goal], bool] | None = None  # the last "if": for "otherwise" and what follows
         conn: list[Word] = []
         first = True
-        children = [c for c in tree.children if isinstance(c, Tree)]
+        children = []
+        for c in tree.children:
+            if isinstance(c, Tree) and c.data == "item" and len(c.children) > 1:  # "if C G" without a comma
+                children += [Tree("item", [c.children[0]]), Tree("item", [c.children[1]])]
+            elif isinstance(c, Tree):
+                children.append(c)
         for k, child in enumerate(children):
             if child.data == "conn":
                 conn = [self.word(t) for t in _tokens(child)]
@@ -851,6 +875,8 @@ class Interpreter:
                 continue
             marker = _kind(_tokens(inner.children[0])[-1], {"ONCE", "BEFORE", "AFTER", "IF", "UNLESS", "ELSE"})
             body = inner.children[1]
+            if marker == "IF" and body.data in ("action", "gapped"):  # "when you've put X …": an order, not a test
+                marker = "ONCE"
             if marker == "ELSE":
                 if condition is None:
                     raise NotUnderstood("'otherwise' needs an 'if' before it", [("otherwise", None)])
@@ -908,7 +934,7 @@ class Interpreter:
                 self.notes.append(f"holding {g.subject.describe()} is a step towards placing it, not a goal")
                 continue
             if g.condition.relation and g.condition.negate and not g.when and \
-                    any(h.condition.relation and not h.condition.negate for h in later):
+                    any(h.condition.relation and not h.condition.negate and h.stage == g.stage for h in later):
                 continue  # "take the egg out of the fridge and put it on the counter"
             if g.condition.state and any(h.stage == g.stage and h.condition.state == g.condition.state and
                                          h.condition.value != g.condition.value and not h.when for h in later):
