@@ -277,14 +277,16 @@ class Interpreter:
         if kind == "EVERYTHING" and cat is not None:  # "the sports stuff", "cleaning things"
             sel = self.quantify(Selector(category=cat), quant, True, category=True)
             return Ref(sel, w.text, categories()[cat], plural=True)
-        if kind in ("EVERYTHING", "NOTHING"):
-            return Ref(EVERYTHING, w.text, categories()["pickupables"], plural=True, negate=kind == "NOTHING")
+        if kind in ("EVERYTHING", "NOTHING"):  # "everything", "nothing", "exactly two things"
+            sel = self.quantify(Selector(), quant, True, category=True) if kind == "EVERYTHING" else EVERYTHING
+            return Ref(sel, w.text, categories()["pickupables"], plural=True, negate=kind == "NOTHING")
         if kind in ("PRON", "ALL", "BOTH"):
             return self.pronoun(w, role, plural=kind != "PRON" or None)
         if kind == "ONE":
             ante = self.antecedent(role, typed=True)
             if any("OTHER" in x.cats for x in quant):
-                return self.rest(ante, w.text)
+                other = self.other_kind(ante)
+                return other if other is not None else self.rest(ante, w.text)
             sel = self.quantify(Selector(type=ante.selector.type, category=ante.selector.category,
                                          piece=ante.selector.piece), quant + [w], False, category=False)
             return Ref(sel, w.text, ante.types)
@@ -416,8 +418,22 @@ class Interpreter:
                 break
         if index is None:
             raise NotUnderstood(f"{text!r}: the rest of what? Say which objects first", [(text, None)])
-        rest = Selector(type=sel.type, category=sel.category, piece=sel.piece, quantifier="rest", rest_of=index)
+        piece = sel.piece or (self.goals[index].subject.piece and self.goals[index].subject.type == sel.type
+                              if index < len(self.goals) else False)
+        rest = Selector(type=sel.type, category=sel.category, piece=piece, quantifier="rest", rest_of=index)
         return Ref(rest, text, ante.types, plural=True)
+
+    def other_kind(self, ante: Ref) -> Ref | None:
+        """"the desk lamp … the other one" when there is one desk lamp: another lamp (the types the
+        antecedent's last word names)."""
+        t = ante.selector.type
+        if not t or self.scene.types.get(t, 0) != 1 or not ante.text:
+            return None
+        entry = self.lex.nouns.get(ante.text.split()[-1], {})
+        others = [o for o in entry.get("types", []) if o != t and self.scene.has(o)]
+        if not others:
+            return None
+        return Ref(Selector(type=others[0]), ante.text, frozenset({others[0]}))
 
     def remember(self, ref: Ref, goal: int | None, role: str) -> None:
         ref.role = role
@@ -456,7 +472,7 @@ class Interpreter:
         """"the mug in the sink", "the stuff from the fridge": where the objects are now."""
         if pp.ref.room:
             return
-        if negate:
+        if negate or pp.prep in self.lex.values["located_only"]:  # "next to", "near": not a relation goals have
             self.notes.append(f"ignored the filter 'not {pp.prep} {pp.ref.text}'")
             return
         placement = Placement(relation=self.relation(pp), target=self.target(pp.ref))
@@ -805,6 +821,12 @@ class Interpreter:
                 goals = self.outcome(refs, comps)
             else:
                 verb, last_comps = self.last_action
+                lead = comps[0] if comps and tree.children.index(comps[0]) < tree.children.index(objects) else None
+                nps = _sub(objects, "np", "np_of")
+                if lead is not None and lead.data in ("on", "off") and len(nps) == 1 and \
+                        not self._particle(verb, lead, nps[0]):
+                    # "… actually on the bed": a place for the last objects, not "turn … on"
+                    return self.body(Tree("fragment", [Tree("pp", [lead, nps[0]]), *comps[1:]]), said)
                 goals = self.action(verb, objects, comps or last_comps, said=said)
             return ([negate_goal(g) for g in goals] if nots else goals), True
         if tree.data == "fragment":  # "… no, in the sink": the last verb and objects, these words
@@ -813,6 +835,22 @@ class Interpreter:
                 raise NotUnderstood(f"what should go {self.text(tree)!r}? Start with a verb", [(self.text(tree), None)])
             return self.action(verb, None, list(tree.children), given=said.refs), True
         return self.state(tree)
+
+    def _particle(self, verb: Word, tree: Tree, np: Tree) -> bool:
+        """Whether "on"/"off" before `np` is the verb's particle for it ("… and off the light") rather
+        than a place ("… actually on the bed"): the verb takes it and the object affords it."""
+        p = self.word(_tokens(tree)[-1]).base
+        frames = [self.lex.verbs.get(verb.base), self.lex.verbs.get(verb.base.split()[0])]
+        templates = [f.particles[p] for f in frames if f is not None and p in f.particles]
+        if not templates:
+            return False
+        need = TEMPLATE_NEEDS.get(templates[0])
+        try:
+            types = self.np(np, "subject").types
+        except NotUnderstood:
+            return True
+        return not need or not types or self.scene.can(types, need) or self.scene.can(
+            frozenset(self.lex.controls.get(t, t) for t in types), need)
 
     def emit(self, goals: list[Goal], stage: int) -> list[int]:
         start = len(self.goals)
@@ -861,7 +899,12 @@ class Interpreter:
             conn, first = [], False
             said = Said(len(self.goals), refs=last_said.refs, verb=last_said.verb)
             if inner.data == "plain":
-                goals, asked = self.body(inner.children[0], said)
+                try:
+                    goals, asked = self.body(inner.children[0], said)
+                except NotUnderstood:
+                    if not self._corrected(children, k):
+                        raise
+                    goals, asked = [], False  # "… next to them... actually on the bed": corrected next
                 idx = self.emit(goals, stage) if asked else []
                 if pending is not None:
                     kind, data = pending
@@ -909,6 +952,12 @@ class Interpreter:
                 last = self.emit(goals, stage)
                 stage += 1
             last_said = said
+
+    def _corrected(self, children: list[Tree], k: int) -> bool:
+        """Whether item k is followed by a self-correction ("no", "actually", "I mean")."""
+        nxt = children[k + 1] if k + 1 < len(children) else None
+        return nxt is not None and nxt.data == "conn" and any(
+            "CORRECT" in self.word(t).cats for t in _tokens(nxt))
 
     def _ends(self, children: list[Tree], k: int) -> bool:
         """Whether item k closes its sentence ("put the egg in the fridge, unless it is there")."""
