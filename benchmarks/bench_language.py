@@ -98,7 +98,8 @@ def _pct(ok: int, n: int) -> str:
 
 
 def report(console: Console, outcomes: list[Outcome], parts: list[str]) -> None:
-    table = Table(title="exact-goal accuracy per phrasing class", title_justify="left")
+    console.print("[bold]exact-goal accuracy per phrasing class[/]")
+    table = Table()
     table.add_column("class")
     for part in parts:
         table.add_column(part, justify="right")
