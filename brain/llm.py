@@ -14,10 +14,14 @@ back is asked again at once with a higher temperature and a shorter scene.
 
 from __future__ import annotations
 
+import copy
 import json
+import random
 from typing import Any
 
-from robocortex.brain.goal_language import goal_json_schema
+from robocortex.memory.schemas import SceneSnapshot
+
+from robocortex.brain.goal_language import categories, goal_json_schema
 from robocortex.brain.llm_client import ChatClient, ContextOverflow, Guard
 from robocortex.brain.plan import Plan
 from robocortex.brain.planner import InvalidReply, ModelCall, ModelCallFailed, PlanningError, PlanOutcome, PlanRequest
@@ -28,6 +32,53 @@ PLAN_SCHEMA = Plan.model_json_schema()
 GOALS_SCHEMA = goal_json_schema()
 LEVELS = {"goals": (0, 1, 2), "plan": (0, 1)}  # scene detail levels (brain/prompt.py), most detailed first
 MIN_COMPLETION = {"goals": 192, "plan": 768}  # below this a completion budget is not worth sending
+SAME_AGAIN = "\nYou gave exactly this rejected answer again: give a different one."
+MAX_GOALS = 12  # goals one answer may hold
+MAX_ID_ENUM = 150  # objectIds are enumerated in the schema up to this many (a grammar per id costs)
+
+
+def scene_goal_schema(snapshot: SceneSnapshot) -> dict[str, Any]:
+    """The goal language's schema narrowed to this scene, for the server to enforce: types, categories
+    (and ids, in scenes of modest size) are enumerated, and a condition is one of its four kinds —
+    what the pydantic model checks after the fact, a grammar-constrained decoder now enforces while
+    the model writes. Every answer valid here is valid GoalSpec."""
+    schema = copy.deepcopy(GOALS_SCHEMA)
+    defs = schema["$defs"]
+    nodes = snapshot.node_dicts()
+    objects = [n for n in nodes.values() if n.get("kind", "object") == "object"]
+    sel = defs["Selector"]["properties"]
+    _enum(sel, "type", sorted({str(n["objectType"]) for n in objects if n.get("objectType")}))
+    _enum(sel, "category", sorted(categories()))
+    if len(objects) <= MAX_ID_ENUM:
+        _enum(sel, "id", sorted(str(n["id"]) for n in objects))
+    sel.pop("ids", None)  # filled in when goals are grounded, never by the model
+    # Bounds that keep a small model from rambling until the token limit (grammar converters take them).
+    schema["properties"]["goals"]["maxItems"] = MAX_GOALS
+    schema["properties"]["reasoning"]["maxLength"] = 300
+    defs["Goal"]["properties"]["when"]["maxItems"] = 2
+    props = defs["Condition"]["properties"]
+
+    def kind(*required: str, optional: tuple[str, ...] = ()) -> dict[str, Any]:
+        fields = {k: _not_null(props[k]) for k in required}
+        fields.update({k: props[k] for k in optional + ("negate",)})
+        return {"type": "object", "additionalProperties": False, "required": list(required), "properties": fields}
+
+    defs["Condition"] = {"description": defs["Condition"].get("description", ""), "anyOf": [
+        kind("relation", "target"), kind("state", "value", optional=("liquid",)), kind("held"), kind("temperature")]}
+    return schema
+
+
+def _enum(props: dict[str, Any], name: str, values: list[str]) -> None:
+    if values:
+        props[name] = {**{k: v for k, v in props[name].items() if k != "anyOf"},
+                       "anyOf": [{"enum": values, "type": "string"}, {"type": "null"}]}
+
+
+def _not_null(prop: dict[str, Any]) -> dict[str, Any]:
+    """A property's schema without its null alternative (and default): required in this kind."""
+    options = [o for o in prop.get("anyOf", []) if o.get("type") != "null"]
+    base = {k: v for k, v in prop.items() if k not in ("anyOf", "default")}
+    return {**base, **options[0]} if len(options) == 1 else base
 
 
 class LLMPlanner:
@@ -58,8 +109,7 @@ class LLMPlanner:
         if request.previous_reply and _same(call.raw, request.previous_reply):
             # The model gave the rejected answer again: vary the request (warmer, shorter scene) once.
             shorter = levels[min(levels.index(level) + 1, len(levels) - 1)]
-            call = self._ask(request, levels, shorter, max_tokens, guard, total,
-                             temperature=max(self.settings.repair_temperature, self.settings.temperature + 0.3))
+            call = self._ask(request, levels, shorter, max_tokens, guard, total, vary=True)
         return self._read(call, request, total, max_tokens)
 
     def _fit(self, request: PlanRequest, levels: list[int]) -> tuple[int, int]:
@@ -85,13 +135,19 @@ class LLMPlanner:
         return build_messages(request, self.mode, level, think=self.settings.think)
 
     def _ask(self, request: PlanRequest, levels: list[int], level: int, max_tokens: int, guard: Guard,
-             total: ModelCall, temperature: float | None = None) -> ModelCall:
-        """One model call; a context overflow the server reports is met with a shorter scene."""
-        schema, name = (GOALS_SCHEMA, "goals") if self.mode == "goals" else (PLAN_SCHEMA, "plan")
+             total: ModelCall, vary: bool = False) -> ModelCall:
+        """One model call; a context overflow the server reports is met with a shorter scene. `vary`: the
+        same rejected answer came back, so ask warmer, with another seed, saying so."""
+        schema, name = (scene_goal_schema(request.snapshot), "goals") if self.mode == "goals" else (PLAN_SCHEMA, "plan")
+        temperature = max(self.settings.repair_temperature, self.settings.temperature + 0.3) if vary else None
         while True:
+            messages = self._messages(request, level)
+            if vary:
+                messages[-1] = {**messages[-1], "content": messages[-1]["content"] + SAME_AGAIN}
             try:
-                call = self.client.complete(self._messages(request, level), schema, guard=guard,
-                                            temperature=temperature, max_tokens=max_tokens, schema_name=name)
+                call = self.client.complete(messages, schema, guard=guard, temperature=temperature,
+                                            max_tokens=max_tokens, schema_name=name,
+                                            seed=random.randrange(2**31) if vary else None)
             except ContextOverflow as exc:
                 _add(total, exc.call)
                 exc.call = total

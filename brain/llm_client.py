@@ -143,7 +143,8 @@ def _short(exc: Exception) -> str:
     """One line of an error (servers put whole tracebacks in their messages)."""
     text = getattr(exc, "message", None) or str(exc) or type(exc).__name__
     lines = [ln.strip() for ln in str(text).splitlines() if ln.strip()]
-    return (lines[-1] if lines else type(exc).__name__)[:300]
+    telling = [ln for ln in lines if _FORMAT.search(ln) or _CONTEXT.search(ln)]
+    return ((telling or lines or [type(exc).__name__])[0])[:300]
 
 
 class ChatClient:
@@ -215,7 +216,7 @@ class ChatClient:
 
     def complete(self, messages: list[dict[str, Any]], schema: dict[str, Any], *, guard: Guard | None = None,
                  temperature: float | None = None, max_tokens: int | None = None,
-                 schema_name: str = "answer") -> ModelCall:
+                 schema_name: str = "answer", seed: int | None = None) -> ModelCall:
         """The reply (text, or the forced tool call's arguments), its thinking, finish reason, usage and
         latency. Raises ModelUnavailable, ContextOverflow or CallStopped (each with the call's cost)."""
         guard = guard or Guard()
@@ -229,6 +230,8 @@ class ChatClient:
                 call.output_format = mode
                 kwargs = self._request(model, messages, schema, mode, schema_name,
                                        self.settings.temperature if temperature is None else temperature, budget)
+                if seed is not None:
+                    kwargs["seed"] = seed
                 try:
                     self._attempts(kwargs, guard, call, budget)
                     return call
@@ -299,7 +302,7 @@ class ChatClient:
             guard.emit("start", {"attempt": call.attempts, "output_format": call.output_format,
                                  "max_tokens": max_tokens, "temperature": kwargs["temperature"]})
             try:
-                self._send(kwargs, guard, call, max_tokens)
+                estimated = self._send(kwargs, guard, call, max_tokens)
             except (openai.APIError, httpx.HTTPError, CallStopped) as exc:
                 guard.emit("end", {"attempt": call.attempts, "ok": False, "error": _short(exc),
                                    "latency_s": round(time.perf_counter() - started, 3)})
@@ -319,12 +322,15 @@ class ChatClient:
                 time.sleep(delay * random.uniform(0.8, 1.2))
                 continue
             guard.emit("end", {"attempt": call.attempts, "ok": True, "finish_reason": call.finish_reason,
+                               "output_format": call.output_format, "reply": call.raw[:4000],
                                "latency_s": round(time.perf_counter() - started, 3),
                                "usage": {"prompt_tokens": call.prompt_tokens,
-                                         "completion_tokens": call.completion_tokens}})
+                                         "completion_tokens": call.completion_tokens,
+                                         **({"estimated": True} if estimated else {})}})
             return
 
-    def _send(self, kwargs: dict[str, Any], guard: Guard, call: ModelCall, max_tokens: int) -> None:
+    def _send(self, kwargs: dict[str, Any], guard: Guard, call: ModelCall, max_tokens: int) -> bool:
+        """One HTTP request into `call`; True when the usage is estimated (the server reported none)."""
         left = guard.remaining()
         budget_s = self.settings.timeout_s + max_tokens * self.settings.seconds_per_token
         if left is not None:
@@ -340,7 +346,7 @@ class ChatClient:
             call.thinking = (getattr(message, "reasoning_content", None) or "").strip()
             call.finish_reason = choice.finish_reason or ""
             _usage(call, resp.usage)
-            return
+            return False
         extra: dict[str, Any] = {}
         with _LOCK:
             if self.endpoint not in _NO_STREAM_OPTIONS:
@@ -376,8 +382,11 @@ class ChatClient:
         call.thinking = "".join(thinking).strip()
         call.finish_reason = finish
         _usage(call, usage)
-        if not usage:  # servers that ignore stream_options: one chunk is about one token
+        if not usage:  # servers that ignore stream_options: one chunk is about one token, and the prompt estimated
             call.completion_tokens = max(0, chunks - 1)
+            call.prompt_tokens = sum(len(m.get("content") or "") // 3 + 8 for m in kwargs["messages"])
+            return True
+        return False
 
 
 def _usage(call: ModelCall, usage: Any) -> None:

@@ -182,6 +182,10 @@ def test_model_that_never_plans_fails_the_task_and_the_service_carries_on(brain,
             assert "no valid plan after 3 repairs" in failed["reason"] and "Banana|9" in failed["reason"]
             assert len(llm.requests) == 7, "one plan and three repairs (each asked again, varied), then it stops"
             assert [r["temperature"] for r in llm.requests] == [0.0] + [0.0, 0.7] * 3
+            varied = llm.requests[2]
+            assert "seed" in varied and "seed" not in llm.requests[1]
+            assert varied["messages"][-1]["content"].endswith("You gave exactly this rejected answer again: "
+                                                              "give a different one.")
             assert failed["metrics"]["model_calls"] == 7
             assert client.get("/robots").status_code == 200
             second = client.post("/tasks", json={"instruction": TASK}).json()["id"]
@@ -370,6 +374,7 @@ def _goals_request(kitchen, two_robots, **kw):
 
 def test_goals_mode_asks_for_the_goal_language_and_names_what_the_scene_lacks(kitchen, two_robots):
     from robocortex.brain.goal_language import goal_json_schema
+    from robocortex.brain.llm import scene_goal_schema
     from robocortex.brain.planner import InvalidReply
 
     wrong = {"goals": [{"subject": {"type": "Aple"}, "condition": {"relation": "in", "target": {"type": "Fridge"}}}]}
@@ -380,7 +385,8 @@ def test_goals_mode_asks_for_the_goal_language_and_names_what_the_scene_lacks(ki
             planner.plan(_goals_request(kitchen, two_robots))
     sent = llm.requests[0]
     assert sent["response_format"] == {"type": "json_schema", "json_schema": {"name": "goals",
-                                                                              "schema": goal_json_schema()}}
+                                                                              "schema": scene_goal_schema(kitchen)}}
+    assert goal_json_schema()["$defs"].keys() == sent["response_format"]["json_schema"]["schema"]["$defs"].keys()
     system, user = sent["messages"][0]["content"], sent["messages"][1]["content"]
     assert "Examples:" in system and '"condition": {"relation": "in"' in system
     assert "Apple|1" in user and "robot2: mobile_manipulator" in user

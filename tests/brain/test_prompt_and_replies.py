@@ -56,3 +56,72 @@ def test_a_reply_that_is_not_a_plan_says_what_is_wrong():
         parse_plan('{"goals": [{"object": "Apple", "relation": "under", "target": "Fridge"}], "subtasks": []}')
     with pytest.raises(ValueError, match="it is empty"):
         parse_plan("")
+
+
+# --------------------------------------------------------------------------- goals mode and fitting
+
+def test_scene_levels_get_shorter_and_keep_the_task_objects(kitchen):
+    from robocortex.brain.prompt import compact_scene
+
+    full, relevant, types = (compact_scene(kitchen, "put the apple in the fridge", lv) for lv in (0, 1, 2))
+    assert len(types) < len(relevant) < len(full)
+    assert {line.split()[0] for line in relevant.splitlines()[:-1]} == {"Apple|1", "Fridge|1", "CounterTop|1"}
+    assert "Apple" in types and "Fridge" in types and "|" not in types
+
+
+def test_the_goals_prompt_explains_the_language_and_its_examples_are_valid_goals(kitchen, two_robots):
+    from robocortex.brain.goal_language import GoalSpec
+    from robocortex.brain.prompt import system_message
+
+    system = system_message("goals")
+    examples = [line for line in system.split("Examples:\n")[1].splitlines() if line.startswith("{")]
+    assert len(examples) == 3
+    described = [GoalSpec.model_validate_json(e).goals[0].describe() for e in examples]
+    assert described == ["Apple in Fridge", "all [lights] isToggled=False", "all anything not on DiningTable"]
+    assert "fruit" in system, "the categories a selector may name are listed"
+    user = build_messages(PlanRequest("put the apple in the fridge", kitchen, two_robots), "goals")[1]["content"]
+    assert "Skills:" not in user and "Apple|1" in user
+
+
+def test_think_asks_for_think_then_answer(kitchen, two_robots):
+    messages = build_messages(PlanRequest("open the fridge", kitchen, two_robots), "plan", think=True)
+    assert "<think>" in messages[0]["content"] and "<answer>" in messages[0]["content"]
+
+
+def test_goals_are_read_and_checked_against_the_scene(kitchen):
+    from robocortex.brain.replies import parse_goals, unknown_names
+
+    spec = parse_goals('Here: {"goals": [{"subject": {"type": "Apple"}, "condition": {"relation": "in", '
+                       '"target": {"type": "Fridge"}}}, {"subject": {"category": "fruits"}, '
+                       '"condition": {"held": true}}]}')
+    assert unknown_names(spec.goals, kitchen) == ["goals.1.subject: unknown category 'fruits' (did you mean 'fruit'?)"]
+    with pytest.raises(ValueError, match=r"goals\.0\.condition: Field required"):
+        parse_goals('{"goals": [{"subject": {"type": "Apple"}}]}')
+
+
+def test_the_schema_sent_is_narrowed_to_the_scene_and_enforces_one_condition_kind(kitchen):
+    import jsonschema
+
+    from robocortex.brain.goal_language import GoalSpec
+    from robocortex.brain.llm import scene_goal_schema
+
+    schema = scene_goal_schema(kitchen)
+    good = {"goals": [{"subject": {"type": "Apple"}, "condition": {"relation": "in", "target": {"id": "Fridge|1"}}},
+                      {"subject": {"category": "lights", "quantifier": "all"},
+                       "condition": {"state": "isToggled", "value": False}}]}
+    jsonschema.validate(good, schema)
+    GoalSpec.model_validate(good)
+    for bad in ({"goals": [{"subject": {"type": "Banana"}, "condition": {"held": True}}]},
+                {"goals": [{"subject": {"type": "Apple"}, "condition": {"value": False}}]},
+                {"goals": [{"subject": {"type": "Apple"}, "condition": {"held": True, "state": "isOpen",
+                                                                          "value": True}}]}):
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(bad, schema)
+
+
+def test_token_estimate_is_cautious(kitchen, two_robots):
+    from robocortex.brain.prompt import estimate_tokens
+
+    messages = build_messages(PlanRequest("put the apple in the fridge", kitchen, two_robots), "goals")
+    chars = sum(len(m["content"]) for m in messages)
+    assert chars / 4 < estimate_tokens(messages) <= chars / 3 + 8 * len(messages)
