@@ -1,8 +1,10 @@
 """The lark parser over lexed words: built once per process from grammar.lark and the lexicon's
-terminals; Earley, with the ambiguities a sentence has resolved by `_choose`."""
+terminals; Earley, its ambiguities resolved by the grammar's rule priorities (fewest items, then
+gapped items, states and heads) — `_cost` states the same order for checking a forest by hand."""
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -14,37 +16,36 @@ from robocortex.brain.understanding.lexicon import Word, lexicon
 GRAMMAR = Path(__file__).with_name("grammar.lark")
 
 
-def terminal(word: Word) -> str:
-    cats = sorted(word.cats)
-    return cats[0] if len(cats) == 1 else "C_" + "_".join(cats)
-
-
-def _combos() -> dict[str, set[str]]:
-    """Every terminal → the combined terminals (words with several readings) that include it."""
-    lex = lexicon()
-    out: dict[str, set[str]] = {t: {t} for t in lex.terminals | {"ID"}}
-    for cats in {frozenset(c) for c in lex.phrases.values()}:
-        cats = cats - {"FILLER"}
-        if len(cats) > 1:
-            name = "C_" + "_".join(sorted(cats))
-            for c in cats:
-                out.setdefault(c, {c}).add(name)
-    return out
+def rendered(word: Word) -> str:
+    """A word as the parser sees it: its readings, "ADJ+VERB" for "open"."""
+    return "+".join(sorted(word.cats))
 
 
 @lru_cache(maxsize=1)
 def parser() -> Lark:
-    combos = _combos()
-    rules, terminals = [], set()
-    for t, names in sorted(combos.items()):
-        if t in ("COMMA", "PERIOD"):
-            terminals.update(names)
-            continue
-        rules.append(f"{t.lower()}: {' | '.join(sorted(names))}")
-        terminals.update(names)
-    grammar = GRAMMAR.read_text() + "\n" + "\n".join(rules) + "\n" + "\n".join(
-        f'{name}: "{name}"' for name in sorted(terminals)) + '\n%ignore " "\n'
-    return Lark(grammar, parser="earley", lexer="basic", ambiguity="explicit", maybe_placeholders=False)
+    """Word-class rules (`verb: VERB`, …) over regexp terminals, each matching any word that has that
+    reading: Earley's dynamic lexer tries every reading a word has, so ambiguous words cost nothing
+    until the grammar needs them."""
+    terminals = sorted(lexicon().terminals | {"ID"})
+    text = GRAMMAR.read_text()
+    for t in terminals:  # the word classes are terminals: one Earley item fewer per word
+        text = re.sub(rf"(?<![\w.]){t.lower()}(?![\w:.])", t, text)
+    defs = [f"{t}: /(?:[A-Z_]+\\+)*{t}(?:\\+[A-Z_]+)*(?![A-Z_])/" for t in terminals]
+    grammar = text + "\n" + "\n".join(defs) + '\n%ignore " "\n'
+    return Lark(grammar, parser="earley", lexer="dynamic", ambiguity="resolve", maybe_placeholders=False)
+
+
+def _word_classes(tree: Tree) -> Tree:
+    """Each word as a one-token subtree named by its class (`verb`, `noun`, …), as the semantics reads it."""
+    children = []
+    for c in tree.children:
+        if isinstance(c, Tree):
+            children.append(_word_classes(c))
+        elif c.type in ("COMMA", "PERIOD"):
+            children.append(c)
+        else:
+            children.append(Tree(c.type.lower(), [c]))
+    return Tree(tree.data, children)
 
 
 class ParseFailure(Exception):
@@ -55,19 +56,25 @@ class ParseFailure(Exception):
 
 def parse(words: list[Word]) -> Tree:
     """The chosen parse of the words; ParseFailure(index of the word where it broke)."""
-    names = [terminal(w) for w in words]
-    starts, text, pos = {}, [], 0
-    for i, name in enumerate(names):
+    text = [rendered(w) for w in words]
+    return _parse_text(" ".join(text))
+
+
+@lru_cache(maxsize=256)
+def _parse_text(text: str) -> Tree:
+    """The parse of a rendered sentence (cached: a task replanned asks for the same sentence again;
+    the tree is never modified by its readers)."""
+    starts, pos = {}, 0
+    for i, name in enumerate(text.split(" ")):
         starts[pos] = i
-        text.append(name)
         pos += len(name) + 1
     try:
-        tree = parser().parse(" ".join(text))
+        tree = parser().parse(text)
     except UnexpectedInput as e:
         at = getattr(e, "pos_in_stream", None)
-        index = starts.get(at, len(words)) if at is not None else len(words)
+        index = starts.get(at, len(starts)) if at is not None else len(starts)
         raise ParseFailure(index) from None
-    tree = _choose(tree)
+    tree = _word_classes(_choose(tree))
     for tok in tree.scan_values(lambda v: isinstance(v, Token)):
         tok.value = starts[tok.start_pos]  # type: ignore[assignment]
     return tree
