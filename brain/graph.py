@@ -6,8 +6,8 @@ perceive → plan → check ─(problems: bounded repairs)→ plan
 
 Each node is a module-level function `node(state, runtime) -> update` over the typed `TaskState`;
 what it works with (memory stores, the planner, limits) comes as the run's context, `BrainDeps`,
-through LangGraph's `Runtime` — so a node can be called alone with any state and any deps, and the
-graph is compiled once per process and shared by every task (`compile_graph`). Every node leaves the
+through LangGraph's `Runtime` — so a node can be called alone with any state and any deps, and one
+compiled graph (`compile_graph`) is shared by every task of a process. Every node leaves the
 task record in Redis up to date, so the API shows the truth at each step, and the checkpoint after
 each node lets a restarted brain resume without redoing finished work.
 """
@@ -443,17 +443,11 @@ def graph_builder() -> StateGraph:
     return g
 
 
-_COMPILED: dict[int, Any] = {}
-
-
 def compile_graph(checkpointer: Any = None):
-    """The brain's graph, compiled once per process (per checkpointer) and shared by every task.
-    Run a task with `graph.invoke(state, config, context=deps)`."""
-    key = id(checkpointer)
-    graph = _COMPILED.get(key)
-    if graph is None or graph.checkpointer is not checkpointer:
-        graph = _COMPILED[key] = graph_builder().compile(checkpointer=checkpointer)
-    return graph
+    """The brain's graph, compiled. Nothing task- or deployment-specific is baked in, so one compiled
+    graph serves every task of a process (the TaskRunner compiles it once): run a task with
+    `graph.invoke(state, config, context=deps)`."""
+    return graph_builder().compile(checkpointer=checkpointer)
 
 
 # --------------------------------------------------------------------------- small pure helpers

@@ -12,6 +12,17 @@ from robocortex.brain.planner import InvalidReply, ModelCall, PlanningError
 from robocortex.memory.schemas import Failure, SubtaskResult, TaskStatus
 
 
+APPLE_IN_FRIDGE = {  # hand-made plans: these tests are about the nodes, not about a planner's choices
+    "goals": [{"object": "Apple|1", "relation": "in", "target": "Fridge|1"}],
+    "subtasks": [{"id": "s1", "robot": "robot1", "description": "apple to the fridge", "steps": [
+        {"skill": "navigate_to", "args": {"object": "Apple|1"}}, {"skill": "pick_up", "args": {"object": "Apple|1"}},
+        {"skill": "navigate_to", "args": {"object": "Fridge|1"}}, {"skill": "open", "args": {"object": "Fridge|1"}},
+        {"skill": "put", "args": {"receptacle": "Fridge|1"}}]}]}
+LIGHT_OFF = {"goals": [{"object": "LightSwitch|1", "state": "isToggled", "value": False}],
+             "subtasks": [{"id": "s1", "robot": "robot1", "description": "light off",
+                           "steps": [{"skill": "toggle_off", "args": {"object": "LightSwitch|1"}}]}]}
+
+
 def _state(deps, text="put the apple in the fridge", **extra) -> g.TaskState:
     record = deps.tasks.create(text)
     return {**g.initial_state(record.id, text), **extra}
@@ -134,9 +145,12 @@ def test_check_counts_repairs_and_gives_up_after_the_last(brain, online):
 
 def test_dispatch_sends_only_what_is_ready(brain, online):
     deps = brain[0]
-    state = _state(deps, "turn off the light then put the apple in the fridge", status="planning")
-    planned = g.plan(state, Runtime(context=deps))
-    state = {**state, **planned}
+    two = {"goals": [], "subtasks": [
+        {"id": "s1", "robot": "robot2", "description": "light off",
+         "steps": [{"skill": "toggle_off", "args": {"object": "LightSwitch|1"}}]},
+        {"id": "s2", "robot": "robot1", "description": "then look", "depends_on": ["s1"],
+         "steps": [{"skill": "explore", "args": {}}]}]}
+    state = _state(deps, "turn off the light then look around", status="planning", plan=two)
     update = g.dispatch(state, Runtime(context=deps))
     sent = {k: s["status"] for k, s in update["subtasks"].items()}
     assert sent == {"s1": "dispatched", "s2": "waiting"}
@@ -147,8 +161,7 @@ def test_dispatch_sends_only_what_is_ready(brain, online):
 
 def test_monitor_records_a_typed_failure_and_reflect_hands_it_to_the_replan(brain, online):
     deps = brain[0]
-    state = _state(deps, status="planning")
-    state = {**state, **g.plan(state, Runtime(context=deps)), "started_at": 1e12}
+    state = _state(deps, status="planning", plan=APPLE_IN_FRIDGE, started_at=1e12)
     state = {**state, **g.dispatch(state, Runtime(context=deps))}
     (sub,) = state["plan"]["subtasks"]
     delivery = deps.dispatcher.receive(sub["robot"], sub["robot"], block_ms=1000)
@@ -170,8 +183,7 @@ def test_monitor_records_a_typed_failure_and_reflect_hands_it_to_the_replan(brai
 
 def test_reflect_succeeds_when_the_goals_hold(brain, online):
     deps = brain[0]
-    state = _state(deps, "turn off the light", status="planning")
-    state = {**state, **g.plan(state, Runtime(context=deps)), "started_at": 1e12}
+    state = _state(deps, "turn off the light", status="running", started_at=1e12, plan=LIGHT_OFF)
     state["subtasks"] = {"s1": {"id": "s1", "robot": "robot1", "description": "", "depends_on": [],
                                 "status": "succeeded", "attempt": 1, "error": None}}
     from robocortex.memory.schemas import NodePatch, SceneDelta
@@ -181,8 +193,18 @@ def test_reflect_succeeds_when_the_goals_hold(brain, online):
     assert _events(deps, state, "goals_met")
 
 
-def test_the_graph_is_compiled_once_per_checkpointer(brain):
-    saver = brain[2]
-    assert g.compile_graph(saver) is g.compile_graph(saver)
-    assert set(g.compile_graph(saver).get_graph().nodes) >= {"perceive", "plan", "check", "dispatch", "monitor",
-                                                             "reflect", "finish"}
+def test_one_compiled_graph_serves_tasks_with_different_deps(brain, online):
+    """Nothing is baked into the compiled graph: each run brings its own deps as context."""
+    import dataclasses
+
+    deps, _start, saver = brain
+    graph = g.compile_graph(saver)
+    stopped = dataclasses.replace(deps, planner=Raising(PlanningError("this brain plans nothing")))
+    outcomes = []
+    for run_deps in (stopped, deps):
+        record = run_deps.tasks.create("levitate the apple")
+        graph.invoke(g.initial_state(record.id, record.instruction),
+                     {"configurable": {"thread_id": record.id}, "recursion_limit": 1000}, context=run_deps)
+        outcomes.append(run_deps.tasks.get(record.id).reason)
+    assert outcomes[0] == "planning failed: this brain plans nothing"
+    assert outcomes[1].startswith("planning failed: ") and "levitate" in outcomes[1]
