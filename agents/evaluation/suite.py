@@ -265,6 +265,58 @@ def goal_problems(goal: Goal, nodes: Nodes, scene: str, goals: list[Goal] | None
     return []
 
 
+def crowded_placements(task: TaskSpec, thor_data: str | None = None) -> list[str]:
+    """Placements whose receptacle has no free footprint left for the objects the goals move there,
+    by the emulator's placement geometry (objects already on it and staying count as taken).
+
+    Not a load error: a team can make room ("the dresser is full: move the watch first"), and one
+    built-in task asks exactly that; a suite author checks their tasks with it."""
+    from robocortex.agents.world_host import world_init
+    from robocortex.sim.emulator import EmulatorWorld
+    from robocortex.sim.geometry import Box
+    from robocortex.sim.surfaces import find_spot, surface_of
+
+    world = EmulatorWorld()
+    world.reset(task.scene, len(task.robots), **world_init(task.scene, thor_data, "emulator"))
+    sim = world.simulation
+    assert sim is not None
+    nodes = initial_nodes(task.scene, thor_data)
+    wanted: list[tuple[list[str], list[str]]] = []
+    for g in task.goals:
+        cond = g.condition
+        if cond.relation is None or cond.negate or g.subject.piece or cond.target is None:
+            continue
+        ids = sorted((str(n["id"]) for n in _selected(g.subject, nodes)),
+                     key=lambda i: sim.objects[i].size[0] * sim.objects[i].size[2])
+        q, n = g.subject.quantifier, g.subject.count
+        take = ids if q in ("all", "rest") else ids[:n if q in ("exactly", "at_least") and n else 1]
+        targets = [str(t["id"]) for t in _selected(cond.target, nodes) if t.get("receptacle")]
+        wanted.append((take, targets))
+    moving = {i for take, _ in wanted for i in take}
+    placed: dict[str, list[Box]] = {}
+    problems = []
+    for take, targets in wanted:
+        for oid in sorted(take, key=lambda i: -sim.objects[i].size[0] * sim.objects[i].size[2]):
+            obj = sim.objects[oid]
+            if any(oid in sim.objects[t].children for t in targets):
+                continue
+            for t in targets:
+                recep = sim.objects[t]
+                if not accepts(recep.object_type, obj.object_type):
+                    continue
+                taken = [sim.objects[c].box for c in recep.children if c not in moving and sim.objects[c].active]
+                spot = find_spot(surface_of(recep.object_type, recep.box), obj.size, taken + placed.get(t, []),
+                                 allow_oversize=recep.object_type in ("Mug", "Cup", "Bowl", "Pot", "Pan"))
+                if spot is not None:
+                    (x, _, z), (sx, _, sz) = spot, obj.size
+                    placed.setdefault(t, []).append(Box(x - sx / 2, 0.0, z - sz / 2, x + sx / 2, 0.0, z + sz / 2))
+                    break
+            else:
+                problems.append(f"task {task.id}: no room for the {_phrase(obj.object_type)} in or on the "
+                                f"{_phrase(sim.objects[targets[0]].object_type) if targets else 'target'}")
+    return problems
+
+
 def _phrase(type_name: str) -> str:
     return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", type_name).lower()
 

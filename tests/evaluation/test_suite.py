@@ -190,3 +190,21 @@ def test_a_phrasing_outside_the_classes_is_rejected(tmp_path):
                     .replace("category: elemental", "category: elemental\n    phrasing: shouting"))
     with pytest.raises(SuiteError, match="task t1: phrasing: Input should be 'list'"):
         load_suite(str(path))
+
+
+def test_natural_tasks_leave_room_for_what_they_place():
+    """By the emulator's placement geometry; the one crowded built-in task is meant to be (the team
+    must clear the dresser first), and the check finds it."""
+    from robocortex.agents.evaluation.suite import crowded_placements
+
+    suite = load_suite("builtin")
+    crowded = [p for t in suite.tasks for p in crowded_placements(t)]
+    assert crowded == ["task bedroom-compound-base-racket: no room for the tennis racket in or on the dresser"]
+
+
+def test_a_full_receptacle_is_reported(tmp_path):
+    from robocortex.agents.evaluation.suite import crowded_placements
+
+    suite = load_suite(write(tmp_path, scene="Bathroom-4", instruction="x", goal="{object: {category: toiletries, "
+                             "quantifier: all, located: {relation: on, target: CounterTop}}, relation: in, target: GarbageCan}"))
+    assert crowded_placements(suite.tasks[0])
