@@ -378,7 +378,8 @@ class Interpreter:
             return False
         if typed and not (ref.selector.type or ref.selector.category):
             return False
-        return not (need and ref.types and not self.scene.can(ref.types, need))
+        types = ref.types | frozenset(self.lex.controls.get(t, t) for t in ref.types)  # a burner's knob
+        return not (need and ref.types and not self.scene.can(types, need))
 
     def _by_clause(self) -> list[list[Mention]]:
         """Mentions grouped by clause, the latest clause first; in a clause its objects before its places."""
@@ -630,7 +631,7 @@ class Interpreter:
             for pp in filters:
                 self.locate(ref, pp)
             start = len(self.goals) + len(goals)
-            made = self.verb_goals(verb, frames, ref, template, dest, adjs, negplace, liquid)
+            made = self.verb_goals(verb, frames, ref, template, dest, adjs, negplace, liquid, filters)
             goals += made
             if negplace is not None and not (ref.selector.type or ref.selector.category or ref.selector.id):
                 self.locate(ref, negplace)  # "take everything out of the sink and put it …": what was in it
@@ -654,7 +655,8 @@ class Interpreter:
         return out
 
     def verb_goals(self, verb: Word, frames: VerbFrames, ref: Ref, template: str | None, dest: PP | None,
-                   adjs: list[Word], negplace: PP | None, liquid: str | None) -> list[Goal]:
+                   adjs: list[Word], negplace: PP | None, liquid: str | None,
+                   filters: list[PP] | None = None) -> list[Goal]:
         if ref.product:
             return [self.product(ref)]
         if ref.room and dest is None and not adjs and template != "cleared":
@@ -677,7 +679,9 @@ class Interpreter:
         elif ref.wish is not None:
             pairs.append((ref.wish.subject, ref.wish.condition))
         elif frames.place:
-            raise NotUnderstood(f"where should {ref.text!r} go? Say {verb.text} it in/on/to a place",
+            near = [f"{f.prep!r}" for f in filters if f.prep in self.lex.values["located_only"]] if filters else []
+            why = f" ({', '.join(near)} is not a place I can check: say in, on or to)" if near else ""
+            raise NotUnderstood(f"where should {ref.text!r} go? Say where to {verb.text} it{why}",
                                 [(verb.text, None)])
         else:
             raise NotUnderstood(f"I don't know how to {verb.text} {ref.text!r}", [(verb.text, None)])
@@ -979,8 +983,8 @@ class Interpreter:
             if i in referenced:
                 keep.append(g)
                 continue
-            if g.condition.held and any(h.condition.relation and not h.condition.negate for h in later) and not g.when:
-                self.notes.append(f"holding {g.subject.describe()} is a step towards placing it, not a goal")
+            if g.condition.held and later and not g.when:  # "grab the mug and wash it": holding it is a step
+                self.notes.append(f"holding {g.subject.describe()} is a step, not a goal")
                 continue
             if g.condition.relation and g.condition.negate and not g.when and \
                     any(h.condition.relation and not h.condition.negate and h.stage == g.stage for h in later):
