@@ -104,6 +104,7 @@ class PlanRequest:
 class PlanOutcome:
     plan: Plan
     call: ModelCall | None = None  # None for planners that use no model
+    timing: dict[str, float] = field(default_factory=dict)  # milliseconds: parse_ms, plan_ms (search + allocation)
 
 
 class Planner(Protocol):

@@ -10,6 +10,7 @@ import networkx as nx
 from robocortex.cerebellum.skills import SKILLS, SymbolicWorld
 from robocortex.memory.schemas import STATE_FLAGS, RobotProfile, SceneSnapshot
 
+from robocortex.brain.goal_language import piece_type
 from robocortex.brain.goals import unmet_goals
 from robocortex.brain.plan import Goal, Plan, PlannedSubtask
 
@@ -20,6 +21,14 @@ def _robot_node(world: SymbolicWorld, profile: RobotProfile) -> dict:
     node = world.nodes.setdefault(profile.name, {"id": profile.name, "kind": "robot"})
     node.update(profile.model_dump(include={"skills", "payload_kg", "mobility"}), id=profile.name)
     return node
+
+
+def _piece_of_known(world: SymbolicWorld, oid: str) -> bool:
+    """`<whole id>|TomatoSliced_0`: a piece that slicing a known object creates (the dry run checks the
+    slicing comes first)."""
+    whole, _, piece = oid.rpartition("|")
+    node = world.get(whole)
+    return bool(node and node.get("sliceable") and piece.startswith(piece_type(str(node.get("objectType"))) + "_"))
 
 
 def _step_problems(st: PlannedSubtask, robots: dict[str, RobotProfile], world: SymbolicWorld) -> list[str]:
@@ -38,15 +47,22 @@ def _step_problems(st: PlannedSubtask, robots: dict[str, RobotProfile], world: S
         except ValueError as exc:
             problems.append(f"subtask {st.id}: {exc}")
     for oid in st.object_ids():
-        if world.get(oid) is None:
+        if world.get(oid) is None and not _piece_of_known(world, oid):
             problems.append(f"subtask {st.id}: unknown object {oid!r} (use objectIds from the scene list)")
     return problems
 
 
 def _goal_problems(goal: Goal, world: SymbolicWorld) -> list[str]:
+    refs = []
+    for selector in filter(None, (goal.subject, goal.condition.target)):
+        if selector.ids is not None:
+            continue
+        if selector.id:
+            refs.append(selector.id)
+        elif selector.type:
+            refs.append(selector.type)
     problems = [f"goal {goal.describe()!r} names {ref!r}, which is not in the scene"
-                for ref in filter(None, (goal.object, goal.target))
-                if world.get(ref) is None and not world.objects_of_type(ref)]
+                for ref in refs if world.get(ref) is None and not world.objects_of_type(ref)]
     if goal.state is not None and goal.state not in GOAL_STATES:
         problems.append(f"goal {goal.describe()!r}: unknown state {goal.state!r} (states: {', '.join(sorted(GOAL_STATES))})")
     return problems

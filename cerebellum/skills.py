@@ -14,7 +14,8 @@ from typing import Any, Callable, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
-from robocortex.knowledge.placement import IN_RECEPTACLES, MUST_BE_OPEN_TO_PLACE_OBJECTS_IN
+from robocortex.knowledge.object_types import OBJECT_TYPES, SLICES
+from robocortex.knowledge.placement import IN_RECEPTACLES, MUST_BE_OPEN_TO_PLACE_OBJECTS_IN, accepts
 from robocortex.memory.schemas import SceneSnapshot
 
 HEAT_APPLIANCES = frozenset({"Microwave", "StoveBurner", "Toaster"})
@@ -132,6 +133,101 @@ Check = Callable[[SymbolicWorld, dict[str, Any], BaseModel], list[str]]
 Effect = Callable[[SymbolicWorld, dict[str, Any], BaseModel], None]
 
 
+# The symbolic vocabulary the declarations below are written in (PDDL predicates). Static ones are
+# facts about objects (affordances, AI2-THOR's placement rules, a robot's payload); the others change.
+PREDICATES: dict[str, tuple[str, bool, str]] = {  # name: (parameters, static, meaning)
+    "holding": ("?r - robot ?o - object", False, "the robot holds the object"),
+    "handempty": ("?r - robot", False, "the robot's hand is free"),
+    "near": ("?r - robot ?o - object", False, "the robot stands by the object"),
+    "in": ("?o - object ?c - object", False, "the object is in or on the receptacle (transitively)"),
+    "is-open": ("?o - object", False, "isOpen"),
+    "toggled": ("?o - object", False, "isToggled"),
+    "sliced": ("?o - object", False, "isSliced"),
+    "cooked": ("?o - object", False, "isCooked"),
+    "dirty": ("?o - object", False, "isDirty"),
+    "filled": ("?o - object", False, "isFilledWithLiquid"),
+    "broken": ("?o - object", False, "isBroken"),
+    "mobile": ("?r - robot", True, "the robot can move"),
+    "can-lift": ("?r - robot ?o - object", True, "the object's mass is within the robot's payload"),
+    "pickupable": ("?o - object", True, "affordance"),
+    "receptacle": ("?o - object", True, "affordance"),
+    "openable": ("?o - object", True, "affordance"),
+    "toggleable": ("?o - object", True, "affordance"),
+    "sliceable": ("?o - object", True, "affordance"),
+    "cookable": ("?o - object", True, "affordance"),
+    "dirtyable": ("?o - object", True, "affordance"),
+    "fillable": ("?o - object", True, "affordance (canFillWithLiquid)"),
+    "breakable": ("?o - object", True, "affordance"),
+    "must-open": ("?c - object", True, "AI2-THOR's MustBeOpenToPlaceObjectsIn"),
+    "can-contain": ("?c - object ?o - object", True, "AI2-THOR's placement rules allow the object in/on the receptacle"),
+    "slicer": ("?o - object", True, "a Knife or ButterKnife"),
+    "heater": ("?a - object", True, "a Microwave or Toaster, or a StoveBurner with a Pan or Pot on it"),
+    "piece-of": ("?p - object ?w - object", True, "the piece slicing the whole object leaves behind"),
+}
+
+
+def _visible(x: str) -> str:
+    """Not inside a closed receptacle (`in` is transitive, so any closed ancestor hides it)."""
+    return f"(forall (?v - object) (imply (in {x} ?v) (or (not (openable ?v)) (is-open ?v))))"
+
+
+@dataclass(frozen=True)
+class Symbolic:
+    """A skill in PDDL terms, read by the search planner (brain/search) to generate its domain:
+    parameters, precondition and effect as PDDL s-expressions over PREDICATES. `args` maps the skill
+    call's arguments to parameters. `search=False`: declared for checking, left out of the searched
+    domain (navigation is added when steps are given to robots)."""
+
+    parameters: str
+    precondition: str
+    effect: str
+    args: dict[str, str]
+    search: bool = True
+
+
+def _on_object(pre: str, eff: str) -> Symbolic:
+    return Symbolic("?r - robot ?o - object", pre, eff, {"object": "?o"})
+
+
+SYMBOLIC: dict[str, Symbolic] = {
+    "navigate_to": Symbolic("?r - robot ?o - object", "(mobile ?r)",
+                            "(and (near ?r ?o) (forall (?v - object) (when (not (= ?v ?o)) (not (near ?r ?v)))))",
+                            {"object": "?o"}, search=False),
+    "pick_up": _on_object(
+        f"(and (pickupable ?o) (handempty ?r) (can-lift ?r ?o) (forall (?h - robot) (not (holding ?h ?o))) "
+        f"{_visible('?o')} (forall (?w - object) (imply (piece-of ?o ?w) (sliced ?w))))",
+        "(and (holding ?r ?o) (not (handempty ?r)) (forall (?v - object) (not (in ?o ?v))))"),
+    "put": Symbolic(
+        "?r - robot ?o - object ?c - object",
+        f"(and (holding ?r ?o) (receptacle ?c) (can-contain ?c ?o) (or (not (must-open ?c)) (is-open ?c)) {_visible('?c')})",
+        "(and (not (holding ?r ?o)) (handempty ?r) (in ?o ?c) (forall (?v - object) (when (in ?c ?v) (in ?o ?v))))",
+        {"receptacle": "?c"}),
+    "drop": Symbolic("?r - robot ?o - object", "(holding ?r ?o)", "(and (not (holding ?r ?o)) (handempty ?r))", {},
+                     search=False),
+    "open": _on_object("(and (openable ?o) (not (is-open ?o)))", "(is-open ?o)"),
+    "close": _on_object("(and (openable ?o) (is-open ?o))", "(not (is-open ?o))"),
+    "toggle_on": _on_object("(and (toggleable ?o) (not (toggled ?o)))", "(toggled ?o)"),
+    "toggle_off": _on_object("(and (toggleable ?o) (toggled ?o))", "(not (toggled ?o))"),
+    "slice": Symbolic(
+        "?r - robot ?o - object ?k - object",
+        "(and (sliceable ?o) (holding ?r ?k) (slicer ?k) (forall (?h - robot) (not (holding ?h ?o))) "
+        "(forall (?v - object) (imply (in ?o ?v) (not (must-open ?v)))))",
+        "(and (sliced ?o) (forall (?p ?v - object) (when (and (piece-of ?p ?o) (in ?o ?v)) (in ?p ?v))))",
+        {"object": "?o"}),
+    "break": _on_object("(breakable ?o)", "(broken ?o)"),
+    "clean": _on_object("(and (dirtyable ?o) (dirty ?o))", "(not (dirty ?o))"),
+    "fill": _on_object("(and (fillable ?o) (not (filled ?o)))", "(filled ?o)"),
+    "empty": _on_object("(filled ?o)", "(not (filled ?o))"),
+    "cook": Symbolic(
+        "?r - robot ?o - object ?a - object",
+        "(and (cookable ?o) (heater ?a) (or (holding ?r ?o) (in ?o ?a)))",
+        "(and (cooked ?o) (when (holding ?r ?o) (and (not (holding ?r ?o)) (handempty ?r) (in ?o ?a))) "
+        "(when (and (holding ?r ?o) (openable ?a)) (not (is-open ?a))))",
+        {"object": "?o", "appliance": "?a"}),
+    "explore": Symbolic("?r - robot", "(and)", "(and)", {}, search=False),
+}
+
+
 @dataclass(frozen=True)
 class Skill:
     name: str
@@ -140,6 +236,11 @@ class Skill:
     preconditions: Check
     effects: Effect
     targets: tuple[str, ...] = ()  # argument names that are objectIds the robot must reach
+
+    @property
+    def symbolic(self) -> Symbolic:
+        """The same preconditions and effects as PDDL (tests check both forms agree)."""
+        return SYMBOLIC[self.name]
 
     def parse_args(self, raw: dict[str, Any]) -> BaseModel:
         try:
@@ -252,11 +353,15 @@ def _pickup_eff(world, robot, args):
 
 def _put_pre(world, robot, args):
     rec = world.get(args.receptacle)
+    held = world.get(robot.get("holding") or "")
     out = []
     if not robot.get("holding"):
         out.append(f"put: {robot['id']} holds nothing")
     if not rec.get("receptacle"):
         out.append(f"put: {rec['id']} is not a receptacle")
+    elif held is not None and not accepts(rec.get("objectType") or "", held.get("objectType") or ""):
+        out.append(f"put: AI2-THOR's placement rules do not allow a {held.get('objectType')} in or on "
+                   f"a {rec.get('objectType')}")
     elif rec.get("objectType") in MUST_BE_OPEN_TO_PLACE_OBJECTS_IN and not rec.get("isOpen"):
         out.append(Problem(f"put: {rec['id']} is closed; open it first", "closed", rec["id"]))
     return out + _visible_problem(world, rec["id"], "put")
@@ -320,8 +425,43 @@ def _holding_type(object_types: tuple[str, ...], verb: str) -> Check:
     return check
 
 
+def _slice_pre(world, robot, args):
+    obj = _obj(world, args)
+    out = _all(_flag_required("slice", "sliceable", "sliceable"), _holding_type(SLICING_TOOLS, "slice"))(world, robot, args)
+    if world.holder_of(obj["id"]) is not None or obj.get("isPickedUp"):
+        out.append(f"slice: {obj['id']} is held; it is sliced where it lies")
+    inside = [p for p in _ancestor_ids(world, obj["id"])
+              if (world.get(p) or {}).get("objectType") in MUST_BE_OPEN_TO_PLACE_OBJECTS_IN]
+    if inside:
+        out.append(f"slice: {obj['id']} is inside {inside[0]}; take it out to slice it")
+    return out
+
+
+def _ancestor_ids(world: SymbolicWorld, oid: str) -> list[str]:
+    out: list[str] = []
+    frontier = world.parents(oid)
+    while frontier:
+        pid = frontier.pop()
+        if pid not in out:
+            out.append(pid)
+            frontier.extend(world.parents(pid))
+    return out
+
+
 def _slice_eff(world, robot, args):
-    _obj(world, args)["isSliced"] = True
+    """The whole is sliced; its pieces (`<whole id>|TomatoSliced_0`…) lie where it lay, as in AI2-THOR."""
+    obj = _obj(world, args)
+    obj["isSliced"] = True
+    piece_type, count = SLICES.get(obj.get("objectType") or "", (f"{obj.get('objectType')}Sliced", 1))
+    kind = OBJECT_TYPES.get(piece_type)
+    flags = kind.flags() if kind else {"pickupable": True}
+    for i in range(count):
+        pid = f"{obj['id']}|{piece_type}_{i}"
+        if pid not in world.nodes:
+            world.nodes[pid] = {"id": pid, "kind": "object", "objectType": piece_type, **flags,
+                                "mass": round(float(obj.get("mass") or 0.0) / count, 5),
+                                "position": obj.get("position"),
+                                "relations": [dict(r) for r in obj.get("relations") or [] if r["rel"] in ("in", "on")]}
 
 
 def _clean_pre(world, robot, args):
@@ -379,6 +519,9 @@ def _cook_eff(world, robot, args):
         robot["holding"] = None
         obj["isPickedUp"] = False
         world.set_parent(obj["id"], cooking_place(world, args.appliance))
+        appliance = world.get(args.appliance)
+        if appliance.get("openable"):
+            appliance["isOpen"] = False  # the executor closes it to run it (actions.cook)
     obj.update(isCooked=True, temperature="Hot")
 
 
@@ -405,8 +548,7 @@ SKILLS: dict[str, Skill] = {
         Skill("toggle_on", "Switch an object on.", TargetArgs, _toggle_pre(True), _set(isToggled=True), targets=("object",)),
         Skill("toggle_off", "Switch an object off.", TargetArgs, _toggle_pre(False), _set(isToggled=False), targets=("object",)),
         Skill("slice", "Slice an object (needs a Knife or ButterKnife in hand).", TargetArgs,
-              _all(_flag_required("slice", "sliceable", "sliceable"), _holding_type(SLICING_TOOLS, "slice")),
-              _slice_eff,
+              _slice_pre, _slice_eff,
               targets=("object",)),
         Skill("break", "Break a breakable object.", TargetArgs, _flag_required("break", "breakable", "breakable"),
               _set(isBroken=True), targets=("object",)),

@@ -1,7 +1,6 @@
 import pytest
 
 from robocortex.brain.goals import goal_holds, unmet_goals
-from robocortex.brain.instructions import parse
 from robocortex.brain.offline import OfflinePlanner
 from robocortex.brain.planner import PlanningError, PlanRequest
 from robocortex.brain.validator import validate
@@ -21,7 +20,8 @@ def test_demo_instruction_splits_goals_across_two_robots(kitchen, two_robots):
     assert all(not s.depends_on for s in plan.subtasks)
     assert validate(plan, kitchen, two_robots) == []
     # the apple job opens the fridge before putting, and closes it again
-    skills = [c.skill for c in plan.subtasks[0].steps]
+    (apple,) = [s for s in plan.subtasks if "pick_up" in [c.skill for c in s.steps]]
+    skills = [c.skill for c in apple.steps]
     assert skills.index("open") < skills.index("put") < skills.index("close")
 
 
@@ -36,17 +36,24 @@ def test_then_makes_a_dependency(kitchen, two_robots):
 
 
 def test_shared_receptacle_is_serialised(kitchen, two_robots):
+    """Both jobs need the fridge open (the egg is in it, the apple goes in): it is opened once, both
+    robots wait for that, and it is closed once both are done with it."""
     plan = plan_for("put the apple in the fridge and put the egg in the garbage can", kitchen, two_robots)
-    a, b = plan.subtasks
-    assert a.robot != b.robot
-    assert b.depends_on == [a.id], "both touch the fridge: one robot at a time"
+    assert validate(plan, kitchen, two_robots) == []
+    by_skill = {c.skill: s for s in plan.subtasks for c in s.steps}
+    opening, closing = by_skill["open"], by_skill["close"]
+    apple = next(s for s in plan.subtasks if {"object": "Apple|1"} in [c.args for c in s.steps if c.skill == "pick_up"])
+    egg = next(s for s in plan.subtasks if {"object": "Egg|1"} in [c.args for c in s.steps if c.skill == "pick_up"])
+    assert apple.robot != egg.robot, "two robots, two jobs"
+    assert opening.id in apple.depends_on + [apple.id] and opening.id in egg.depends_on + [egg.id]
+    assert {apple.id, egg.id} - {closing.id} <= set(closing.depends_on) | {closing.id}
 
 
 def test_synonyms_and_verbs(kitchen, two_robots):
     for text, goal in [
         ("place the apple into the refrigerator", "Apple in Fridge"),
-        ("throw away the apple", "Apple on GarbageCan"),
-        ("switch the lights off", "LightSwitch isToggled=False"),
+        ("throw away the apple", "Apple in GarbageCan"),
+        ("switch the lights off", "all [lights] isToggled=False"),
         ("shut the fridge", "Fridge isOpen=False"),
         ("open the fridge", "Fridge isOpen=True"),
     ]:
@@ -58,23 +65,35 @@ def test_goal_already_true_needs_no_subtask(kitchen, two_robots):
     assert plan.subtasks == [] and len(plan.goals) == 1
 
 
-def test_unparsed_words_are_named():
-    with pytest.raises(PlanningError, match="could not understand: 'dance jig'"):
-        parse("open the fridge and dance a jig")
+def test_unparsed_words_are_named(kitchen, two_robots):
+    with pytest.raises(PlanningError, match="jig"):
+        plan_for("open the fridge and dance a jig", kitchen, two_robots)
 
 
 def test_unknown_object_is_named(kitchen, two_robots):
-    with pytest.raises(PlanningError, match="no 'banana' in this scene"):
+    with pytest.raises(PlanningError, match="'banana'"):
         plan_for("put the banana in the fridge", kitchen, two_robots)
+
+
+def _with_laptop(kitchen):
+    from robocortex.memory.schemas import SceneNode
+
+    nodes = dict(kitchen.nodes)
+    nodes["Laptop|1"] = SceneNode(id="Laptop|1", objectType="Laptop", pickupable=True, mass=3.0,
+                                    position={"x": 0.4, "y": 0.9, "z": 0.1},
+                                    relations=[{"rel": "on", "target": "CounterTop|1"}])
+    nodes["Desk|1"] = SceneNode(id="Desk|1", objectType="Desk", receptacle=True, position={"x": -1, "y": 0.7, "z": 1})
+    return kitchen.model_copy(update={"nodes": nodes})
 
 
 def test_payload_decides_the_robot(kitchen, make_profile):
     profile = make_profile
+    kitchen = _with_laptop(kitchen)
     robots = [profile("robot1", "light_manipulator"), profile("robot2", agent_id=1)]
-    plan = plan_for("put the pumpkin in the garbage can", kitchen, robots)
+    plan = plan_for("put the laptop on the desk", kitchen, robots)
     assert plan.subtasks[0].robot == "robot2"
-    with pytest.raises(PlanningError, match="no robot can"):
-        plan_for("put the pumpkin in the garbage can", kitchen, [profile("robot1", "light_manipulator")])
+    with pytest.raises(PlanningError, match="no robot can pick up the laptop"):
+        plan_for("put the laptop on the desk", kitchen, [profile("robot1", "light_manipulator")])
 
 
 def test_object_in_closed_fridge_is_taken_out_after_opening(kitchen, two_robots):
@@ -113,11 +132,13 @@ def test_slice_without_a_knife_says_so(kitchen, two_robots):
         plan_for("cut the apple", kitchen, two_robots)
 
 
-def test_microwave_opens_puts_closes_runs_and_opens_again(kitchen, two_robots):
+def test_microwave_cooks_what_is_held_and_opens_again(kitchen, two_robots):
+    """`cook` puts the held food in and runs the microwave (opening and closing it, actions.cook); the
+    plan opens it again afterwards so the cooked potato can be seen."""
     plan = plan_for("heat the potato in the microwave", kitchen, two_robots)
     assert [g.describe() for g in plan.goals] == ["Potato isCooked=True"]
-    skills = [s for s, _ in skills_of(plan)]
-    assert skills[-5:] == ["open", "put", "close", "cook", "open"]
+    skills = [s for s, _ in skills_of(plan) if s != "navigate_to"]
+    assert skills == ["pick_up", "cook", "open"]
     assert validate(plan, kitchen, two_robots) == []
 
 
@@ -128,14 +149,16 @@ def test_what_cannot_be_cooked_is_named(kitchen, two_robots):
 
 @pytest.mark.parametrize("text, goal, skill", [
     ("wash the mug", "Mug isDirty=False", ("clean", {"object": "Mug|1"})),
-    ("fill the mug with coffee", "Mug isFilledWithLiquid=True", ("fill", {"object": "Mug|1", "liquid": "coffee"})),
+    ("fill the mug with coffee", "Mug isFilledWithLiquid=True (coffee)",
+     ("fill", {"object": "Mug|1", "liquid": "coffee"})),
     ("bring the apple to the counter", None, None),
-    ("move the egg to the countertop", "Egg on CounterTop", ("put", {"receptacle": "CounterTop|1"})),
+    ("move the egg to the countertop", "Egg in/on CounterTop", ("put", {"receptacle": "CounterTop|1"})),
 ])
 def test_more_verbs(kitchen, two_robots, text, goal, skill):
     plan = plan_for(text, kitchen, two_robots)
     if goal is None:  # the apple is on the counter already: nothing to do
-        assert plan.subtasks == [] and plan.goals[0].describe() == "Apple on CounterTop"
+        assert plan.subtasks == [] and plan.goals[0].describe() == "Apple in/on CounterTop"
+        assert plan.reports[0].status == "already_holds"
         return
     assert plan.goals[0].describe() == goal
     assert skill in skills_of(plan)
@@ -150,19 +173,19 @@ def test_later_clauses_see_what_earlier_ones_did(kitchen, two_robots):
     assert validate(plan, kitchen, two_robots) == []
 
 
-def test_two_slices_share_the_knife_one_at_a_time(kitchen, two_robots):
+def test_two_slices_share_the_knife(kitchen, two_robots):
+    """One knife: the robot that takes it slices both, then puts it down (nobody is left holding it)."""
     kitchen.nodes["Potato|1"].sliceable = True
     plan = plan_for("slice the apple and slice the potato", kitchen, two_robots)
-    a, b = plan.subtasks
-    assert b.depends_on == [a.id]
+    (subtask,) = [s for s in plan.subtasks if "slice" in [c.skill for c in s.steps]]
+    skills = [c.skill for c in subtask.steps if c.skill != "navigate_to"]
+    assert skills == ["pick_up", "slice", "slice", "put"]
     assert validate(plan, kitchen, two_robots) == []
 
 
-def test_unknown_verb_names_the_words_and_the_verbs_known():
-    with pytest.raises(PlanningError) as err:
-        parse("slice the apple and levitate the pumpkin")
-    assert "could not understand: 'levitate pumpkin'" in str(err.value)
-    assert "slice/cut" in str(err.value)
+def test_unknown_verb_is_named(kitchen, two_robots):
+    with pytest.raises(PlanningError, match="levitate"):
+        plan_for("slice the apple and levitate the mug", kitchen, two_robots)
 
 
 def test_sliced_goal_holds_when_only_the_pieces_are_seen(kitchen):
@@ -183,7 +206,7 @@ def test_sink_means_the_basin(kitchen, two_robots):
                                      position={"x": 1, "y": 0.8, "z": -1})
     snapshot = kitchen.model_copy(update={"nodes": nodes})
     plan = plan_for("put the apple in the sink", snapshot, two_robots)
-    assert plan.goals[0].target == "SinkBasin"
+    assert [c.args for s in plan.subtasks for c in s.steps if c.skill == "put"] == [{"receptacle": "SinkBasin|1"}]
     assert validate(plan, snapshot, two_robots) == []
 
 
@@ -203,6 +226,8 @@ def test_a_robot_holding_the_object_carries_on(kitchen, two_robots):
 
 
 def test_a_robot_holding_something_else_puts_it_down_first(kitchen, make_profile):
+    """Its hand is needed: the egg goes somewhere AI2-THOR's placement rules allow before the apple is
+    picked up (not dropped on the floor)."""
     nodes = kitchen.node_dicts()
     nodes["Egg|1"].update(relations=[], isPickedUp=True)
     nodes["robot1"].update(holding="Egg|1")
@@ -211,54 +236,51 @@ def test_a_robot_holding_something_else_puts_it_down_first(kitchen, make_profile
     snapshot = SceneSnapshot.model_validate({"rev": 2, "nodes": nodes})
     robots = [make_profile("robot1")]
     plan = plan_for("put the apple in the fridge", snapshot, robots)
-    assert plan.subtasks[0].steps[0].skill == "drop"
+    steps = [c for s in plan.subtasks for c in s.steps if c.skill != "navigate_to"]
+    assert steps[0].skill == "put", "the egg is put down first"
+    assert [c.args for c in steps if c.skill == "pick_up"] == [{"object": "Apple|1"}]
     assert validate(plan, snapshot, robots) == []
 
 
-def test_a_full_receptacle_is_cleared_when_replanning(kitchen, two_robots):
-    """AI2-THOR's "No valid positions" on a put: the replan sets the held egg down on the biggest free
-    furniture, moves what is on the counter aside, then puts the egg on the cleared counter."""
+def _failed_put(nodes):
+    """robot2's put of the egg on the counter failed for lack of room; it still holds the egg."""
     from robocortex.memory.schemas import SceneSnapshot, SkillCall
 
     from robocortex.brain.planner import FailedSubtask
 
-    nodes = kitchen.node_dicts()
     nodes["Egg|1"].update(relations=[], isPickedUp=True)
     nodes["robot2"].update(holding="Egg|1")
-    nodes["DiningTable|1"] = {"id": "DiningTable|1", "kind": "object", "objectType": "DiningTable", "receptacle": True,
-                              "position": {"x": 1.0, "y": 0.8, "z": 2.0}, "relations": []}
     snapshot = SceneSnapshot.model_validate({"rev": 2, "nodes": nodes})
-    steps = [SkillCall(skill="navigate_to", args={"object": "Egg|1"}), SkillCall(skill="pick_up", args={"object": "Egg|1"}),
-             SkillCall(skill="navigate_to", args={"object": "CounterTop|1"}),
-             SkillCall(skill="put", args={"receptacle": "CounterTop|1"})]
-    failed = FailedSubtask(robot="robot2", steps=steps, error="put failed: No valid positions to place object found",
-                           holding="Egg|1", code="action_failed", failed_step=steps[-1],
-                           details={"receptacle": "CounterTop|1", "held": "Egg|1", "world_code": "no_room",
-                                    "world_error": "No valid positions to place object found"})
-    request = PlanRequest("put the egg on the counter", snapshot, two_robots, failures=[failed])
-    (subtask,) = OfflinePlanner().plan(request).plan.subtasks
-    assert subtask.robot == "robot2", "only the robot holding the egg can do the job"
-    puts = [s.args["receptacle"] for s in subtask.steps if s.skill == "put"]
-    on_counter = ["Apple|1", "Knife|1", "Mug|1", "Potato|1", "Pumpkin|1"]
-    assert puts == ["DiningTable|1"] * (1 + len(on_counter)) + ["CounterTop|1"]
-    assert [s.args["object"] for s in subtask.steps if s.skill == "pick_up"] == [*on_counter, "Egg|1"]
-    assert "making room" in subtask.description
-    assert validate(OfflinePlanner().plan(request).plan, snapshot, two_robots) == []
-
-
-def test_a_full_receptacle_with_nowhere_to_move_things_says_so(kitchen, two_robots):
-    from robocortex.memory.schemas import SceneSnapshot, SkillCall
-
-    from robocortex.brain.planner import FailedSubtask
-
-    nodes = kitchen.node_dicts()
-    nodes["Egg|1"].update(relations=[], isPickedUp=True)
-    nodes["robot2"].update(holding="Egg|1")
-    kitchen = SceneSnapshot.model_validate({"rev": 2, "nodes": nodes})
     steps = [SkillCall(skill="pick_up", args={"object": "Egg|1"}), SkillCall(skill="put", args={"receptacle": "CounterTop|1"})]
     failed = FailedSubtask(robot="robot2", steps=steps, error="put failed: No valid positions to place object found",
                            holding="Egg|1", code="action_failed", failed_step=steps[-1],
                            details={"receptacle": "CounterTop|1", "held": "Egg|1", "world_code": "no_room",
                                     "world_error": "No valid positions to place object found"})
-    with pytest.raises(PlanningError, match="the counter top has no room for the egg, and there is no surface left"):
-        OfflinePlanner().plan(PlanRequest("put the egg on the counter", kitchen, two_robots, failures=[failed]))
+    return snapshot, failed
+
+
+def test_a_full_receptacle_is_replaced_by_another_of_its_kind(kitchen, two_robots):
+    """The replan never repeats the failed put: the robot still holding the egg puts it on the other
+    counter top (the typed failure says which receptacle; the error text is not read)."""
+    nodes = kitchen.node_dicts()
+    nodes["CounterTop|2"] = {"id": "CounterTop|2", "kind": "object", "objectType": "CounterTop", "receptacle": True,
+                             "position": {"x": 1.0, "y": 0.9, "z": 2.0}, "relations": []}
+    snapshot, failed = _failed_put(nodes)
+    failed.error = "words nobody reads"
+    request = PlanRequest("put the egg on the counter", snapshot, two_robots, failures=[failed])
+    (subtask,) = OfflinePlanner().plan(request).plan.subtasks
+    assert subtask.robot == "robot2", "only the robot holding the egg can do the job"
+    assert [s.args for s in subtask.steps if s.skill == "put"] == [{"receptacle": "CounterTop|2"}]
+    assert "pick_up" not in [s.skill for s in subtask.steps]
+    assert validate(OfflinePlanner().plan(request).plan, snapshot, two_robots) == []
+
+
+def test_a_full_receptacle_with_no_other_of_its_kind_says_so(kitchen, two_robots):
+    snapshot, failed = _failed_put(kitchen.node_dicts())
+    with pytest.raises(PlanningError, match="CounterTop|1 failed before .*no_room.*no other counter top"):
+        OfflinePlanner().plan(PlanRequest("put the egg on the counter", snapshot, two_robots, failures=[failed]))
+
+
+def test_timing_is_reported(kitchen, two_robots):
+    outcome = OfflinePlanner().plan(PlanRequest("turn off the light", kitchen, two_robots))
+    assert outcome.timing["parse_ms"] > 0 and outcome.timing["plan_ms"] > 0

@@ -1,0 +1,270 @@
+"""plan_goals: goals in, a Plan out — search, lifting, allocation, and a report on every goal."""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from robocortex.cerebellum.skills import SKILLS, SymbolicWorld
+
+from robocortex.brain.goal_language import Goal, goal_holds, ground
+from robocortex.brain.plan import GoalReport, Plan
+from robocortex.brain.planner import FailedSubtask, PlanningError, PlanOutcome, PlanRequest
+from robocortex.brain.search.allocate import Team, Unassignable, Unit, assign, build_units, skill_call, subtasks
+from robocortex.brain.search.lift import follow, justify
+from robocortex.brain.search.problem import (AGENT, Compiled, Exclusions, Infeasible, Scene, build_problem,
+                                             compile_goal)
+from robocortex.brain.search.solve import GroundStep, SearchFailed, solve
+from robocortex.memory.schemas import SkillCall
+
+
+def exclusions(failures: list[FailedSubtask]) -> Exclusions:
+    """What the failures so far rule out, read from their typed fields: the robot that failed a step
+    does not get that step again; a missing object is not chosen again; a receptacle a put failed on
+    is replaced by another of its kind; a lost robot gets nothing."""
+    ex = Exclusions()
+    for f in failures:
+        if f.code == "robot_lost":
+            ex.robots.add(f.robot)
+            continue
+        step = f.failed_step
+        if step is None or step.skill not in SKILLS:
+            continue
+        why = f"{step.skill} by {f.robot}: {f.code}" + (f", {f.details['world_code']}" if f.details.get("world_code") else "")
+        for name in SKILLS[step.skill].targets:
+            target = step.args.get(name)
+            if isinstance(target, str):
+                ex.robot_steps.add((f.robot, step.skill, target))
+        if step.skill == "put" and f.code in ("action_failed", "blocked"):
+            receptacle = f.details.get("receptacle") or step.args.get("receptacle")
+            if isinstance(receptacle, str):
+                ex.receptacles[receptacle] = why
+        elif f.code in ("object_missing", "blocked"):
+            obj = f.details.get("object") or step.args.get("object")
+            if isinstance(obj, str):
+                ex.objects[obj] = why
+    return ex
+
+
+@dataclass
+class Stage:
+    compiled: dict[int, Compiled]
+    steps: list[GroundStep]
+    calls: list[SkillCall]
+    units: list[Unit]
+
+
+@dataclass
+class _Run:
+    goals: list[Goal]
+    request: PlanRequest
+    ex: Exclusions
+    reports: dict[int, GoalReport] = field(default_factory=dict)
+    solves: int = 0
+    keep_open: set[str] = field(default_factory=set)  # objects some goal (any stage) wants open
+
+    def infeasible(self, i: int, reason: str) -> None:
+        self.reports[i] = GoalReport(goal=self.goals[i], status="infeasible", reason=reason)
+
+
+def _holders(nodes: Mapping[str, Mapping[str, Any]], robots: list[str]) -> list[tuple[str, str]]:
+    return [(name, str(nodes[name]["holding"])) for name in robots
+            if (nodes.get(name) or {}).get("holding")]
+
+
+def _opened_in(formula: Any) -> set[str]:
+    """Objects a goal formula wants open."""
+    if isinstance(formula, list):
+        if formula and formula[0] == "is-open":
+            return {formula[1]}
+        return {o for part in formula for o in _opened_in(part)}
+    return set()
+
+
+def _search(run: _Run, scene: Scene, compiled: dict[int, Compiled], holder: tuple[str, str] | None,
+            keep_hand: bool) -> tuple[list[GroundStep], Any]:
+    problem = build_problem(scene, list(compiled.values()), holder)
+    if not keep_hand:
+        problem.goal.append(["handempty", AGENT])  # nobody is left holding a knife
+    # What had to be opened is closed again, unless a goal is about it being open (or cooking in it).
+    about = {oid for c in compiled.values() for f in c.formula for oid in _opened_in(f)} | run.keep_open
+    problem.goal += [["not", ["is-open", oid]] for oid in problem.objects
+                     if ("must-open", oid) in problem.init and ("is-open", oid) not in problem.init and oid not in about]
+    skills = {s for r in scene.robots for s in r.skills}
+    run.solves += 1
+    steps = solve(skills, problem.objects, problem.init, problem.goal, AGENT)
+    return steps, problem
+
+
+def _plan_stage(run: _Run, nodes: dict[str, dict[str, Any]], indices: list[int],
+                holder: tuple[str, str] | None, chosen: dict[int, list[str]]) -> tuple[list[GroundStep], Any, dict[int, Compiled]]:
+    scene = Scene(copy.deepcopy(nodes), run.request.robots, run.ex)
+    compiled: dict[int, Compiled] = {}
+    for i in indices:
+        try:
+            compiled[i] = compile_goal(run.goals[i], scene, run.goals, chosen)
+            chosen[i] = compiled[i].chosen
+        except Infeasible as exc:
+            run.infeasible(i, str(exc))
+    keep_hand = any(run.goals[i].condition.held for i in compiled)
+    while compiled:
+        try:
+            steps, problem = _search(run, scene, compiled, holder, keep_hand)
+            return steps, problem, compiled
+        except SearchFailed:
+            alone = {}
+            for i in list(compiled):
+                try:
+                    _search(run, scene, {i: compiled[i]}, holder, keep_hand)
+                except SearchFailed:
+                    alone[i] = "no sequence of the robots' skills reaches it from the scene as it is"
+            if not alone:  # each is possible, not all together: give up the last
+                last = max(compiled)
+                alone[last] = "it conflicts with the other goals"
+            for i, reason in alone.items():
+                run.infeasible(i, reason)
+                del compiled[i]
+    return [], None, {}
+
+
+def _advance(nodes: dict[str, dict[str, Any]], calls: list[SkillCall], holder: tuple[str, str] | None) -> dict:
+    """The scene after the stage's steps (the skills' own effects), for the next stage."""
+    world = SymbolicWorld(copy.deepcopy(nodes))
+    agent = world.nodes.setdefault(AGENT, {"id": AGENT, "kind": "robot"})
+    agent["holding"] = holder[1] if holder else None
+    if holder:
+        world.nodes[holder[0]]["holding"] = None
+    for call in calls:
+        skill = SKILLS[call.skill]
+        skill.apply(world, agent, skill.parse_args(call.args))
+    return world.nodes
+
+
+def _attempt(run: _Run) -> tuple[list[Stage], dict[int, Compiled]]:
+    nodes = run.request.snapshot.node_dicts()
+    robots = [r.name for r in run.request.robots if r.name not in run.ex.robots]
+    holders = _holders(nodes, robots)
+    holder = holders[0] if holders else None
+    pending = [i for i in range(len(run.goals)) if i not in run.reports]
+    stages: list[Stage] = []
+    chosen: dict[int, list[str]] = {}
+    every: dict[int, Compiled] = {}
+    first_unit = 0
+    for stage in sorted({run.goals[i].stage for i in pending}):
+        indices = [i for i in pending if run.goals[i].stage == stage]
+        if stages:  # a later stage starts from where the earlier ones leave the scene
+            indices = [i for i in indices if not _holds_now(run, nodes, i)]
+        steps, problem, compiled = _plan_stage(run, nodes, indices, holder, chosen)
+        every.update(compiled)
+        if not steps:
+            continue
+        steps = justify(steps, problem.state(), problem.goal)
+        followed = follow(steps, problem.state())
+        liquids = {k: v for c in compiled.values() for k, v in c.liquids.items()}
+        calls = [skill_call(s, liquids) for s in steps]
+        units = build_units(steps, followed.traces, holder if problem.held_by else None, first_unit,
+                            [set(r.skills) for r in run.request.robots if r.name not in run.ex.robots])
+        earlier = list(range(first_unit))
+        for unit in units:
+            unit.deps |= set(earlier)
+            unit.stage = stage
+        stages.append(Stage(compiled, steps, calls, units))
+        first_unit += len(units)
+        nodes = _advance(nodes, calls, holder if problem.held_by else None)
+        holder = None
+    return stages, every
+
+
+def _holds_now(run: _Run, nodes: Mapping[str, Any], i: int) -> bool:
+    if goal_holds(nodes, run.goals[i], run.goals):
+        run.reports[i] = GoalReport(goal=run.goals[i], status="already_holds",
+                                    reason="earlier stages make it hold")
+        return True
+    return False
+
+
+def plan_goals(goals: list[Goal], request: PlanRequest) -> PlanOutcome:
+    """Plan for `goals` on `request.snapshot` with `request.robots`; every goal gets a report. Raises
+    PlanningError (with every goal's reason) only when no goal can be pursued and none holds already."""
+    started = time.perf_counter()
+    nodes = request.snapshot.node_dicts()
+    run = _Run(goals, request, exclusions(request.failures))
+    for goal in goals:
+        if goal.condition.state == "isOpen" and goal.condition.value != goal.condition.negate:
+            run.keep_open |= {str(n["id"]) for n in goal.subject.select(nodes)}
+    for i, goal in enumerate(goals):
+        if goal.when and not all(goal_holds(nodes, w, goal.when) for w in goal.when):
+            run.reports[i] = GoalReport(goal=goal, status="condition_false",
+                                        reason="; ".join(w.describe() for w in goal.when) + " does not hold now")
+        elif goal_holds(nodes, goal, goals):
+            run.reports[i] = GoalReport(goal=goal, status="already_holds")
+    for _ in range(len(goals) + 1):
+        stages, compiled = _attempt(run)
+        units = [u for st in stages for u in st.units]
+        calls = [c for st in stages for c in st.calls]
+        offset = 0
+        for st in stages:  # unit steps index the stage's steps: make them global
+            for u in st.units:
+                u.steps = [s + offset for s in u.steps]
+            offset += len(st.calls)
+        team = Team(request.robots, nodes, run.ex, busy=dict(_holders(nodes, [r.name for r in request.robots])[1:]))
+        try:
+            owner, makespan = assign(units, calls, team)
+        except Unassignable as exc:
+            touched = {v for s in exc.unit.steps for v in calls[s].args.values() if isinstance(v, str)}
+            blamed = [i for i, c in compiled.items() if c.objects & touched or set(c.chosen) & touched]
+            if not blamed:
+                blamed = list(compiled)
+            what = ", ".join(_phrase(calls[s]) for s in exc.unit.steps)
+            for i in blamed:
+                run.infeasible(i, f"no robot can {what} ({exc})")
+            continue
+        for i, c in compiled.items():
+            run.reports.setdefault(i, GoalReport(goal=goals[i], status="planned", reason=c.note))
+        team = Team(request.robots, nodes, run.ex, busy=dict(_holders(nodes, [r.name for r in request.robots])[1:]))
+        plan_subtasks = subtasks(units, owner, calls, team, request.id_prefix)
+        break
+    else:  # pragma: no cover - every round marks at least one goal infeasible
+        plan_subtasks, makespan = [], 0.0
+    reports = [run.reports.get(i) or GoalReport(goal=g, status="infeasible", reason="not planned")
+               for i, g in enumerate(goals)]
+    if not plan_subtasks and not any(r.status in ("already_holds", "condition_false") for r in reports):
+        raise PlanningError("nothing to do that can be done: " + "; ".join(
+            f"{r.goal.describe()}: {r.reason}" for r in reports))
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    kept = [_checkable(r.goal, compiled.get(i), nodes) for i, r in enumerate(reports)
+            if r.status in ("planned", "already_holds")]
+    plan = Plan(goals=kept, subtasks=plan_subtasks, reports=reports, reasoning=_reasoning(reports, plan_subtasks, makespan))
+    return PlanOutcome(plan=plan, timing={"plan_ms": round(elapsed_ms, 1), "searches": float(run.solves)})
+
+
+def _checkable(goal: Goal, compiled: Compiled | None, nodes: Mapping[str, Any]) -> Goal:
+    """The goal as the plan keeps it: filters on the scene as it is now, and "the rest", resolved to
+    objectIds (the goals the plan leaves out would shift the index "the rest" refers to)."""
+    goal = ground(goal.model_copy(update={"when": []}), nodes)
+    if goal.subject.quantifier == "rest" or (compiled is not None and compiled.partial):
+        ids = compiled.chosen if compiled else []
+        goal = goal.model_copy(update={"subject": goal.subject.model_copy(
+            update={"ids": ids, "quantifier": "all", "rest_of": None})})
+    return goal
+
+
+def _phrase(call: SkillCall) -> str:
+    args = " ".join(str(v) for v in call.args.values())
+    return f"{call.skill.replace('_', ' ')} {args}".strip()
+
+
+def _reasoning(reports: list[GoalReport], plan_subtasks: list, makespan: float) -> str:
+    counts: dict[str, int] = {}
+    for r in reports:
+        counts[r.status] = counts.get(r.status, 0) + 1
+    head = ", ".join(f"{n} {status.replace('_', ' ')}" for status, n in counts.items())
+    lines = [f"{len(reports)} goal(s): {head}; estimated makespan {makespan:.1f}"]
+    lines += [f"{r.goal.describe()}: {r.status}" + (f" — {r.reason}" if r.reason else "") for r in reports
+              if r.status != "planned"]
+    lines += [f"{s.id}→{s.robot}: {s.description}" + (f" (after {', '.join(s.depends_on)})" if s.depends_on else "")
+              for s in plan_subtasks]
+    return "; ".join(lines)

@@ -1,0 +1,88 @@
+"""Search: the generated PDDL handed to Fast Downward through unified-planning.
+
+Fast Downward runs as a subprocess (up-fast-downward ships the binary), with its satisficing
+configuration (LAMA's first iteration): plans are found in well under a second on pruned problems.
+The found plan is read back as (skill, objectIds) steps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from robocortex.brain.search.domain import _formula, skill_of, up_domain
+from robocortex.brain.search.logic import Atom, Expr
+
+SEARCH_TIME_LIMIT_S = 20
+
+
+class SearchFailed(Exception):
+    """Fast Downward found no plan (the goals are unreachable from the scene as the search sees it)."""
+
+
+@dataclass
+class GroundStep:
+    skill: str
+    values: list[str]  # the action's arguments: objectIds (and the abstract agent)
+
+
+def _planner():
+    """Fast Downward through unified-planning, its intermediate SAS file kept in the engine's own
+    temporary directory (by default the driver writes `output.sas` to the working directory, where
+    concurrent searches overwrite each other's)."""
+    import os
+
+    import unified_planning.shortcuts as ups
+    from up_fast_downward import FastDownwardPDDLPlanner
+
+    ups.get_environment().credits_stream = None
+
+    class Planner(FastDownwardPDDLPlanner):
+        def _base_cmd(self, plan_filename: str):
+            sas = os.path.join(os.path.dirname(plan_filename), "output.sas")
+            return super()._base_cmd(plan_filename) + ["--sas-file", sas]
+
+    planner = Planner(fast_downward_search_time_limit=f"{SEARCH_TIME_LIMIT_S}s")
+    planner.error_on_failed_checks = False
+    return planner
+
+
+def solve(skills: Iterable[str], objects: list[str], init: Iterable[Atom], goal: list[Expr],
+          agent: str) -> list[GroundStep]:
+    """The steps of a plan reaching `goal` from `init` (atoms over objectIds) with the skills named."""
+    import unified_planning.model as upm
+    from unified_planning.engines import PlanGenerationResultStatus as Status
+    from unified_planning.shortcuts import And
+
+    template, fluents, types = up_domain(frozenset(skills))
+    problem = template.clone()
+    env: dict[str, Any] = {}
+    for i, oid in enumerate(objects):
+        env[oid] = upm.Object(f"o{i}", types["object"])
+    env[agent] = upm.Object(agent, types["robot"])
+    problem.add_objects(env.values())
+    for atom in init:
+        problem.set_initial_value(fluents[atom[0]](*(env[a] for a in atom[1:])), True)
+    problem.add_goal(And(*(_formula(g, env, fluents, types) for g in goal)))
+    with _planner() as planner:
+        result = planner.solve(problem)
+    if result.status not in (Status.SOLVED_SATISFICING, Status.SOLVED_OPTIMALLY) or result.plan is None:
+        raise SearchFailed(str(result.status.name).lower())
+    ids = {obj.name: oid for oid, obj in env.items()}
+    return [GroundStep(action.action.name, [ids[str(p)] for p in action.actual_parameters])
+            for action in result.plan.actions]
+
+
+def solve_pddl(domain: str, problem: str, ids: dict[str, str]) -> list[GroundStep]:
+    """The same from PDDL text (what `domain_pddl` and `Problem.pddl` write), for inspection and tests."""
+    from unified_planning.engines import PlanGenerationResultStatus as Status
+    from unified_planning.io import PDDLReader
+
+    parsed_problem = PDDLReader().parse_problem_string(domain, problem)
+    with _planner() as planner:
+        result = planner.solve(parsed_problem)
+    if result.status not in (Status.SOLVED_SATISFICING, Status.SOLVED_OPTIMALLY) or result.plan is None:
+        raise SearchFailed(str(result.status.name).lower())
+    return [GroundStep(skill_of(a.action.name), [ids.get(str(p), str(p)) for p in a.actual_parameters])
+            for a in result.plan.actions]
