@@ -1,43 +1,57 @@
 """Words people use for things, mapped to the AI2-THOR object types of the scene at hand.
 
 Shared by the offline planner (to parse instructions) and the prompt (to keep only the objects a
-task is about once a scene is large).
+task is about once a scene is large). The words come from the parser's lexicon (brain/lexicon/):
+nouns.yaml for what things are called, verbs.yaml for the tools and appliances a verb needs.
 """
 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
-# Words people use → AI2-THOR object types, in order of preference.
-SYNONYMS: dict[str, list[str]] = {
-    "fridge": ["Fridge"], "refrigerator": ["Fridge"],
-    "light": ["LightSwitch", "FloorLamp", "DeskLamp"], "lights": ["LightSwitch", "FloorLamp", "DeskLamp"],
-    "light switch": ["LightSwitch"], "lamp": ["FloorLamp", "DeskLamp"],
-    "trash": ["GarbageCan"], "trash can": ["GarbageCan"], "garbage": ["GarbageCan"], "bin": ["GarbageCan"],
-    "garbage can": ["GarbageCan"], "rubbish bin": ["GarbageCan"],
-    "counter": ["CounterTop"], "countertop": ["CounterTop"], "kitchen counter": ["CounterTop"],
-    "table": ["DiningTable", "CoffeeTable", "SideTable", "Desk"], "stove": ["StoveBurner"],
-    "cooker": ["StoveBurner"], "burner": ["StoveBurner"], "sink": ["SinkBasin", "Sink"],
-    "tv": ["Television"], "telly": ["Television"], "couch": ["Sofa"], "sofa": ["Sofa"],
-    "cupboard": ["Cabinet"], "tap": ["Faucet"], "coffee maker": ["CoffeeMachine"],
-    "bath": ["BathtubBasin", "Bathtub"], "bathtub": ["BathtubBasin", "Bathtub"],
-    "phone": ["CellPhone"], "mobile": ["CellPhone"], "remote": ["RemoteControl"],
-    "knife": ["Knife", "ButterKnife"], "glass": ["Cup"], "dish": ["Plate"], "frying pan": ["Pan"],
-}
-# What a verb needs besides its object (a knife to slice, a microwave to heat…), by verb pattern.
-VERB_TOOLS: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
-    (re.compile(r"\b(slice|cut|chop|dice)\b"), ("Knife", "ButterKnife")),
-    (re.compile(r"\b(cook|heat|warm|microwave|bake|toast)\b"), ("Microwave", "StoveBurner", "StoveKnob", "Toaster")),
-    (re.compile(r"\b(wash|clean|rinse|scrub)\b"), ("SinkBasin", "Faucet")),
-    (re.compile(r"\bfill\b"), ("SinkBasin", "Faucet", "CoffeeMachine")),
-    (re.compile(r"\b(throw|discard|dispose|bin)\b"), ("GarbageCan",)),
-]
+from robocortex.brain.goal_language import categories
+from robocortex.brain.understanding.lexicon import lemmas, lexicon, type_words
+
+__all__ = ["ARTICLES", "SYNONYMS", "VERB_TOOLS", "Vocabulary", "clean_phrase", "type_words"]
+
+
+@lru_cache(maxsize=1)
+def _synonyms() -> dict[str, list[str]]:
+    """Noun → AI2-THOR types in order of preference (a category's types sorted)."""
+    out: dict[str, list[str]] = {}
+    for word, entry in lexicon().nouns.items():
+        if entry.get("types"):
+            out[word] = list(entry["types"])
+        elif "category" in entry:
+            out[word] = sorted(categories()[entry["category"]])
+    return out
+
+
+@lru_cache(maxsize=1)
+def _verb_tools() -> list[tuple[re.Pattern[str], tuple[str, ...]]]:
+    """What a verb needs besides its object (a knife to slice, a microwave to heat…), by verb words."""
+    lex = lexicon()
+    tools: dict[tuple[str, ...], set[str]] = {}
+    for frames in lex.verbs.values():
+        needed = set(frames.instruments)
+        template = lex.templates.get(frames.alone or "")
+        for spec in template if isinstance(template, list) else [template] if template else []:
+            target = spec.get("target")
+            if isinstance(target, str):
+                needed.update(lex.nouns.get(target, {}).get("types", []))
+        if needed:
+            tools.setdefault(tuple(sorted(needed)), set()).add(frames.words)
+    out = []
+    for needed, words in sorted(tools.items()):
+        alternation = "|".join(sorted((re.escape(w) for w in words), key=len, reverse=True))
+        out.append((re.compile(rf"\b({alternation})\b"), needed))
+    return out
+
+
+SYNONYMS: dict[str, list[str]] = _synonyms()
+VERB_TOOLS: list[tuple[re.Pattern[str], tuple[str, ...]]] = _verb_tools()
 ARTICLES = re.compile(r"\b(the|a|an|some|my|your|its|this|that|please)\b")
-
-
-def type_words(type_name: str) -> str:
-    """'GarbageCan' → 'garbage can'."""
-    return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", type_name).lower()
 
 
 def clean_phrase(phrase: str) -> str:
@@ -53,7 +67,11 @@ class Vocabulary:
 
     def resolve(self, phrase: str) -> str | None:
         phrase = clean_phrase(phrase)
-        for candidate in (phrase, phrase.rstrip("s"), phrase[:-2] if phrase.endswith("es") else phrase):
+        words = phrase.split()
+        candidates = [phrase]
+        if words:  # the base forms of the last word: "knives" → "knife"
+            candidates += [" ".join(words[:-1] + [base]) for base in sorted(lemmas(words[-1])) if base != words[-1]]
+        for candidate in candidates:
             # Synonyms first: they name the part people mean ("sink" is the basin things go in).
             for t in SYNONYMS.get(candidate, []):
                 if t in self.types:
