@@ -22,7 +22,7 @@ from robocortex.knowledge.object_types import OBJECT_TYPES, object_type
 from robocortex.knowledge.placement import accepts
 
 from robocortex.agents.evaluation.scenes import Nodes, agent_capacity, initial_nodes, room_of
-from robocortex.brain.goal_language import Selector, categories, piece_type
+from robocortex.brain.goal_language import Selector, ancestors, categories, piece_type
 from robocortex.brain.goals import goal_holds
 from robocortex.brain.plan import Goal
 from robocortex.cerebellum.profiles import ProfileSpec, resolve_profile
@@ -205,6 +205,27 @@ def _selector_problem(sel: Selector, nodes: Nodes, scene: str) -> str | None:
     return None
 
 
+def _stuck(goal: Goal, picked: list[dict[str, Any]], targets: list[dict[str, Any]], nodes: Nodes,
+           where: str) -> list[str]:
+    """For "X not in/on Y": the objects now in Y that AI2-THOR allows nowhere else in the scene (a
+    pillow in a room whose only pillow place is the bed) — only a robot holding them forever would do."""
+    target_ids = {t["id"] for t in targets}
+    sel = goal.subject
+    if not (sel.type or sel.category or sel.id or sel.ids is not None):  # the world's check reads "anything"
+        fixed = [n["objectType"] for n in sel.select(nodes) if not n.get("pickupable")
+                 and any(a["id"] in target_ids for a in ancestors(nodes, n))]
+        if fixed:
+            return [f"{where}: the {_phrase(fixed[0])} there cannot be moved; say category 'pickupables' "
+                    "for what can be carried"]
+    elsewhere = [n for n in nodes.values() if n.get("receptacle") and n["id"] not in target_ids]
+    inside = [n for n in picked if any(a["id"] in target_ids for a in ancestors(nodes, n))]
+    stuck = [n["objectType"] for n in inside
+             if n.get("pickupable") and not any(accepts(r["objectType"], n["objectType"]) for r in elsewhere)]
+    if stuck and (goal.subject.quantifier == "all" or len(stuck) == len(inside)):
+        return [f"{where}: AI2-THOR's placement rules allow a {stuck[0]} nowhere else in the scene"]
+    return []
+
+
 def goal_problems(goal: Goal, nodes: Nodes, scene: str, goals: list[Goal] | None = None) -> list[str]:
     """Why `goal` cannot be checked or achieved in `scene` (empty when it can).
 
@@ -235,7 +256,7 @@ def goal_problems(goal: Goal, nodes: Nodes, scene: str, goals: list[Goal] | None
         if not targets:
             return [f"{where}: nothing can be put in or on a {cond.target.describe()}"]
         if cond.negate:
-            return []
+            return _stuck(goal, picked, targets, nodes, where)
         allowed = [t for t in types if any(accepts(r["objectType"], t) for r in targets)]
         refused = [t for t in types if t not in allowed]
         if (every and refused) or not allowed:

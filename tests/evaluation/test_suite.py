@@ -147,7 +147,7 @@ def test_goal_language_shapes_are_checked_against_the_scene(tmp_path, fields, me
     ("Kitchen-0", "{object: {type: Tomato, piece: true, quantifier: a}, relation: in, target: Fridge}"),  # a slice
     ("Kitchen-0", "{object: {type: Bread, piece: true}, relation: in, target: Toaster}"),  # slices fit a toaster
     ("Kitchen-0", "{object: Apple, temperature: Cold}"),
-    ("Kitchen-0", "{object: {quantifier: all}, relation: on, target: CounterTop, negate: true}"),  # clear the counter
+    ("Kitchen-0", "{object: {category: pickupables, quantifier: all}, relation: on, target: CounterTop, negate: true}"),
     ("LivingRoom-2", "{object: {category: lights, quantifier: all}, state: isToggled, value: false}"),  # dark
     ("Kitchen-0", "{object: Pot, relation: in, target: SinkBasin, when: [{object: Pot, state: isDirty, value: true}]}"),
     ("Kitchen-0", "{object: {type: Drawer, quantifier: at_least, count: 2}, state: isOpen, value: true}"),
@@ -208,3 +208,16 @@ def test_a_full_receptacle_is_reported(tmp_path):
     suite = load_suite(write(tmp_path, scene="Bathroom-4", instruction="x", goal="{object: {category: toiletries, "
                              "quantifier: all, located: {relation: on, target: CounterTop}}, relation: in, target: GarbageCan}"))
     assert crowded_placements(suite.tasks[0])
+
+
+@pytest.mark.parametrize("scene, goal, message", [
+    ("Bedroom-2", "{object: {category: pickupables, quantifier: all}, relation: on, target: Bed, negate: true}",
+     "allow a Pillow nowhere else in the scene"),  # a bedroom's pillow lives on the bed
+    ("Bathroom-0", "{object: Towel, relation: on, target: TowelHolder, negate: true}",
+     "allow a Towel nowhere else in the scene"),
+    ("Bedroom-0", "{object: {quantifier: all}, relation: on, target: Desk, negate: true}",
+     "the desk lamp there cannot be moved; say category 'pickupables'"),
+])
+def test_emptying_a_place_needs_somewhere_else_for_its_objects(tmp_path, scene, goal, message):
+    with pytest.raises(SuiteError, match=message):
+        load_suite(write(tmp_path, scene=scene, instruction="x", goal=goal))
