@@ -201,3 +201,43 @@ def test_equal_meanings_agree_with_the_goal_check():
     assert all(goal_holds(world, g, a) for g in a) and all(goal_holds(world, g, b) for g in b)
     world[next(i for i, n in world.items() if n["objectType"] == "Tomato")]["relations"] = []
     assert not all(goal_holds(world, g, a) for g in a) and not all(goal_holds(world, g, b) for g in b)
+
+
+# --------------------------------------------------------------------------- scoring one sentence
+
+
+def _entry(eid):
+    return next(e for e in ENTRIES if e.id == eid)
+
+
+def test_a_sentence_scores_when_the_goals_mean_the_same_and_not_otherwise():
+    from benchmarks.bench_language import score
+    from robocortex.brain.understanding import Understanding
+
+    entry = _entry("list-001")  # put the mug, the cup and the bowl in the sink
+    same = [g.model_copy(update={"condition": g.condition.model_copy(update={"relation": "in_or_on"})})
+            for g in reversed(entry.goals)]
+    assert score(entry, "dev", lambda text, snapshot: Understanding(goals=same)).ok
+    missing = score(entry, "dev", lambda text, snapshot: Understanding(goals=entry.goals[:2]))
+    assert not missing.ok and "missing: Bowl in/on SinkBasin" in missing.why
+    crash = score(entry, "dev", lambda text, snapshot: 1 / 0)
+    assert not crash.ok and crash.why.startswith("ZeroDivisionError")
+
+
+def test_a_refusal_scores_only_when_it_names_the_word():
+    from benchmarks.bench_language import score
+    from robocortex.brain.understanding import NotUnderstood, Understanding
+
+    entry = _entry("unknown-004") if any(e.id == "unknown-004" for e in ENTRIES) else None
+    assert entry is not None and entry.error == "appel" and entry.suggest == "apple"
+
+    def refuse(message):
+        def understand(text, snapshot):
+            raise NotUnderstood(message)
+        return understand
+
+    good = score(entry, "x", refuse("I don't know the noun 'appel' — did you mean 'apple'?"))
+    assert good.ok and good.suggested is True
+    assert not score(entry, "x", refuse("I could not make sense of that")).ok
+    assert not score(entry, "x", lambda text, snapshot: Understanding(goals=[])).ok
+    assert not score(entry, "x", lambda text, snapshot: (_ for _ in ()).throw(ValueError("appel"))).ok  # not a refusal
