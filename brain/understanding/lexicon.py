@@ -62,6 +62,7 @@ class Word:
     cats: frozenset[str]
     plural: bool = False
     value: Any = None  # a number's value, an objectId
+    bases: dict[str, str] = field(default_factory=dict)  # reading → its phrase ("washed": ADJ washed, VERB wash)
 
 
 class _Yaml12Loader(yaml.SafeLoader):
@@ -224,25 +225,37 @@ class Lexicon:
                 unknown.append(w)
                 i += 1
                 continue
-            phrase, n = match
-            cats = frozenset(self.phrases[phrase])
+            phrases, n = match
+            phrase = phrases[0]
+            bases: dict[str, str] = {}
+            for p in phrases:
+                for cat in self.phrases[p]:
+                    bases.setdefault(cat, p)
+            cats = frozenset(bases)
             i += n
-            if FILLER in cats:
+            if FILLER in self.phrases[phrase]:
                 continue
+            cats = cats - {FILLER}
             span = " ".join(raw[i - n:i])
             value = self.numbers.get(phrase)
-            out.append(Word(span, phrase, cats, plural=is_plural(raw[i - 1]), value=value))
+            out.append(Word(span, phrase, cats, plural=is_plural(raw[i - 1]), value=value, bases=bases))
         return out, unknown
 
-    def _match(self, raw: list[str], i: int) -> tuple[str, int] | None:
-        for first in sorted(lemmas(raw[i]), key=lambda f: f != raw[i]):  # the surface form first
+    def _match(self, raw: list[str], i: int) -> tuple[list[str], int] | None:
+        """The longest phrases starting at word i (every reading of that length; the surface form's first)."""
+        found: list[tuple[int, int, str]] = []
+        for rank, first in enumerate(sorted(lemmas(raw[i]), key=lambda f: f != raw[i])):
             for phrase in self.by_first.get(first, ()):
                 n = len(phrase)
                 if i + n > len(raw):
                     continue
                 if all(p == raw[i + k] or p in lemmas(raw[i + k]) for k, p in enumerate(phrase[1:], start=1)):
-                    return " ".join(phrase), n
-        return None
+                    found.append((n, rank, " ".join(phrase)))
+                    break  # phrases are sorted longest first
+        if not found:
+            return None
+        n = max(f[0] for f in found)
+        return [p for m, _, p in sorted(found, key=lambda f: f[1]) if m == n], n
 
 
 _CONTRACTIONS = [

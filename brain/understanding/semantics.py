@@ -7,10 +7,11 @@ the connectives and markers ("then", "once", "before", "after"), conditions from
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from lark import Token, Tree
+from lemminflect import getInflection
 
 from robocortex.brain.goal_language import Condition, Goal, Placement, Selector, categories, piece_type
 from robocortex.brain.planner import PlanningError
@@ -171,7 +172,10 @@ class Interpreter:
         self.clause = 0
 
     def word(self, tok: Token) -> Word:
-        return self.words[int(tok.value)]  # type: ignore[arg-type]
+        """The word a token stands for, with the base form of the reading the grammar chose."""
+        w = self.words[int(tok.value)]  # type: ignore[arg-type]
+        base = w.bases.get(tok.type)
+        return w if base is None or base == w.base else replace(w, base=base)
 
     def text(self, tree: Tree | Token) -> str:
         return " ".join(self.word(t).text for t in _tokens(tree))
@@ -330,6 +334,10 @@ class Interpreter:
             return Ref(Selector(), w.text, liquid=entry["liquid"])
         t = self.type_for(w, entry)
         sel = self.quantify(Selector(type=t), quant, w.plural, category=False)
+        plural = self.lex.nouns.get(getInflection(w.base, "NNS")[0] if getInflection(w.base, "NNS") else "", {})
+        if sel.quantifier == "all" and "category" in plural:  # "every light": the lights
+            return Ref(sel.model_copy(update={"type": None, "category": plural["category"]}), w.text,
+                       categories()[plural["category"]], plural=True, negate=negate)
         return Ref(sel, w.text, frozenset({t}), plural=sel.quantifier not in ("the", "a"), negate=negate)
 
     def quantify(self, sel: Selector, quant: list[Word], plural: bool, category: bool) -> Selector:
@@ -389,10 +397,11 @@ class Interpreter:
         return [sorted(groups[k], key=lambda m: m.ref.role != "object") for k in sorted(groups, reverse=True)]
 
     def antecedent(self, role: str, typed: bool = False) -> Ref:
-        for group in self._by_clause():
-            for m in group:
-                if self._fits(m.ref, role, typed):
-                    return m.ref
+        for loose in (False, True):  # what fits the verb; else the latest object ("heat it up": a cup)
+            for group in self._by_clause():
+                for m in group:
+                    if self._fits(m.ref, "" if loose else role, typed):
+                        return m.ref
         raise NotUnderstood("I don't know what 'it' refers to here: name the object", [("it", None)])
 
     def antecedents(self, role: str) -> list[Ref]:
