@@ -215,9 +215,8 @@ def plan_goals(goals: list[Goal], request: PlanRequest) -> PlanOutcome:
             owner, makespan = assign(units, calls, team)
         except Unassignable as exc:
             touched = {v for s in exc.unit.steps for v in calls[s].args.values() if isinstance(v, str)}
-            blamed = [i for i, c in compiled.items() if c.objects & touched or set(c.chosen) & touched]
-            if not blamed:
-                blamed = list(compiled)
+            blamed = ([i for i, c in compiled.items() if set(c.chosen) & touched]
+                      or [i for i, c in compiled.items() if c.objects & touched] or list(compiled))
             what = ", ".join(_phrase(calls[s]) for s in exc.unit.steps)
             for i in blamed:
                 run.infeasible(i, f"no robot can {what} ({exc})")

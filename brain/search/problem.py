@@ -346,8 +346,9 @@ def compile_goal(goal: Goal, scene: Scene, goals: list[Goal], chosen_before: dic
         if not compiled.formula and keep:
             raise Infeasible("; ".join(fixed))
         compiled.note = "left as it is: " + "; ".join(fixed)
-    for oid in undo:  # "exactly N": the others must not
-        compiled.formula.append(["not", _condition(goal, scene, scene.nodes[oid], compiled)])
+    flipped = goal.model_copy(update={"condition": goal.condition.model_copy(update={"negate": not goal.condition.negate})})
+    for oid in undo:  # "exactly N": the others must not (and go somewhere allowed)
+        compiled.formula.append(_condition(flipped, scene, scene.nodes[oid], compiled))
     return compiled
 
 
