@@ -668,6 +668,9 @@ class Interpreter:
                    filters: list[PP] | None = None) -> list[Goal]:
         if ref.product:
             return [self.product(ref)]
+        if ref.liquid and not (ref.selector.type or ref.selector.category):
+            raise NotUnderstood(f"{verb.text} {ref.text!r}: a liquid is not an object; name what holds it "
+                                f"(e.g. 'fill the kettle with {ref.liquid}')", [(ref.text, None)])
         if ref.room and dest is None and not adjs and template != "cleared":
             raise NotUnderstood(f"I don't know how to {verb.text} a whole room ({ref.text!r}): name the objects",
                                 [(ref.text, None)])
@@ -785,6 +788,8 @@ class Interpreter:
     def state_part(self, ref: Ref, part: Any) -> list[Goal]:
         if isinstance(part, Tree) and part.data in ("pp", "there", "prep"):
             pp = self.pp(part) if part.data == "pp" else self.pro_pp(part)
+            if pp.ref.room:  # "every light in the kitchen off": the room is the scene
+                return []
             cond = Condition(relation=self.relation(pp), target=self.target(pp.ref),
                              negate=pp.kind in ("FROM", "OFF"))
             self.remember(pp.ref, None, "target")
