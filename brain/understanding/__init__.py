@@ -58,41 +58,55 @@ def understand(instruction: str, snapshot: SceneSnapshot) -> Understanding:
 # --------------------------------------------------------------------------- refusals
 
 
-def _word_class(word: str, first: bool) -> str:
+_NOUN_CUES = {"the", "a", "an", "my", "your", "this", "that", "these", "those", "some", "any", "all", "every",
+              "each", "both", "no", "of", "two", "three", "four", "five", "one", "another", "other"}
+_VERB_CUES = {"and", "then", "please", "to", "you", "just", "also"}
+_COMMON = frozenset({"the", "and", "in", "on", "of", "to", "it", "then", "off", "into", "with", "all"})
+
+
+def _word_class(word: str, previous: str | None) -> str:
+    """What an unknown word most likely is: by lemminflect's dictionary, else by the word before it."""
     pos = getAllLemmas(word)
-    if "VERB" in pos and ("NOUN" not in pos or first):
+    verb_place = previous is None or previous in _VERB_CUES or previous.endswith((",", ".", ";", "!"))
+    if previous in _NOUN_CUES:
+        return "noun"
+    if "VERB" in pos and ("NOUN" not in pos or verb_place):
         return "verb"
     if "NOUN" in pos:
         return "noun"
     if "ADJ" in pos:
         return "adjective"
-    return "verb" if first else "word"
+    return "verb" if verb_place else "word"
 
 
 def closest(word: str, candidates: list[str], preferred: frozenset[str] = frozenset()) -> str | None:
-    """The most similar candidate (difflib's ratio); among equally similar ones a preferred one (the
-    verbs that name a sense, the scene's own object words)."""
-    matches = difflib.get_close_matches(word, candidates, n=8, cutoff=0.6)
-    if not matches:
+    """The most similar candidate (difflib's ratio, the word also read without a plural s); among
+    nearly as similar ones a preferred one (the verbs that name a sense, the scene's own object words)."""
+    forms = {word, word[:-1]} if word.endswith("s") and len(word) > 3 else {word}
+    ratio: dict[str, float] = {}
+    for form in forms:
+        for m in difflib.get_close_matches(form, candidates, n=8, cutoff=0.6):
+            ratio[m] = max(ratio.get(m, 0.0), round(difflib.SequenceMatcher(None, form, m).ratio(), 3))
+    if not ratio:
         return None
-    ratio = {m: round(difflib.SequenceMatcher(None, word, m).ratio(), 3) for m in matches}
-    return max(matches, key=lambda m: (ratio[m], m in preferred, -matches.index(m)))
+    return max(sorted(ratio), key=lambda m: (ratio[m] + (0.1 if m in preferred else 0.0), m in preferred))
 
 
 def _unknown(lex: Lexicon, scene: SceneWords, instruction: str, unknown: list[str]) -> NotUnderstood:
     found, parts = [], []
-    lowered = instruction.lower().split()
+    lowered = [x.strip("\"'") for x in instruction.lower().replace("\u2019", "'").split()]
+    scene_words = frozenset(type_words(t) for t in scene.types)
+    content = [p for p in lex.known_words() if " " not in p and "FILLER" not in lex.phrases[p]]
     for w in dict.fromkeys(unknown):
-        first = bool(lowered) and lowered[0].strip(",.!?") == w
-        cls = _word_class(w, first or _after_separator(lowered, w))
-        scene_words = frozenset(type_words(t) for t in scene.types)
+        k = next((i for i, x in enumerate(lowered) if x.strip(",.!?;:") == w), 0)
+        cls = _word_class(w, lowered[k - 1] if k > 0 else None)
         if cls == "verb":
             pool, preferred = [p for p in lex.words_of(VERB) if " " not in p], lex.sense_names
         elif cls == "noun":
             pool, preferred = sorted(scene_words | set(lex.words_of(NOUN))), scene_words
         else:
-            pool, preferred = [p for p in lex.known_words() if " " not in p], lex.sense_names | scene_words
-        best = closest(w, pool, preferred) or closest(w, [p for p in lex.known_words() if " " not in p], preferred)
+            pool, preferred = content, lex.sense_names | scene_words | _COMMON
+        best = closest(w, pool, preferred)
         found.append((w, best))
         if best:
             parts.append(f"I don't know the {cls} {w!r} — did you mean {best!r}?")
@@ -103,14 +117,6 @@ def _unknown(lex: Lexicon, scene: SceneWords, instruction: str, unknown: list[st
             parts.append(f"I don't know the {cls} {w!r} (verbs I know include: put, open, close, turn on/off, "
                          "slice, cook, chill, wash, fill, throw away, break, pick up, clear)")
     return NotUnderstood("; ".join(parts), found)
-
-
-def _after_separator(words: list[str], w: str) -> bool:
-    for k, x in enumerate(words):
-        if x.strip(",.!?") == w and k > 0:
-            prev = words[k - 1]
-            return prev in ("and", "then", "please") or prev.endswith((",", ".", ";"))
-    return False
 
 
 def _unparsed(words: list[Word], position: int) -> NotUnderstood:
