@@ -598,7 +598,7 @@ class Interpreter:
                 frames = head
         template = next((frames.particles[p.base] for p in particles if p.base in frames.particles), None)
         for p in particles:
-            if p.base not in frames.particles:
+            if p.base not in frames.particles and not (p.base == "out" and frames.place):
                 if p.base in self.lex.adjectives and template is None:
                     adjs.append(p)
                 else:
@@ -629,6 +629,10 @@ class Interpreter:
                 negplace = pp
             else:
                 filters.append(pp)
+        out = next((p for p in particles if p.base == "out"), None)
+        if out is not None and frames.place and template is None and dest is None and negplace is None and not adjs:
+            self.notes.append(f"{verb.text} … out: out of where each object is now")
+            negplace = PP("out of", "FROM", Ref(Selector(), "where it is"))  # resolved per object below
         if template is None and dest is None and not adjs and negplace is None:
             template = frames.alone
         role = template or ("place" if dest is not None or negplace is not None else "adj")
@@ -636,23 +640,42 @@ class Interpreter:
         if said is not None:
             said.verb, said.refs, said.comps = verb, refs, comps
         goals: list[Goal] = []
+        negplace_seen: list[PP] = []
         for ref in refs:
             for pp in filters:
                 self.locate(ref, pp)
             start = len(self.goals) + len(goals)
-            made = self.verb_goals(verb, frames, ref, template, dest, adjs, negplace, liquid, filters)
+            source = negplace
+            if source is not None and source.ref.text == "where it is":
+                source = self.container_of(ref)
+                if source is None:
+                    raise NotUnderstood(f"take {ref.text!r} out of what? It is in nothing now", [(verb.text, None)])
+                negplace_seen.append(source)
+            made = self.verb_goals(verb, frames, ref, template, dest, adjs, source, liquid, filters)
             goals += made
-            if negplace is not None and not (ref.selector.type or ref.selector.category or ref.selector.id):
-                self.locate(ref, negplace)  # "take everything out of the sink and put it …": what was in it
+            if source is not None and not (ref.selector.type or ref.selector.category or ref.selector.id):
+                self.locate(ref, source)  # "take everything out of the sink and put it …": what was in it
             if template == "sliced" and made and not made[0].condition.negate:  # after slicing, "it" is the pieces
                 ref = Ref(ref.selector.model_copy(update={"piece": True, "quantifier": "all", "count": None}),
                           ref.text, ref.types, plural=True)
             self.remember(ref, start if made else None, "object")
+        if negplace is not None and negplace.ref.text == "where it is":
+            negplace = negplace_seen[-1] if negplace_seen else None
         for pp in ([dest] if dest else []) + filters + ([negplace] if negplace else []):
             self.remember(pp.ref, None, "target")
             self.last_place = pp
         self.last_action = (verb, comps)
         return goals
+
+    def container_of(self, ref: Ref) -> PP | None:
+        """"take out the egg": out of the receptacle the egg is in now (the scene says)."""
+        for node in ref.selector.model_copy(update={"quantifier": "the"}).select(self.scene.nodes):
+            for r in node.get("relations") or []:
+                parent = self.scene.nodes.get(r["target"])
+                if r["rel"] in ("in", "on") and parent is not None:
+                    t = str(parent["objectType"])
+                    return PP("out of", "FROM", Ref(Selector(type=t), type_words(t), frozenset({t})))
+        return None
 
     def objects(self, tree: Tree | None, role: str, verb: Word) -> list[Ref]:
         if tree is None:
@@ -693,7 +716,7 @@ class Interpreter:
         elif frames.place:
             near = [f"{f.prep!r}" for f in filters if f.prep in self.lex.values["located_only"]] if filters else []
             why = f" ({', '.join(near)} is not a place I can check: say in, on or to)" if near else ""
-            raise NotUnderstood(f"where should {ref.text!r} go? Say where to {verb.text} it{why}",
+            raise NotUnderstood(f"where should {ref.text!r} go? Say where ('{verb.text} it in/on …'){why}",
                                 [(verb.text, None)])
         else:
             raise NotUnderstood(f"I don't know how to {verb.text} {ref.text!r}", [(verb.text, None)])
@@ -761,9 +784,12 @@ class Interpreter:
                 raise NotUnderstood(f"there should be {self.text(subject[0])} — where?", [(self.text(subject[0]), None)])
             parts = [pp_trees.pop()]
         refs = self.objects(obj_tree, "subject", Word("", "", frozenset()))
+        floating = any({"ALL", "BOTH"} & self.word(t).cats for c in be for t in _tokens(c))
         for r in refs:
             for t in pp_trees:
                 self.locate(r, self.pp(t))
+            if floating:  # "the mugs should all be clean"
+                r.selector = r.selector.model_copy(update={"quantifier": "all", "count": None})
         goals = self.outcome(refs, parts)
         if negate != unwanted:
             goals = [negate_goal(g) for g in goals]
