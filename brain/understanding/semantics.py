@@ -924,6 +924,10 @@ class Interpreter:
         for c in tree.children:
             if isinstance(c, Tree) and c.data == "item" and len(c.children) > 1:  # "if C G" without a comma
                 children += [Tree("item", [c.children[0]]), Tree("item", [c.children[1]])]
+            elif isinstance(c, Tree) and c.data == "corr":  # a correction is a connective
+                children.append(Tree("conn", c.children))
+            elif isinstance(c, Tree) and c.data == "fragment":
+                children.append(Tree("item", [Tree("plain", [c])]))
             elif isinstance(c, Tree):
                 children.append(c)
         for k, child in enumerate(children):
