@@ -303,3 +303,73 @@ def test_deterministic_and_parser_built_once(scene):
     first = goals("put the mug, the cup and the bowl in the sink, then turn off the light", scene)
     again = goals("put the mug, the cup and the bowl in the sink, then turn off the light", scene)
     assert first == again
+
+
+# --------------------------------------------------------------------------- more constructions
+
+
+def test_take_out_is_out_of_where_it_is_now(scene):
+    (g,) = goals("take out the egg", scene)
+    assert g.condition.negate and g.condition.target.type == "Fridge"  # the scene has the egg in the fridge
+    (g,) = goals("take the egg out of the fridge and put it in the bowl", scene)
+    assert g.describe() == "Egg in Bowl"  # with a destination only the destination counts
+
+
+def test_condition_without_comma_and_when(scene):
+    a, b = goals("if the mug is dirty put it in the sink, otherwise leave it on the counter", scene)
+    assert a.when[0].condition.value is True and b.when[0].condition.value is False
+    (g,) = goals("when the mug is clean, fill it with coffee", scene)
+    assert g.when and g.when[0].condition.state == "isDirty"
+
+
+def test_action_after_when_is_an_order_not_a_condition(scene):
+    gs = goals("when you've put the mug in the sink, wash it", scene)
+    assert [(g.describe(), g.stage, g.when) for g in gs] == [("Mug in SinkBasin", 0, []),
+                                                             ("then Mug isDirty=False", 1, [])]
+
+
+def test_negated_imperatives_and_floating_quantifier(scene):
+    (g,) = goals("don't leave the light on", scene)
+    assert (g.object, g.condition.value) == ("LightSwitch", False)
+    (g,) = goals("the mugs should all be clean", scene)
+    assert g.subject.quantifier == "all" and g.condition.state == "isDirty"
+    a, b = goals("open the microwave but not the fridge", scene)
+    assert (a.condition.value, b.condition.value, b.object) == (True, False, "Fridge")
+
+
+def test_wishes(scene):
+    (g,) = goals("I want a hot potato", scene)
+    assert g.object == "Potato" and g.condition.temperature == "Hot"
+    (g,) = goals("I'd like the tomato cold", scene)
+    assert g.condition.temperature == "Cold"
+    (g,) = goals("bring me an apple", scene)
+    assert g.condition.held is True and g.subject.quantifier == "a"
+    (g,) = goals("I don't want anything on the table", scene)
+    assert g.condition.negate and g.condition.target.type == "DiningTable"
+
+
+def test_every_light_is_the_lights(scene):
+    (g,) = goals("I want every light in the kitchen off", scene)
+    assert (g.subject.category, g.condition.value) == ("lights", False)
+
+
+def test_correction_of_a_place_that_is_no_goal(scene):
+    gs = goals("put the mug on the table and the cup next to it... actually in the sink", scene)
+    assert compact(gs) == ["Mug on DiningTable", "Cup in SinkBasin"]
+
+
+def test_misspellings_name_the_class_and_closest_word(scene):
+    with pytest.raises(NotUnderstood) as e:
+        understand("cook the egss", scene)
+    assert "noun 'egss'" in str(e.value) and "'egg'" in str(e.value)
+    with pytest.raises(NotUnderstood) as e:
+        understand("throw teh apple away", scene)
+    assert "'the'" in str(e.value)  # never a filler word as the suggestion
+    with pytest.raises(NotUnderstood) as e:
+        understand("teleport the mug", scene)
+    assert "verb 'teleport'" in str(e.value)
+
+
+def test_liquids_are_not_objects(scene):
+    with pytest.raises(NotUnderstood, match="liquid"):
+        understand("boil some water", scene)
