@@ -108,6 +108,7 @@ class Lexicon:
         self.templates: dict[str, Any] = vb["templates"]
         self.values: dict[str, Any] = fw["values"]
         self.numbers: dict[str, int] = fw["numbers"]
+        self.ordinals: dict[str, int] = fw.get("ordinals", {})
         self.bare_number_quantifier: str = fw.get("bare_number_quantifier", "at_least")
         self.products: dict[str, Any] = nn["products"]
         self.controls: dict[str, str] = nn.get("controls", {})
@@ -233,11 +234,11 @@ class Lexicon:
                     bases.setdefault(cat, p)
             cats = frozenset(bases)
             i += n
-            if FILLER in self.phrases[phrase]:
-                continue
+            if FILLER in self.phrases[phrase] and not (len(cats) > 1 and out and "DET" in out[-1].cats):
+                continue  # filler, unless a determiner makes it a word ("first" vs "the first")
             cats = cats - {FILLER}
             span = " ".join(raw[i - n:i])
-            value = self.numbers.get(phrase)
+            value = self.numbers.get(phrase, self.ordinals.get(phrase))
             out.append(Word(span, phrase, cats, plural=is_plural(raw[i - 1]), value=value, bases=bases))
         return out, unknown
 

@@ -271,7 +271,14 @@ class Interpreter:
         toks = _tokens(head)
         last = toks[-1]
         w = self.word(last)
-        kind = _kind(last, {"NOUN", "ONE", "OTHER", "REST", "EVERYTHING", "NOTHING", "PRON", "ID", "ALL", "BOTH"})
+        kind = _kind(last, {"NOUN", "ONE", "OTHER", "REST", "EVERYTHING", "NOTHING", "PRON", "ID", "ALL", "BOTH", "ORD"})
+        if kind == "ORD":  # "take the mug and the cup; put the first in the sink": one of those just named
+            k = int(w.value) if w.value is not None else 1
+            for group in self._by_clause():  # the latest list long enough
+                refs = [m.ref for m in group if m.ref.role == "object" and not m.ref.room and not m.ref.product]
+                if len(refs) >= max(2, abs(k)):
+                    return refs[k - 1] if k > 0 else refs[k]
+            raise NotUnderstood(f"{w.text!r}: of which? Name the objects", [(w.text, None)])
         negate = any("NO" in x.cats for x in quant)
         if kind == "ID":
             oid = str(w.value)

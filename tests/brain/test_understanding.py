@@ -373,3 +373,10 @@ def test_misspellings_name_the_class_and_closest_word(scene):
 def test_liquids_are_not_objects(scene):
     with pytest.raises(NotUnderstood, match="liquid"):
         understand("boil some water", scene)
+
+
+def test_ordinals_pick_from_the_objects_just_named(scene):
+    gs = goals("take the mug and the cup; put the first in the sink and the second in the cabinet", scene)
+    assert compact(gs) == ["Mug in SinkBasin", "Cup in Cabinet"]
+    gs = goals("first open the fridge, then put the apple in it", scene)  # "first" alone is filler
+    assert [g.stage for g in gs] == [0, 1]
