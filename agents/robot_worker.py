@@ -3,10 +3,15 @@ own inbox stream, reserves the objects it will handle, runs the cerebellum execu
 world, stores the result and only then acks.
 
 A worker that restarts under the same name first drains what it held before; a redelivered
-subtask that was already finished is recognised by its idempotency key and only acked again. On
-SIGTERM it finishes its current subtask, then leaves; killed with SIGKILL, its subtask stays
-pending in Redis until the reaper hands it back to the brain. If its lease is lost meanwhile (the
-reaper took the subtask), it stops working on it and leaves the outcome to the brain.
+subtask that was already finished is recognised by its idempotency key and only acked again, and
+one that was interrupted continues after its last finished step (the executor records each step).
+On SIGTERM or Ctrl-C it stops at the next world action and leaves its subtask unacked, so the
+next worker of this robot resumes it; killed with SIGKILL, the same. If its lease is lost
+meanwhile (the reaper took the subtask), it stops working on it and leaves the outcome to the brain.
+
+Redis going away (a restart, a failover) never ends the worker: every command retries with backoff,
+and what outlasts that is waited out in the loop — one log line when Redis goes, one when it is
+back — after which heartbeats, the lease and the interrupted subtask resume.
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ import logging
 import threading
 import time
 
+
+from robocortex.memory.connection import is_outage, outage
 from robocortex.memory.dispatch import Delivery
 from robocortex.memory.schemas import RobotProfile, SubtaskMessage, SubtaskResult
 from robocortex.sim.world import World
@@ -37,6 +44,7 @@ class RobotWorker:
         self.memory = memory or Memory.from_settings(settings)
         self.reserve_wait_s = reserve_wait_s
         self.stop_event = threading.Event()
+        self.outage = outage()  # the process's one report: a line when Redis goes, one when it is back
         self._current: Delivery | None = None
         self._lease_lost = threading.Event()
         self._held: list[str] = []
@@ -50,7 +58,7 @@ class RobotWorker:
     def _beat_once(self) -> None:
         with self._lock:
             current, held = self._current, list(self._held)
-        self.memory.robots.heartbeat(self.name, current.message.key if current else None)
+        self.memory.robots.heartbeat(self.name, current.message.key if current else None, self.profile)
         if current is not None:
             if not self.memory.dispatcher.extend_lease(self.name, current.consumer or self.name, current.entry_id):
                 log.warning("%s: lease on %s lost (reclaimed); abandoning it", self.name, current.message.key)
@@ -63,27 +71,69 @@ class RobotWorker:
         while not self.stop_event.wait(period):
             try:
                 self._beat_once()
-            except Exception:
-                log.exception("%s: heartbeat failed", self.name)
+                self.outage.ok()
+            except Exception as exc:
+                if is_outage(exc):
+                    self.outage.failed(exc)
+                else:
+                    log.exception("%s: heartbeat failed", self.name)
 
     # ------------------------------------------------------------------ work
 
+    def _until_redis_answers(self, what: str, call) -> bool:
+        """Run `call` until it works, waiting out Redis outages; False if asked to stop first."""
+        delay = 0.2
+        while not self.stop_event.is_set():
+            try:
+                call()
+                self.outage.ok()
+                return True
+            except Exception as exc:
+                if not is_outage(exc):
+                    raise
+                self.outage.failed(exc)
+                log.debug("%s: %s waits for Redis", self.name, what)
+                self.stop_event.wait(delay)
+                delay = min(delay * 2, 2.0)
+        return False
+
     def run(self) -> None:
-        self.memory.robots.register(self.profile)
-        self.executor.act("Pass")  # publish where this robot is and what it sees
+        def start() -> None:
+            self.memory.robots.register(self.profile)
+            self.executor.act("Pass")  # publish where this robot is and what it sees
+
+        if not self._until_redis_answers("registering", start):
+            return
         beat = threading.Thread(target=self._heartbeat, name=f"{self.name}-heartbeat", daemon=True)
         beat.start()
         log.info("%s ready (agent %d, %s, skills: %s)", self.name, self.profile.agent_id, self.profile.embodiment,
                  ", ".join(self.profile.skills))
         try:
             while not self.stop_event.is_set():
-                delivery = self.memory.dispatcher.receive(self.name, self.name, block_ms=1000)
-                if delivery is not None:
-                    self.handle(delivery)
+                self._round()
         finally:
             self.stop_event.set()
-            self.memory.robots.deregister(self.name)
+            try:  # leaving must not fail, whatever state Redis is in
+                self.memory.robots.deregister(self.name)
+            except Exception as exc:
+                log.warning("%s: could not mark itself offline (%s); its heartbeat key expires on its own",
+                            self.name, type(exc).__name__)
             log.info("%s stopped", self.name)
+
+    def _round(self) -> None:
+        """Take one subtask (or wait up to a second for one) and do it; a Redis outage is waited out."""
+        try:
+            delivery = self.memory.dispatcher.receive(self.name, self.name, block_ms=1000)
+            self.outage.ok()
+            if delivery is not None:
+                self.handle(delivery)
+        except Exception as exc:
+            if not is_outage(exc):
+                raise
+            self.outage.failed(exc)
+            # whatever was interrupted is still this worker's unacked entry: read it again when back
+            self.memory.dispatcher.resync(self.name, self.name)
+            self.stop_event.wait(0.5)
 
     def handle(self, delivery: Delivery) -> SubtaskResult | None:
         """Do one delivered subtask and record its result; None if the lease was lost meanwhile."""
@@ -98,20 +148,36 @@ class RobotWorker:
         with self._lock:
             self._current = delivery
             self._lease_lost.clear()
-        self.memory.robots.heartbeat(self.name, msg.key)
         try:
-            result = self._execute(msg)
+            self.memory.robots.heartbeat(self.name, msg.key)
+            result = self._execute(msg, resumed=delivery.deliveries > 1)
             if self._lease_lost.is_set():
                 log.warning("%s: %s was reclaimed while running; its result is dropped", self.name, msg.key)
                 return None
-            self.memory.dispatcher.complete(delivery, result)
-            return result
+            if self.stop_event.is_set() and not result.success:
+                log.info("%s: stopping; %s stays unacked and resumes after its last finished step", self.name,
+                         msg.key)
+                return None
+            # the result is the one thing not to lose: wait out an outage rather than redo the work
+            stored = self._until_redis_answers(f"storing {msg.key}", lambda: self.memory.dispatcher.complete(delivery, result))
+            return result if stored else None
         finally:
             with self._lock:
                 held, self._held, self._current = self._held, [], None
+            self._clean_up(held)
+
+    def _clean_up(self, held: list[str]) -> None:
+        """Release the subtask's reservations and say the robot is idle. Never raises: in an outage
+        the reservations lapse by their TTL and the next heartbeat says it."""
+        try:
             if held:
                 self.memory.reservations.release(held, self.name)
             self.memory.robots.heartbeat(self.name, None)
+        except Exception as exc:
+            if not is_outage(exc):
+                log.exception("%s: clean-up after a subtask failed", self.name)
+            else:
+                self.outage.failed(exc)
 
     def _claim_more(self, object_id: str) -> bool:
         """Reserve another object mid-subtask (the executor switching to another instance)."""
@@ -125,9 +191,10 @@ class RobotWorker:
         return SubtaskResult(task_id=msg.task_id, subtask_id=msg.subtask_id, attempt=msg.attempt,
                              robot=self.name, success=False, failure_kind=kind, error=error)  # type: ignore[arg-type]
 
-    def _execute(self, msg: SubtaskMessage) -> SubtaskResult:
+    def _execute(self, msg: SubtaskMessage, resumed: bool = False) -> SubtaskResult:
         def cancelled() -> bool:
-            return self._lease_lost.is_set() or self.memory.tasks.cancel_requested(msg.task_id)
+            return (self.stop_event.is_set() or self._lease_lost.is_set()
+                    or self.memory.tasks.cancel_requested(msg.task_id))
 
         if cancelled():
             return self._failed(msg, "cancelled", "task cancelled")
@@ -142,6 +209,6 @@ class RobotWorker:
         with self._lock:
             self._held = list(msg.objects)
         log.info("%s: starting %s: %s", self.name, msg.key, msg.description)
-        result = self.executor.run(msg, cancelled=cancelled)
+        result = self.executor.run(msg, cancelled=cancelled, progress=self.memory.dispatcher, resumed=resumed)
         log.info("%s: %s %s", self.name, msg.key, "done" if result.success else f"failed: {result.error}")
         return result

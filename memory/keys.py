@@ -81,6 +81,10 @@ class Keys:
     def done(self, message_key: str) -> str:  # string: SubtaskResult JSON (idempotency); 7 days
         return self._k("done", message_key)
 
+    def attempt(self, message_key: str) -> str:
+        # hash: "starts" (workers that began it), "steps" (steps finished); same TTL as done
+        return self._k("attempt", message_key)
+
     @property
     def dead_letter(self) -> str:  # stream: messages past the delivery limit
         return self._k("dispatch", "dead")

@@ -27,8 +27,12 @@ class RobotRegistry:
             self._beat(pipe, profile.name, None)
             pipe.execute()
 
-    def heartbeat(self, name: str, current_subtask: str | None = None) -> None:
+    def heartbeat(self, name: str, current_subtask: str | None = None, profile: RobotProfile | None = None) -> None:
+        """Renew the robot's alive key; with `profile`, store it again too (so a Redis that came
+        back empty lists the robot again at its next beat)."""
         with self.r.pipeline(transaction=True) as pipe:
+            if profile is not None:
+                pipe.hset(self.keys.robots, profile.name, profile.model_dump_json())
             self._beat(pipe, name, current_subtask)
             pipe.execute()
 

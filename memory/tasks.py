@@ -7,9 +7,9 @@ and a stale writer cannot undo a transition it never saw (e.g. a cancel).
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections import deque
-from collections.abc import Iterable
 
 import redis
 
@@ -51,12 +51,17 @@ def check_transition(task_id: str, current: TaskStatus, wanted: TaskStatus) -> N
 
 
 class TaskStore:
-    def __init__(self, r: redis.Redis, keys: Keys):
+    """`retention_s`: how long a finished task's event and result streams are kept after it
+    finished (set as their TTL by the transition that finishes it); None keeps them."""
+
+    def __init__(self, r: redis.Redis, keys: Keys, retention_s: float | None = None):
         self.r = r
         self.keys = keys
+        self.retention_s = retention_s
         self._cas = script(r, "task_cas")
         self._create = script(r, "task_create")
         self._recovered: set[str] = set()
+        self._lock = threading.Lock()
         self._backlog: dict[str, deque[tuple[str, str]]] = {}
         self._ensure_group()
 
@@ -134,8 +139,11 @@ class TaskStore:
         return doc
 
     def _swap(self, task_id: str, expected: str, record: TaskRecord, event: TaskEvent | None) -> bool:
-        args = [task_id, expected, record.model_dump_json(), event.model_dump_json() if event else "", EVENTS_MAXLEN]
-        return bool(self._cas(keys=[self.keys.tasks, self.keys.task_events(task_id)], args=args))
+        retain = str(max(1, int(self.retention_s))) if record.status.terminal and self.retention_s else ""
+        args = [task_id, expected, record.model_dump_json(), event.model_dump_json() if event else "", EVENTS_MAXLEN,
+                retain]
+        keys = [self.keys.tasks, self.keys.task_events(task_id), self.keys.results(task_id)]
+        return bool(self._cas(keys=keys, args=args))
 
     # ------------------------------------------------------------------ events
 
@@ -180,33 +188,40 @@ class TaskStore:
         return self.r.xadd(self.keys.task_queue, {"task_id": task_id})
 
     def take(self, consumer: str, block_ms: int = 1000) -> tuple[str, str] | None:
-        """(entry_id, task_id) for this consumer: first what it held before a restart, then new."""
-        backlog = self._backlog.setdefault(consumer, deque())
-        if consumer not in self._recovered:
-            self._recovered.add(consumer)
-            backlog.extend(self._own_pending(consumer))
-        if backlog:
-            return backlog.popleft()
+        """(entry_id, task_id) for this consumer: first what it held before a restart, then new.
+        A queue that came back from Redis without its group (restarted empty) gets it again."""
         try:
-            reply = self.r.xreadgroup(
-                BRAIN_GROUP, consumer, {self.keys.task_queue: ">"}, count=1, block=block_ms or None
-            )
+            return self._take(consumer, block_ms)
         except redis.ResponseError as e:
             if "NOGROUP" not in str(e):
                 raise
             self._ensure_group()
             return None
+
+    def _take(self, consumer: str, block_ms: int) -> tuple[str, str] | None:
+        with self._lock:  # a brain's threads share its consumer: its own entries are handed out once
+            backlog = self._backlog.setdefault(consumer, deque())
+            if consumer not in self._recovered:
+                backlog.extend(self._own_pending(consumer))
+                self._recovered.add(consumer)
+            if backlog:
+                return backlog.popleft()
+        reply = self.r.xreadgroup(
+            BRAIN_GROUP, consumer, {self.keys.task_queue: ">"}, count=1, block=block_ms or None
+        )
         for eid, fields in entries(reply):
             return eid, fields["task_id"]
         return None
 
-    def _own_pending(self, consumer: str) -> Iterable[tuple[str, str]]:
+    def _own_pending(self, consumer: str) -> list[tuple[str, str]]:
         reply = self.r.xreadgroup(BRAIN_GROUP, consumer, {self.keys.task_queue: "0"}, count=10_000)
+        out = []
         for eid, fields in entries(reply):
             if fields:
-                yield eid, fields["task_id"]
+                out.append((eid, fields["task_id"]))
             else:  # the entry was deleted from the stream while pending: nothing left to do
                 self.r.xack(self.keys.task_queue, BRAIN_GROUP, eid)
+        return out
 
     def done(self, entry_id: str) -> None:
         """Ack and drop the queue entry (the queue holds only tasks not yet finished by a brain)."""
@@ -217,13 +232,24 @@ class TaskStore:
 
     def touch(self, consumer: str, entry_id: str) -> None:
         """Reset the entry's idle time, so claim_abandoned() by another replica leaves it alone."""
-        self.r.xclaim(self.keys.task_queue, BRAIN_GROUP, consumer, 0, [entry_id], justid=True)
+        try:
+            self.r.xclaim(self.keys.task_queue, BRAIN_GROUP, consumer, 0, [entry_id], justid=True)
+        except redis.ResponseError as e:
+            if "NOGROUP" not in str(e):
+                raise
+            self._ensure_group()
 
     def claim_abandoned(self, consumer: str, min_idle_ms: int, count: int = 10) -> list[tuple[str, str]]:
         """Take over queue entries another (dead) replica held untouched for min_idle_ms."""
-        reply = self.r.xautoclaim(
-            self.keys.task_queue, BRAIN_GROUP, consumer, min_idle_ms, start_id="0-0", count=count
-        )
+        try:
+            reply = self.r.xautoclaim(
+                self.keys.task_queue, BRAIN_GROUP, consumer, min_idle_ms, start_id="0-0", count=count
+            )
+        except redis.ResponseError as e:
+            if "NOGROUP" not in str(e):
+                raise
+            self._ensure_group()
+            return []
         out = []
         for eid, fields in reply[1]:
             if fields:

@@ -132,21 +132,72 @@ def test_reaper_reclaims_the_idle_entry_of_a_dead_robot(dispatcher, registry):
     assert not dispatcher.extend_lease("alpha", "w1", d.entry_id)  # the worker learns it lost it
 
 
-def test_past_the_delivery_limit_a_subtask_goes_to_dead_letter(r, keys, registry):
+def test_past_the_delivery_limit_a_subtask_fails_over_at_once_with_its_true_count(r, keys, registry):
     m = message()
     Dispatcher(r, keys).send(m)
     seen = []
     for _ in range(5):  # a poison subtask: every worker incarnation crashes on it
-        d = Dispatcher(r, keys, lease_ms=100, max_deliveries=3).receive("alpha", "w1", block_ms=20)
+        d = Dispatcher(r, keys, lease_ms=60_000, max_deliveries=3).receive("alpha", "w1", block_ms=20)
         if d is not None:
             seen.append(d.deliveries)
-    assert seen == [1, 2, 3]  # never delivered more than the limit
-    dispatcher = Dispatcher(r, keys, lease_ms=100, max_deliveries=3)
-    time.sleep(0.15)
-    assert dispatcher.reap(["alpha"]) == [m]  # the robot is alive, but the limit is reached
+    assert seen == [1, 2, 3]  # never started more than the limit
+    dispatcher = Dispatcher(r, keys, lease_ms=60_000, max_deliveries=3)
+    # the 4th worker found it at the limit and failed it over then, not a 60 s lease later
     [(_, res)] = dispatcher.results("t1")
-    assert res.failure_kind == "robot_lost" and "limit" in res.error
-    assert len(dispatcher.dead_letters()) == 1 and dispatcher.pending("alpha") == 0
+    assert res.failure_kind == "robot_lost" and res.error == "started 3 times (limit 3) without a result"
+    assert res.failure.details["starts"] == 3
+    [(_, dead, why)] = dispatcher.dead_letters()
+    assert dead == m and "started 3 times" in why
+    assert dispatcher.pending("alpha") == 0 and dispatcher.reap(["alpha"]) == []
+    assert dispatcher.starts(m) == 3
+
+
+def test_re_reads_and_claims_do_not_count_as_starts(r, keys, registry):
+    m = message()
+    dispatcher = Dispatcher(r, keys, lease_ms=100, max_deliveries=3)
+    dispatcher.send(m)
+    d = dispatcher.receive("alpha", "w1", block_ms=20)
+    for _ in range(4):  # the reaper probing an idle entry of a live robot, several times
+        time.sleep(0.12)
+        assert dispatcher.reap(["alpha"]) == []
+        r.xclaim(keys.inbox("alpha"), ROBOT_GROUP, "w1", 0, [d.entry_id])  # a re-read bumps times_delivered
+    assert dispatcher.starts(m) == 1
+    again = Dispatcher(r, keys, lease_ms=100, max_deliveries=3).receive("alpha", "w1", block_ms=20)
+    assert again.entry_id == d.entry_id and again.deliveries == 2
+
+
+def test_a_dead_robots_entry_at_the_lease_says_how_often_it_was_started(dispatcher, registry):
+    m = message()
+    dispatcher.send(m)
+    dispatcher.receive("alpha", "w1", block_ms=100)
+    registry.deregister("alpha")
+    time.sleep(0.2)
+    assert dispatcher.reap(["alpha"]) == [m]
+    [(_, res)] = dispatcher.results("t1")
+    assert res.error == "robot alpha went offline holding it (started 1 times)"
+
+
+def test_step_progress_only_moves_forward(dispatcher):
+    m = message()
+    assert dispatcher.steps_done(m) == 0
+    dispatcher.step_done(m, 2)
+    dispatcher.step_done(m, 1)  # a late write from a worker that lost its lease
+    assert dispatcher.steps_done(m) == 2
+    assert dispatcher.steps_done(message(attempt=2)) == 0  # a new attempt starts from its first step
+
+
+def test_a_group_lost_with_redis_is_made_again(r, keys, dispatcher):
+    m = message()
+    dispatcher.send(m)
+    d = dispatcher.receive("alpha", "w1", block_ms=100)
+    r.delete(keys.inbox("alpha"))  # Redis came back empty
+    assert not dispatcher.extend_lease("alpha", "w1", d.entry_id)
+    m2 = message("s2")
+    dispatcher.send(m2)  # the brain's cache says the group exists: XADD makes a bare stream
+    got = None
+    for _ in range(3):
+        got = got or dispatcher.receive("alpha", "w1", block_ms=50)
+    assert got is not None and got.message == m2 and got.deliveries == 1
 
 
 def test_a_replacement_worker_claims_what_a_dead_worker_left_idle(r, keys, dispatcher, registry):

@@ -167,3 +167,26 @@ def test_abandoned_queue_entries_can_be_claimed_unless_touched(r, keys, tasks):
     tasks.touch("live-brain", b[0])
     claimed = TaskStore(r, keys).claim_abandoned("new-brain", min_idle_ms=100)
     assert claimed == [a]
+
+
+def test_a_finished_tasks_streams_expire_after_the_retention(r, keys):
+    from robocortex.memory.schemas import TaskEvent as Event
+
+    store = TaskStore(r, keys, retention_s=60)
+    t = store.create("go")
+    store.emit(Event(kind="thought", task_id=t.id, message="hm"))
+    r.xadd(keys.results(t.id), {"result": "{}"})
+    store.transition(t.id, TaskStatus.planning)
+    assert r.ttl(keys.task_events(t.id)) == -1  # running tasks keep everything
+    store.transition(t.id, TaskStatus.failed, "no")
+    assert 0 < r.ttl(keys.task_events(t.id)) <= 60 and 0 < r.ttl(keys.results(t.id)) <= 60
+    assert store.get(t.id).status == TaskStatus.failed  # the record itself stays
+
+
+def test_the_queue_group_is_made_again_when_redis_comes_back_empty(r, keys, tasks):
+    r.delete(keys.task_queue)
+    tasks.touch("brain-a", "1-0")  # housekeeping during the outage: no error
+    assert tasks.claim_abandoned("brain-a", 0) == []
+    t = tasks.create("again", enqueue=True)
+    got = tasks.take("brain-a", block_ms=100) or tasks.take("brain-a", block_ms=100)
+    assert got is not None and got[1] == t.id
