@@ -1,19 +1,47 @@
-"""The lark parser over lexed words: built once per process from grammar.lark and the lexicon's
-terminals; Earley, its ambiguities resolved by the grammar's rule priorities (fewest items, then
-gapped items, states and heads) — `_cost` states the same order for checking a forest by hand."""
+"""The lark parser over lexed words.
+
+Each word is one character of the parser's input, coding the set of readings it has ("open" is
+ADJ+VERB); each grammar terminal is a character class matching every code that includes its
+reading, so Earley's dynamic lexer tries every reading a word has and the grammar keeps the one
+that fits. One character per word keeps Earley's chart one column per word. The parser is built
+once per process (again only if a word brings a combination of readings not seen yet). Ambiguity is
+resolved by the grammar's rule priorities (fewest items, then gapped items, states and heads).
+"""
 
 from __future__ import annotations
 
 import re
+import threading
 from functools import lru_cache
 from pathlib import Path
 
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedInput
 
-from robocortex.brain.understanding.lexicon import Word, lexicon
+from robocortex.brain.understanding.lexicon import FILLER, Word, lexicon
 
 GRAMMAR = Path(__file__).with_name("grammar.lark")
+_BASE = 0xE000  # Unicode private use area: codes never met in text
+_lock = threading.Lock()
+_codes: dict[frozenset[str], str] = {}
+
+
+def _code(cats: frozenset[str]) -> str:
+    """The character standing for one set of readings (registered on first sight)."""
+    code = _codes.get(cats)
+    if code is None:
+        with _lock:
+            code = _codes.setdefault(cats, chr(_BASE + len(_codes)))
+    return code
+
+
+def _known_combinations() -> None:
+    lex = lexicon()
+    for t in lex.terminals | {"ID"}:
+        _code(frozenset({t}))
+    for cats in lex.phrases.values():
+        if cats - {FILLER}:
+            _code(frozenset(cats - {FILLER}))
 
 
 def rendered(word: Word) -> str:
@@ -21,18 +49,25 @@ def rendered(word: Word) -> str:
     return "+".join(sorted(word.cats))
 
 
-@lru_cache(maxsize=1)
-def parser() -> Lark:
-    """Word-class rules (`verb: VERB`, …) over regexp terminals, each matching any word that has that
-    reading: Earley's dynamic lexer tries every reading a word has, so ambiguous words cost nothing
-    until the grammar needs them."""
+@lru_cache(maxsize=4)
+def _parser(n_codes: int) -> Lark:
     terminals = sorted(lexicon().terminals | {"ID"})
     text = GRAMMAR.read_text()
     for t in terminals:  # the word classes are terminals: one Earley item fewer per word
         text = re.sub(rf"(?<![\w.]){t.lower()}(?![\w:.])", t, text)
-    defs = [f"{t}: /(?:[A-Z_]+\\+)*{t}(?:\\+[A-Z_]+)*(?![A-Z_])/" for t in terminals]
-    grammar = text + "\n" + "\n".join(defs) + '\n%ignore " "\n'
-    return Lark(grammar, parser="earley", lexer="dynamic", ambiguity="resolve", maybe_placeholders=False)
+    codes = dict(list(_codes.items())[:n_codes])
+    defs = []
+    for t in terminals:
+        chars = "".join(f"\\u{ord(c):04x}" for cats, c in codes.items() if t in cats)
+        defs.append(f"{t}: /[{chars}]/")
+    return Lark(text + "\n" + "\n".join(defs) + "\n", parser="earley", lexer="dynamic", ambiguity="resolve",
+                maybe_placeholders=False)
+
+
+def parser() -> Lark:
+    if not _codes:
+        _known_combinations()
+    return _parser(len(_codes))
 
 
 def _word_classes(tree: Tree) -> Tree:
@@ -56,54 +91,22 @@ class ParseFailure(Exception):
 
 def parse(words: list[Word]) -> Tree:
     """The chosen parse of the words; ParseFailure(index of the word where it broke)."""
-    text = [rendered(w) for w in words]
-    return _parse_text(" ".join(text))
+    if not _codes:
+        _known_combinations()
+    text = "".join(_code(frozenset(w.cats)) for w in words)
+    return _parse_text(text, len(_codes))
 
 
 @lru_cache(maxsize=256)
-def _parse_text(text: str) -> Tree:
-    """The parse of a rendered sentence (cached: a task replanned asks for the same sentence again;
-    the tree is never modified by its readers)."""
-    starts, pos = {}, 0
-    for i, name in enumerate(text.split(" ")):
-        starts[pos] = i
-        pos += len(name) + 1
+def _parse_text(text: str, n_codes: int) -> Tree:
+    """The parse of a coded sentence (cached: a task replanned asks for the same sentence again; the
+    tree is never modified by its readers). Each token's value becomes its word's index."""
     try:
-        tree = parser().parse(text)
+        tree = _parser(n_codes).parse(text)
     except UnexpectedInput as e:
         at = getattr(e, "pos_in_stream", None)
-        index = starts.get(at, len(starts)) if at is not None else len(starts)
-        raise ParseFailure(index) from None
-    tree = _word_classes(_choose(tree))
+        raise ParseFailure(at if isinstance(at, int) else len(text)) from None
+    tree = _word_classes(tree)
     for tok in tree.scan_values(lambda v: isinstance(v, Token)):
-        tok.value = starts[tok.start_pos]  # type: ignore[assignment]
+        tok.value = tok.start_pos  # type: ignore[assignment]
     return tree
-
-
-# --------------------------------------------------------------------------- ambiguity
-
-
-def _cost(tree: Tree | Token) -> tuple[int, int, int, int]:
-    """Lower is better: fewest items, then fewest gapped items, fewest verb-less readings, most
-    words in noun phrases' heads (so "coffee mug" is one head)."""
-    if not isinstance(tree, Tree):
-        return (0, 0, 0, 0)
-    items = gapped = states = heads = 0
-    for sub in tree.iter_subtrees():
-        if sub.data in ("plain", "marked"):
-            items += 1
-        elif sub.data in ("gapped", "fragment"):
-            gapped += 2 if sub.data == "fragment" else 1
-        elif sub.data in ("state", "there_state", "state_ensured"):
-            states += 1
-        elif sub.data == "head":
-            heads += 1
-    return (items, gapped, states, heads)
-
-
-def _choose(tree: Tree) -> Tree:
-    """Resolve every `_ambig` node bottom-up, keeping the cheapest alternative."""
-    children = [(_choose(c) if isinstance(c, Tree) else c) for c in tree.children]
-    if tree.data == "_ambig":
-        return min(children, key=_cost)
-    return Tree(tree.data, children, tree.meta if hasattr(tree, "_meta") else None)
