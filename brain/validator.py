@@ -11,7 +11,7 @@ from robocortex.cerebellum.skills import SKILLS, SymbolicWorld
 from robocortex.memory.schemas import STATE_FLAGS, RobotProfile, SceneSnapshot
 
 from robocortex.brain.goal_language import piece_type
-from robocortex.brain.goals import unmet_goals
+from robocortex.brain.goals import goal_holds, unmet_goals
 from robocortex.brain.plan import Goal, Plan, PlannedSubtask
 
 GOAL_STATES = frozenset(STATE_FLAGS) | {"temperature", "fillLiquid"}
@@ -104,6 +104,8 @@ def dry_run(plan: Plan, robots: dict[str, RobotProfile], world: SymbolicWorld) -
     dag = nx.DiGraph()
     dag.add_nodes_from(s.id for s in plan.subtasks)
     dag.add_edges_from((d, s.id) for s in plan.subtasks for d in s.depends_on)
+    last = max((g.stage for g in plan.goals), default=0)
+    reached = {i for i, g in enumerate(plan.goals) if g.stage < last and goal_holds(sim.nodes, g, plan.goals)}
     for sid in nx.lexicographical_topological_sort(dag):
         st = plan.subtask(sid)
         robot = _robot_node(sim, robots[st.robot])
@@ -114,8 +116,12 @@ def dry_run(plan: Plan, robots: dict[str, RobotProfile], world: SymbolicWorld) -
             if reasons:
                 return [f"subtask {sid} step {n}: {r}" for r in reasons]
             skill.apply(sim, robot, args)
+        # A goal of an earlier stage keeps its own result even when a later stage undoes it ("open the
+        # fridge, then close it"): it counts once it has held after some subtask.
+        reached |= {i for i, g in enumerate(plan.goals) if g.stage < last and goal_holds(sim.nodes, g, plan.goals)}
+    unmet = set(map(id, unmet_goals(sim.nodes, plan.goals)))
     return [f"after all steps, goal {goal.describe()!r} would still not hold"
-            for goal in unmet_goals(sim.nodes, plan.goals)]
+            for i, goal in enumerate(plan.goals) if id(goal) in unmet and i not in reached]
 
 
 def validate(plan: Plan, snapshot: SceneSnapshot, robots: list[RobotProfile]) -> list[str]:

@@ -44,12 +44,14 @@ class Unassignable(Exception):
 
 
 def build_units(steps: list[GroundStep], traces: list[Trace], held: tuple[str, str] | None,
-                first_unit: int = 0, skill_sets: list[set[str]] | None = None) -> list[Unit]:
+                first_unit: int = 0, skill_sets: list[set[str]] | None = None,
+                step_stage: list[int] | None = None) -> list[Unit]:
     """Units of one plan (in plan order), with their dependencies; cycles between units are merged."""
     chains, held_unit = hand_chains(steps, traces, held[1] if held else None)
     edges = causal_edges(traces)
     anchors = [min(c) for c in chains]  # where each unit's hand work starts in the plan: the robot's order
-    chains, held_unit = _fold_helpers(chains, held_unit, edges, steps, skill_sets or [], anchors)
+    chains, held_unit = _fold_helpers(chains, held_unit, edges, steps, skill_sets or [], anchors,
+                                      step_stage or [-1] * len(steps))
     unit_of = {s: u for u, chain in enumerate(chains) for s in chain}
     graph = nx.DiGraph()
     graph.add_nodes_from(range(len(chains)))
@@ -71,7 +73,7 @@ def build_units(steps: list[GroundStep], traces: list[Trace], held: tuple[str, s
 
 def _fold_helpers(chains: list[list[int]], held_unit: int | None, edges: set[tuple[int, int]],
                   steps: list[GroundStep], skill_sets: list[set[str]],
-                  anchors: list[int]) -> tuple[list[list[int]], int | None]:
+                  anchors: list[int], step_stage: list[int]) -> tuple[list[list[int]], int | None]:
     """A lone step that only serves one holding chain (opening the fridge the apple goes into, closing
     it after) joins that chain, where it is needed — when some robot can do both; otherwise it stays
     apart, for another robot (a coalition)."""
@@ -95,6 +97,8 @@ def _fold_helpers(chains: list[list[int]], held_unit: int | None, edges: set[tup
             needs_it = [k for k, s in enumerate(chains[a]) if (step, s) in edges]
             at = min(needs_it) if needs_it else max(
                 (k + 1 for k, s in enumerate(chains[a]) if (s, step) in edges), default=len(chains[a]))
+            if step_stage[step] not in (-1, max(step_stage[s] for s in chains[a])):
+                continue  # a helper of an earlier stage ("open the fridge, then …") stays before it
             skills = {steps[s].skill for s in chains[a]} | {steps[step].skill}
             if not any(skills <= have for have in skill_sets):
                 continue
@@ -227,7 +231,7 @@ def subtasks(units: list[Unit], owner: dict[int, str], calls: list[SkillCall], t
             outside = {d for d in unit.deps if d not in members}
             before = {d for m in members for d in units[m].deps} | _ancestors(units, members)
             waited_on = any(owner[x] != robot for m in members for x in dependents[m])
-            same_stage = all(units[m].stage == unit.stage for m in members)
+            same_stage = all(units[m].stage in (unit.stage, -1) or unit.stage == -1 for m in members)
             if outside <= before and not waited_on and same_stage:
                 groups[g].append(k)
                 group_of[k] = g

@@ -21,6 +21,9 @@ from robocortex.brain.search.solve import GroundStep, SearchFailed, solve
 from robocortex.memory.schemas import SkillCall
 
 
+ACCESS_SKILLS = frozenset({"open", "close", "pick_up", "put"})  # getting at things and putting them down
+
+
 def exclusions(failures: list[FailedSubtask]) -> Exclusions:
     """What the failures so far rule out, read from their typed fields: the robot that failed a step
     does not get that step again; a missing object is not chosen again; a receptacle a put failed on
@@ -93,7 +96,9 @@ def _search(run: _Run, scene: Scene, compiled: dict[int, Compiled], holder: tupl
     about = {oid for c in compiled.values() for f in c.formula for oid in _opened_in(f)} | run.keep_open
     problem.goal += [["not", ["is-open", oid]] for oid in problem.objects
                      if ("must-open", oid) in problem.init and ("is-open", oid) not in problem.init and oid not in about]
-    skills = {s for r in scene.robots for s in r.skills}
+    # Only the skills the goals call for, and what reaching things takes: a smaller domain grounds faster.
+    have = {s for r in scene.robots for s in r.skills}
+    skills = have & ({s for c in compiled.values() for s in c.skills} | ACCESS_SKILLS)
     run.solves += 1
     steps = solve(skills, problem.objects, problem.init, problem.goal, AGENT)
     return steps, problem
@@ -149,6 +154,10 @@ def _attempt(run: _Run) -> tuple[list[Stage], dict[int, Compiled]]:
     holders = _holders(nodes, robots)
     holder = holders[0] if holders else None
     pending = [i for i in range(len(run.goals)) if i not in run.reports]
+    if len({run.goals[i].stage for i in pending}) > 1:
+        joint = _joint(run, nodes, pending, holder)
+        if joint is not None:
+            return joint
     stages: list[Stage] = []
     chosen: dict[int, list[str]] = {}
     every: dict[int, Compiled] = {}
@@ -178,6 +187,56 @@ def _attempt(run: _Run) -> tuple[list[Stage], dict[int, Compiled]]:
     return stages, every
 
 
+def _joint(run: _Run, nodes: dict[str, dict[str, Any]], pending: list[int],
+           holder: tuple[str, str] | None) -> tuple[list[Stage], dict[int, Compiled]] | None:
+    """Every stage in one search, ordered afterwards: a unit moving a later stage's objects waits for
+    every unit of the earlier stages. None when that does not work out (goals of different stages
+    that contradict each other, a goal only reachable once an earlier stage is done, an order the
+    plan's own dependencies contradict): the stages are then searched one after the other."""
+    import networkx as nx
+
+    trial = _Run(run.goals, run.request, run.ex, dict(run.reports), keep_open=run.keep_open)
+    scene = Scene(copy.deepcopy(nodes), run.request.robots, run.ex)
+    compiled: dict[int, Compiled] = {}
+    chosen: dict[int, list[str]] = {}
+    try:
+        for i in pending:
+            compiled[i] = compile_goal(run.goals[i], scene, run.goals, chosen)
+            chosen[i] = compiled[i].chosen
+        steps, problem = _search(trial, scene, compiled, holder, any(run.goals[i].condition.held for i in compiled))
+    except (Infeasible, SearchFailed):
+        run.solves += trial.solves
+        return None
+    run.solves += trial.solves
+    steps = justify(steps, problem.state(), problem.goal)
+    followed = follow(steps, problem.state())
+    liquids = {k: v for c in compiled.values() for k, v in c.liquids.items()}
+    calls = [skill_call(s, liquids) for s in steps]
+    def stage_of(ids: set[str]) -> int:  # the latest stage whose objects these are
+        return max((run.goals[i].stage for i, c in compiled.items() if set(c.chosen) & ids), default=-1)
+
+    args = [{v for v in c.args.values() if isinstance(v, str)} for c in calls]
+    units = build_units(steps, followed.traces, holder if problem.held_by else None, 0,
+                        [set(r.skills) for r in run.request.robots if r.name not in run.ex.robots],
+                        [stage_of(a) for a in args])
+    for unit in units:
+        unit.stage = stage_of({v for s in unit.steps for v in args[s]})
+    for k, unit in enumerate(units):
+        if unit.stage > 0:
+            unit.deps |= {j for j, other in enumerate(units) if 0 <= other.stage < unit.stage}
+    graph = nx.DiGraph((d, k) for k, u in enumerate(units) for d in u.deps)
+    graph.add_nodes_from(range(len(units)))
+    if not nx.is_directed_acyclic_graph(graph):
+        return None
+    order = list(nx.lexicographical_topological_sort(graph))
+    if order != sorted(order):  # allocation walks units in list order: keep it topological
+        renumber = {old: new for new, old in enumerate(order)}
+        units = [units[old] for old in order]
+        for unit in units:
+            unit.deps = {renumber[d] for d in unit.deps}
+    return [Stage(compiled, steps, calls, units)], compiled
+
+
 def _holds_now(run: _Run, nodes: Mapping[str, Any], i: int) -> bool:
     if goal_holds(nodes, run.goals[i], run.goals):
         run.reports[i] = GoalReport(goal=run.goals[i], status="already_holds",
@@ -195,11 +254,12 @@ def plan_goals(goals: list[Goal], request: PlanRequest) -> PlanOutcome:
     for goal in goals:
         if goal.condition.state == "isOpen" and goal.condition.value != goal.condition.negate:
             run.keep_open |= {str(n["id"]) for n in goal.subject.select(nodes)}
+    first_stage = min((g.stage for g in goals), default=0)
     for i, goal in enumerate(goals):
         if goal.when and not all(goal_holds(nodes, w, goal.when) for w in goal.when):
             run.reports[i] = GoalReport(goal=goal, status="condition_false",
                                         reason="; ".join(w.describe() for w in goal.when) + " does not hold now")
-        elif goal_holds(nodes, goal, goals):
+        elif goal.stage == first_stage and goal_holds(nodes, goal, goals):  # later stages: once reached
             run.reports[i] = GoalReport(goal=goal, status="already_holds")
     for _ in range(len(goals) + 1):
         stages, compiled = _attempt(run)

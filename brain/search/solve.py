@@ -53,6 +53,7 @@ def solve(skills: Iterable[str], objects: list[str], init: Iterable[Atom], goal:
     """The steps of a plan reaching `goal` from `init` (atoms over objectIds) with the skills named."""
     import unified_planning.model as upm
     from unified_planning.engines import PlanGenerationResultStatus as Status
+    from unified_planning.exceptions import UPException
     from unified_planning.shortcuts import And
 
     template, fluents, types = up_domain(frozenset(skills))
@@ -66,7 +67,10 @@ def solve(skills: Iterable[str], objects: list[str], init: Iterable[Atom], goal:
         problem.set_initial_value(fluents[atom[0]](*(env[a] for a in atom[1:])), True)
     problem.add_goal(And(*(_formula(g, env, fluents, types) for g in goal)))
     with _planner() as planner:
-        result = planner.solve(problem)
+        try:
+            result = planner.solve(problem)
+        except UPException as exc:  # e.g. a goal that simplifies to false: goals that contradict each other
+            raise SearchFailed(f"unsolvable ({type(exc).__name__})") from None
     if result.status not in (Status.SOLVED_SATISFICING, Status.SOLVED_OPTIMALLY) or result.plan is None:
         raise SearchFailed(str(result.status.name).lower())
     ids = {obj.name: oid for oid, obj in env.items()}

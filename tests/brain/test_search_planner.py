@@ -288,6 +288,17 @@ def test_then_pursues_the_next_stage_after_the_first(kitchen, two_robots):
     assert light.id in mug.depends_on
 
 
+def test_stages_that_contradict_are_searched_one_after_the_other(kitchen, two_robots):
+    """'open the fridge, then close it': no single search reaches both; each stage is searched from
+    where the one before leaves the scene."""
+    p = plan([goal({"object": "Fridge", "state": "isOpen", "value": True}),
+              goal({"object": "Fridge", "state": "isOpen", "value": False, "stage": 1})], kitchen, two_robots)
+    opening = next(s for s in p.subtasks if "open" in [c.skill for c in s.steps])
+    closing = next(s for s in p.subtasks if "close" in [c.skill for c in s.steps])
+    assert opening.id in closing.depends_on
+    assert [r.status for r in p.reports] == ["planned", "planned"]
+
+
 def test_a_goal_whose_condition_is_false_is_reported_and_skipped(kitchen, two_robots):
     g = goal({"object": "LightSwitch", "state": "isToggled", "value": False,
               "when": [{"object": "Fridge", "state": "isOpen", "value": True}]})

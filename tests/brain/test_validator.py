@@ -71,3 +71,24 @@ def test_fixed_arm_out_of_reach(kitchen, make_profile):
     plan = Plan(goals=[Goal(object="Fridge", state="isOpen", value=True)],
                 subtasks=[st("a", "robot1", ("open", {"object": "Fridge|1"}))])
     assert any("out of reach of fixed robot robot1" in p for p in validate(plan, kitchen, robots))
+
+
+def test_an_earlier_stage_keeps_its_result_and_a_stage_never_reached_is_named(kitchen, two_robots):
+    goals = [Goal(object="Fridge", state="isOpen", value=True), Goal(object="Fridge", state="isOpen", value=False, stage=1)]
+    both = Plan(goals=goals, subtasks=[st("a", "robot1", ("open", {"object": "Fridge|1"})),
+                                       st("b", "robot1", ("close", {"object": "Fridge|1"}), deps=["a"])])
+    assert validate(both, kitchen, two_robots) == []
+    skipped = Plan(goals=goals, subtasks=[st("a", "robot1", ("toggle_off", {"object": "LightSwitch|1"}))])
+    assert validate(skipped, kitchen, two_robots) == ["after all steps, goal 'Fridge isOpen=True' would still not hold"]
+
+
+def test_pieces_a_slice_creates_are_known_objects(kitchen, two_robots):
+    plan = Plan(goals=[Goal.model_validate({"subject": {"type": "Apple", "piece": True},
+                                            "condition": {"relation": "in", "target": "GarbageCan"}})],
+                subtasks=[st("a", "robot1", ("pick_up", {"object": "Knife|1"}), ("slice", {"object": "Apple|1"}),
+                             ("put", {"receptacle": "CounterTop|1"}),
+                             ("pick_up", {"object": "Apple|1|AppleSliced_0"}),
+                             ("put", {"receptacle": "GarbageCan|1"}))])
+    assert validate(plan, kitchen, two_robots) == []
+    early = plan.model_copy(update={"subtasks": [st("a", "robot1", ("pick_up", {"object": "Apple|1|AppleSliced_0"}))]})
+    assert any("unknown object 'Apple|1|AppleSliced_0'" in p for p in validate(early, kitchen, two_robots))
