@@ -70,40 +70,139 @@ def snap(value: float, digits: int = 4) -> float:
     return round(value, digits) + 0.0
 
 
-def can_see(
-    cam_x: float,
-    cam_y: float,
-    cam_z: float,
-    fwd_x: float,
-    fwd_z: float,
-    cos_half_fov: float,
-    max_distance: float,
-    box: Box,
-) -> bool:
-    """Whether any part of `box` lies within `max_distance` of the camera and in its horizontal view.
+class View(NamedTuple):
+    """A camera: position, orientation (yaw and horizon pitch) and its view frustum.
 
-    Distance is measured to the nearest point of the box, so large furniture (counters, fridges)
-    counts as visible when its near face is in range, like AI2-THOR's visibility points.
+    `fov` is the vertical field of view, as Unity's `Camera.fieldOfView` and ai2thor's
+    `fieldOfView`; the horizontal one follows from the aspect ratio (width / height).
     """
-    px = cam_x if box.min_x <= cam_x <= box.max_x else (box.min_x if cam_x < box.min_x else box.max_x)
-    py = cam_y if box.min_y <= cam_y <= box.max_y else (box.min_y if cam_y < box.min_y else box.max_y)
-    pz = cam_z if box.min_z <= cam_z <= box.max_z else (box.min_z if cam_z < box.min_z else box.max_z)
-    dx, dy, dz = px - cam_x, py - cam_y, pz - cam_z
-    if dx * dx + dy * dy + dz * dz > max_distance * max_distance:
-        return False
-    for x, z in (
-        (px, pz),
-        ((box.min_x + box.max_x) / 2, (box.min_z + box.max_z) / 2),
-        (box.min_x, box.min_z),
-        (box.min_x, box.max_z),
-        (box.max_x, box.min_z),
-        (box.max_x, box.max_z),
-    ):
-        vx, vz = x - cam_x, z - cam_z
-        h = math.sqrt(vx * vx + vz * vz)
-        if h < 1e-6 or (vx * fwd_x + vz * fwd_z) / h >= cos_half_fov - 1e-9:
-            return True
-    return False
+
+    x: float
+    y: float
+    z: float
+    forward: tuple[float, float, float]
+    right: tuple[float, float, float]
+    up: tuple[float, float, float]
+    tan_h: float  # tan(horizontal fov / 2)
+    tan_v: float  # tan(vertical fov / 2)
+    max_distance: float
+
+    @classmethod
+    def of(
+        cls, x: float, y: float, z: float, yaw: float, horizon: float, fov: float, max_distance: float, aspect: float = 1.0
+    ) -> View:
+        fx, fz = forward_vector(yaw)
+        pitch = math.radians(horizon)  # positive horizon looks down
+        cp, sp = math.cos(pitch), math.sin(pitch)
+        tan_v = math.tan(math.radians(fov) / 2)
+        return cls(x, y, z, (fx * cp, -sp, fz * cp), (fz, 0.0, -fx), (fx * sp, cp, fz * sp), tan_v * aspect, tan_v, max_distance)
+
+    def sees_point(self, px: float, py: float, pz: float) -> bool:
+        dx, dy, dz = px - self.x, py - self.y, pz - self.z
+        if dx * dx + dy * dy + dz * dz > self.max_distance * self.max_distance:
+            return False
+        f, r, u = self.forward, self.right, self.up
+        depth = dx * f[0] + dy * f[1] + dz * f[2]
+        if depth <= 1e-6:
+            return False
+        side = dx * r[0] + dz * r[2]
+        lift = dx * u[0] + dy * u[1] + dz * u[2]
+        return abs(side) <= depth * self.tan_h + 1e-9 and abs(lift) <= depth * self.tan_v + 1e-9
+
+
+def _nearest_in(box: Box, x: float, y: float, z: float) -> tuple[float, float, float]:
+    return (
+        min(max(x, box.min_x), box.max_x),
+        min(max(y, box.min_y), box.max_y),
+        min(max(z, box.min_z), box.max_z),
+    )
+
+
+def view_points(view: View, box: Box, through: str = "face") -> list[tuple[float, float, float]]:
+    """Points of `box` the camera sees (in range and inside the view frustum), few enough to test
+    for occlusion: like AI2-THOR's visibility points, a box counts as seen through any of them.
+
+    The points lie on the face a line of sight from the camera to the box centre enters by (the
+    side of the object that faces the camera): its centre and corners, its point nearest the
+    camera, and its points nearest to spots along the view axis. The back of a box never makes
+    it visible. Empty when none is in view.
+
+    `through` narrows the points the way AI2-THOR's visibility points sit on some objects:
+    "front" uses only the vertical face towards the camera (doors and drawer fronts: furniture
+    built into counters is seen through its front, not its top), "centre" only the centre and
+    the point nearest the camera (small objects such as knobs carry their points near the middle).
+    """
+    px, py, pz = _nearest_in(box, view.x, view.y, view.z)
+    dx, dy, dz = px - view.x, py - view.y, pz - view.z
+    if dx * dx + dy * dy + dz * dz > view.max_distance * view.max_distance:
+        return []
+    if through == "centre":
+        centre = ((box.min_x + box.max_x) / 2, (box.min_y + box.max_y) / 2, (box.min_z + box.max_z) / 2)
+        return [c for c in ((px, py, pz), centre) if view.sees_point(*c)]
+    face = _entry_face(view, box, vertical_only=through == "front") or _entry_face(view, box)
+    if face is None:  # the camera is inside the box
+        return [(px, py, pz)] if view.sees_point(px, py, pz) else []
+    f = view.forward
+    candidates = [(px, py, pz)]
+    for t in (0.35, 0.7, 1.05, 1.4):
+        d = t * view.max_distance / 1.5
+        candidates.append(_nearest_in(face, view.x + f[0] * d, view.y + f[1] * d, view.z + f[2] * d))
+    xs, ys, zs = (face.min_x, face.max_x), (face.min_y, face.max_y), (face.min_z, face.max_z)
+    candidates.append(((face.min_x + face.max_x) / 2, (face.min_y + face.max_y) / 2, (face.min_z + face.max_z) / 2))
+    candidates.extend({(cx, cy, cz) for cx in xs for cy in ys for cz in zs})
+    return [c for c in candidates if view.sees_point(*c)]
+
+
+def _entry_face(view: View, box: Box, vertical_only: bool = False) -> Box | None:
+    """The face (a flat box) through which the line from the camera to the box centre enters;
+    with `vertical_only`, the side face (x or z) it crosses last."""
+    c = ((box.min_x + box.max_x) / 2, (box.min_y + box.max_y) / 2, (box.min_z + box.max_z) / 2)
+    o = (view.x, view.y, view.z)
+    lo, hi = (box.min_x, box.min_y, box.min_z), (box.max_x, box.max_y, box.max_z)
+    best_axis, best_t, best_value = -1, -1.0, 0.0
+    for axis in (0, 2) if vertical_only else range(3):
+        if lo[axis] <= o[axis] <= hi[axis]:
+            continue
+        value = lo[axis] if o[axis] < lo[axis] else hi[axis]
+        t = (value - o[axis]) / (c[axis] - o[axis])
+        if t > best_t:
+            best_axis, best_t, best_value = axis, t, value
+    if best_axis < 0:
+        return None
+    mins, maxs = list(lo), list(hi)
+    mins[best_axis] = maxs[best_axis] = best_value
+    return Box(mins[0], mins[1], mins[2], maxs[0], maxs[1], maxs[2])
+
+
+def can_see(view: View, box: Box) -> bool:
+    """Whether some point of `box` is within range and inside the view frustum (no occlusion)."""
+    return bool(view_points(view, box))
+
+
+def segment_hits_box(x0: float, y0: float, z0: float, x1: float, y1: float, z1: float, box: Box) -> bool:
+    """Whether the open segment from (x0, y0, z0) to (x1, y1, z1) passes through `box` (slab test)."""
+    t0, t1 = 1e-4, 1.0 - 1e-4
+    for a, b, lo, hi in ((x0, x1, box.min_x, box.max_x), (y0, y1, box.min_y, box.max_y), (z0, z1, box.min_z, box.max_z)):
+        d = b - a
+        if abs(d) < 1e-12:
+            if a <= lo or a >= hi:
+                return False
+            continue
+        u0, u1 = (lo - a) / d, (hi - a) / d
+        if u0 > u1:
+            u0, u1 = u1, u0
+        t0, t1 = max(t0, u0), min(t1, u1)
+        if t0 >= t1:
+            return False
+    return True
+
+
+def shrink(box: Box, margin: float) -> Box:
+    """`box` made smaller by `margin` on every side (never inverted)."""
+    mx = min(margin, (box.max_x - box.min_x) / 2 - 1e-6)
+    my = min(margin, (box.max_y - box.min_y) / 2 - 1e-6)
+    mz = min(margin, (box.max_z - box.min_z) / 2 - 1e-6)
+    return Box(box.min_x + mx, box.min_y + my, box.min_z + mz, box.max_x - mx, box.max_y - my, box.max_z - mz)
 
 
 def box_corner_points(box: Box) -> list[list[float]]:

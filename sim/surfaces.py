@@ -61,13 +61,14 @@ def find_spot(
     prefer: tuple[float, float] | None = None,
     rng: random.Random | None = None,
     allow_oversize: bool = False,
+    attempts: int | None = None,
 ) -> Vec3 | None:
     """Centre of a free footprint of `size` on `surface`, or None when it does not fit.
 
     With `prefer`, the free spot nearest that (x, z) point wins (PutObject places near the
     agent); with `rng`, a random free spot (scene generation). Objects wider than a small
     container (a knife in a mug) may overhang it when `allow_oversize` is set, as they lean in
-    AI2-THOR.
+    AI2-THOR. `attempts` caps how many spots are tried (InitialRandomSpawn's numPlacementAttempts).
     """
     sx, sy, sz = size
     width, depth = surface.max_x - surface.min_x, surface.max_z - surface.min_z
@@ -85,6 +86,8 @@ def find_spot(
     elif rng is not None:
         rng.shuffle(candidates)
     y = surface.y + size[1] / 2
+    if attempts is not None:
+        candidates = candidates[:attempts]
     for x, z in candidates:
         footprint = Box(x - sx / 2, 0.0, z - sz / 2, x + sx / 2, 0.0, z + sz / 2)
         if not any(footprint.overlaps_xz(b, margin=-1e-6) for b in boxes):

@@ -5,16 +5,16 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from robocortex.sim.emulator import effects
+from robocortex.sim.emulator import effects, visibility
 from robocortex.sim.emulator.metadata import agent_metadata
 from robocortex.sim.emulator.registry import ACTIONS, ActionFailed
 from robocortex.sim.emulator.state import AgentState, SimObject
-from robocortex.sim.geometry import BASE_GRID, Box, can_see, cell_of, forward_vector, snap
+from robocortex.sim.geometry import BASE_GRID, Box, cell_of, snap
 from robocortex.knowledge.object_types import object_type
 from robocortex.sim.scenes.spec import SceneSpec
 
 # Importing the action modules registers their handlers.
-from robocortex.sim.emulator import interaction, navigation, transforms  # noqa: E402,F401  isort: skip
+from robocortex.sim.emulator import interaction, navigation, setup, transforms  # noqa: E402,F401  isort: skip
 
 SECONDS_PER_ACTION = 0.1  # advances currentTime; the emulator has no physics clock
 MIN_AGENT_SEPARATION = 0.249  # agents closer than one grid step collide
@@ -55,6 +55,7 @@ class Simulation:
         self.scene_box = Box(min_x, -0.1, min_z, max_x, spec.height, max_z)
         self.agents = self._place_agents(agent_count)
         self._hidden: set[str] | None = None
+        self._occluders: list[tuple[str, Box]] | None = None
         self._reachable_cache: dict[tuple[Any, ...], list[dict[str, float]]] = {}
         effects.apply(self)
 
@@ -172,8 +173,14 @@ class Simulation:
         return self._hidden
 
     def structure_changed(self) -> None:
-        """Call after anything that changes containment, open state or which objects exist."""
+        """Call after anything that changes containment, open state, furniture poses or which objects exist."""
         self._hidden = None
+        self._occluders = None
+
+    def occluders(self) -> list[tuple[str, Box]]:
+        if self._occluders is None:
+            self._occluders = visibility.occluders(self)
+        return self._occluders
 
     def sees(self, agent: AgentState, obj: SimObject) -> bool:
         """The metadata `visible`/`isInteractable` rule for one agent and one object."""
@@ -181,11 +188,8 @@ class Simulation:
             return obj.held_by == agent.agent_id
         if obj.object_id in self.hidden_ids():
             return False
-        fx, fz = forward_vector(agent.yaw)
-        return can_see(
-            agent.x, agent.camera_y, agent.z, fx, fz,
-            math.cos(math.radians(self.field_of_view / 2)), self.visibility_distance, obj.box,
-        )  # fmt: skip
+        view = visibility.agent_view(self, agent)
+        return visibility.sees(self, view, obj, visibility.near(view, self.occluders()))
 
     def require_interactable(self, agent: AgentState, obj: SimObject, force: bool) -> None:
         if not obj.active:

@@ -13,7 +13,8 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-from robocortex.sim.geometry import box_corner_points, can_see, forward_vector
+from robocortex.sim.emulator import visibility
+from robocortex.sim.geometry import box_corner_points, forward_vector
 from robocortex.sim.emulator.state import AgentState, SimObject
 
 if TYPE_CHECKING:
@@ -89,12 +90,12 @@ def static_record(o: SimObject) -> dict[str, Any]:
 def object_records(sim: Simulation, agent: AgentState) -> list[dict[str, Any]]:
     """Per-agent object records; the hot loop of every step, hence the inlined arithmetic."""
     cam_y = agent.camera_y
-    fx, fz = forward_vector(agent.yaw)
-    cos_half = math.cos(math.radians(sim.field_of_view / 2))
+    view = visibility.agent_view(sim, agent)
     vis_d = sim.visibility_distance
     hidden = sim.hidden_ids()
     ax, ay, az = agent.x, agent.y, agent.z
     me = agent.agent_id
+    blockers = None
     out = []
     append = out.append
     sqrt = math.sqrt
@@ -114,7 +115,9 @@ def object_records(sim: Simulation, agent: AgentState) -> list[dict[str, Any]]:
             if dx * dx + dy * dy + dz * dz > reach * reach:
                 seen = False
             else:
-                seen = can_see(ax, cam_y, az, fx, fz, cos_half, vis_d, o.box)
+                if blockers is None:
+                    blockers = visibility.near(view, sim.occluders())
+                seen = visibility.sees(sim, view, o, blockers)
         if seen:
             rec["visible"] = rec["isInteractable"] = True
         append(rec)

@@ -9,12 +9,13 @@ from typing import TYPE_CHECKING, Any
 
 from robocortex.sim.emulator.registry import ActionFailed, action, require_number, require_str
 from robocortex.sim.emulator.state import AgentState
+from robocortex.sim.emulator import visibility
 from robocortex.sim.geometry import (
     CROUCHING_CAMERA_OFFSET,
     MAX_HORIZON,
     MIN_HORIZON,
     STANDING_CAMERA_OFFSET,
-    can_see,
+    View,
     cell_of,
     forward_vector,
     normalize_yaw,
@@ -225,21 +226,43 @@ def get_interactable_poses(
     standing_list = DEFAULT_STANDINGS if standings is None else [bool(s) for s in standings]
     if not obj.active or obj.held_by is not None or obj.object_id in sim.hidden_ids():
         return []
-    cos_half = math.cos(math.radians(sim.field_of_view / 2))
+    return interactable_poses(sim, agent.y, obj, points, yaws, horizon_list, standing_list)
+
+
+def interactable_poses(
+    sim: Simulation,
+    agent_y: float,
+    obj: Any,
+    points: list[tuple[float, float]],
+    yaws: list[float],
+    horizons: Any,
+    standings: Any,
+    first_only: bool = False,
+) -> list[dict[str, Any]]:
+    """Poses from which `obj` is seen (range, view frustum at that horizon, occlusion).
+
+    Standing poses first, then nearest first, then the horizon that looks most directly at the
+    object: the ones a navigating robot can use without crouching or tilting far.
+    """
     reach = sim.visibility_distance + max(obj.size) + 0.1
-    cx, _, cz = obj.position
+    cx, cy, cz = obj.position
+    aspect = sim.width / sim.height
+    occluders = sim.occluders()
     poses = []
-    for x, z in points:
+    for x, z in sorted(points, key=lambda p: (p[0] - cx) ** 2 + (p[1] - cz) ** 2):
         if (x - cx) ** 2 + (z - cz) ** 2 > reach * reach:
             continue
-        for yaw in yaws:
-            fx, fz = forward_vector(yaw)
-            for standing in standing_list:
-                cam_y = agent.y + (STANDING_CAMERA_OFFSET if standing else CROUCHING_CAMERA_OFFSET)
-                if not can_see(x, cam_y, z, fx, fz, cos_half, sim.visibility_distance, obj.box):
-                    continue
-                for horizon in horizon_list:
-                    poses.append({"x": x, "y": agent.y, "z": z, "rotation": yaw, "horizon": horizon, "standing": standing})
-    # Standing poses first, nearest first: the ones a navigating robot can use without crouching.
+        for standing in standings:
+            cam_y = agent_y + (STANDING_CAMERA_OFFSET if standing else CROUCHING_CAMERA_OFFSET)
+            blockers = visibility.near(View.of(x, cam_y, z, 0.0, 0.0, 179.0, sim.visibility_distance), occluders)
+            ideal = math.degrees(math.atan2(cam_y - cy, math.hypot(cx - x, cz - z)))
+            for yaw in yaws:
+                for horizon in sorted(horizons, key=lambda h: abs(h - ideal)):
+                    view = View.of(x, cam_y, z, yaw, horizon, sim.field_of_view, sim.visibility_distance, aspect)
+                    if not visibility.sees(sim, view, obj, blockers):
+                        continue
+                    poses.append({"x": x, "y": agent_y, "z": z, "rotation": yaw, "horizon": horizon, "standing": standing})
+                    if first_only:
+                        return poses
     poses.sort(key=lambda p: (not p["standing"], (p["x"] - cx) ** 2 + (p["z"] - cz) ** 2))
     return poses

@@ -30,6 +30,26 @@ def slice_object(sim: Simulation, agent: AgentState, objectId: Any, forceAction:
     slice_into_pieces(sim, obj)
 
 
+def piece_layout(
+    type_name: str, position: tuple[float, float, float], size: tuple[float, float, float]
+) -> list[tuple[tuple[float, float, float], tuple[float, float, float]]]:
+    """(centre, size) of each piece a sliced object leaves, side by side in its footprint."""
+    slice_type, count = SLICES[type_name]
+    if slice_type == "EggCracked":
+        return [(position, object_type(slice_type).size)]
+    x0, y0, z0 = position
+    along_x = size[0] >= size[2]
+    length = size[0] if along_x else size[2]
+    thickness = max(length / count, 0.005)
+    piece = (thickness, size[1], size[2]) if along_x else (size[0], size[1], thickness)
+    out = []
+    for i in range(count):
+        offset = -length / 2 + thickness * (i + 0.5)
+        pos = (round(x0 + offset, 4), y0, z0) if along_x else (x0, y0, round(z0 + offset, 4))
+        out.append((pos, piece))
+    return out
+
+
 def slice_into_pieces(sim: Simulation, obj: SimObject) -> list[SimObject]:
     """Replace a whole object by its slices, on the same receptacle and in its footprint."""
     slice_type, count = SLICES[obj.object_type]
@@ -38,17 +58,8 @@ def slice_into_pieces(sim: Simulation, obj: SimObject) -> list[SimObject]:
     sim.detach(obj)
     obj.is_sliced, obj.active = True, False
     obj.changed()
-    x0, y0, z0 = obj.position
-    along_x = obj.size[0] >= obj.size[2]
-    length = obj.size[0] if along_x else obj.size[2]
-    thickness = max(length / count, 0.005)
-    size = (thickness, obj.size[1], obj.size[2]) if along_x else (obj.size[0], obj.size[1], thickness)
-    if slice_type == "EggCracked":
-        size = kind.size
     pieces = []
-    for i in range(count):
-        offset = -length / 2 + thickness * (i + 0.5)
-        pos = (round(x0 + offset, 4), y0, z0) if along_x else (x0, y0, round(z0 + offset, 4))
+    for i, (pos, size) in enumerate(piece_layout(obj.object_type, obj.position, obj.size)):
         piece = SimObject(
             object_id=f"{obj.object_id}|{slice_type}_{i}",
             object_type=slice_type,

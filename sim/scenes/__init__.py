@@ -29,16 +29,28 @@ def load_scene(name: str, layouts_dir: str | os.PathLike[str] | None = None) -> 
     if _FLOOR_PLAN.match(name):
         directory = layouts_dir or _layouts_from_env()
         if directory is None:
-            raise ValueError(
-                f"scene {name!r} needs ALFRED layout files: pass layouts_dir or set ROBOCORTEX_THOR_DATA "
-                "to a directory with layouts/FloorPlanN-objects.json and FloorPlanN-reachable.json"
-            )
+            raise ValueError(missing_layouts_message(name))
         from robocortex.sim.scenes.alfred import load_floor_plan
 
         return _cached_floor_plan(name, str(directory), load_floor_plan)
     raise ValueError(
         f"unknown scene {name!r}: use <RoomType>-<seed> with RoomType in {', '.join(ROOM_TYPES)} "
         "(e.g. Kitchen-0), or FloorPlan<N> with ALFRED layouts available"
+    )
+
+
+ALFRED_LAYOUTS_URL = "https://github.com/askforalfred/alfred/tree/master/gen/layouts"
+
+
+def missing_layouts_message(name: str) -> str:
+    """One line: what to set for `FloorPlan<N>` scenes and where their data comes from."""
+    root = os.environ.get("ROBOCORTEX_THOR_DATA")
+    where = f"$ROBOCORTEX_THOR_DATA/layouts ({root}/layouts) does not exist" if root else "ROBOCORTEX_THOR_DATA is not set"
+    return (
+        f"scene {name!r} needs ALFRED's floor-plan layouts and {where}: set ROBOCORTEX_THOR_DATA to a directory whose "
+        f"layouts/ holds FloorPlanN-objects.json, -reachable.json and -openable.json (from ALFRED's gen/layouts, "
+        f"{ALFRED_LAYOUTS_URL}; the -reachable.json files are its FloorPlanN-layout.npy as JSON), or pass layouts_dir=; "
+        "procedural scenes (Kitchen-0, LivingRoom-0, Bedroom-0, Bathroom-0) need no data"
     )
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from robocortex.sim.geometry import BASE_GRID, cell_of
 from robocortex.knowledge.object_types import OBJECT_TYPES, object_type
-from robocortex.sim.scenes.builder import SceneBuilder
+from robocortex.sim.scenes.builder import SceneBuilder, spawn_receptacle
 from robocortex.sim.scenes.spec import AgentStart, ObjectSpec, SceneSpec
 
 TYPE_ALIASES = {"Glassbottle": "Bottle", "Lamp": "DeskLamp"}
@@ -47,21 +47,110 @@ def load_floor_plan(name: str, layouts_dir: Path) -> SceneSpec:
                   (bounds[2] - bounds[0], 0.1, bounds[3] - bounds[1]), object_id=FLOOR_ID)  # fmt: skip
     _known_furniture(b, poses)
     edge = _edge_spots(cells, rng)
-    for type_name in types:
-        if type_name not in OBJECT_TYPES or b.of_type(type_name) or type_name in ("SinkBasin", "BathtubBasin"):
-            continue
-        kind = object_type(type_name)
-        if kind.pickupable or kind.moveable or type_name in ("DeskLamp", "Television"):
-            if _on_receptacle(b, type_name):
-                continue
-        _fixture(b, type_name, edge, floor)
+    wanted = [t for t in dict.fromkeys(types) if t in OBJECT_TYPES and not b.of_type(t)]
+    # AI2-THOR's rules: furniture and fixtures stand on the floor or along the walls; appliances and
+    # lamps stand on open surfaces, never inside anything; then pickupable objects are spread over
+    # the receptacles their type allows, as InitialRandomSpawn spreads them.
+    for type_name in wanted:
+        if type_name in BASINS:
+            _basin_with_host(b, type_name, edge)
+        elif not object_type(type_name).pickupable and type_name not in STANDS_ON_SURFACES:
+            _fixture(b, type_name, edge, floor)
+    for type_name in wanted:
+        if type_name in STANDS_ON_SURFACES and not b.of_type(type_name):
+            if b.place(type_name, _open_surfaces(b), **_initial_state(type_name, rng)) is None:
+                _fixture(b, type_name, edge, floor)
+    for type_name in wanted:
+        if object_type(type_name).pickupable:
+            if b.spawn(type_name, _spawn_receptacles(b), **_initial_state(type_name, rng)) is None:
+                b.spawn(type_name, [floor], **_initial_state(type_name, rng))
     _pair_knobs(b)
-    spec = b.build()
+    b.free_cells = lambda: cells  # type: ignore[method-assign]  # ALFRED's measured reachable grid
+    spec = b.build(repair=lambda o: _repair(b, o, edge))
     starts = sorted(cells)
     rng.shuffle(starts)
-    spec.free_cells = cells
     spec.agent_starts = [AgentStart(i * BASE_GRID, j * BASE_GRID, float(rng.choice((0, 90, 180, 270)))) for i, j in starts[:8]]
     return spec
+
+
+# Objects that cannot be picked up but stand on counters and tables (never inside furniture).
+STANDS_ON_SURFACES = frozenset({"CoffeeMachine", "Toaster", "Microwave", "DeskLamp", "Television", "HousePlant"})
+OPEN_SURFACES = frozenset({"CounterTop", "DiningTable", "Desk", "Dresser", "SideTable", "TVStand", "CoffeeTable", "Shelf"})
+BASINS = {"SinkBasin": "Sink", "BathtubBasin": "Bathtub", "Sink": "Sink", "Bathtub": "Bathtub"}
+# Share of dirtyable pickupable objects (dishes) that start dirty, so "wash the plates" means something.
+DIRTY_SHARE = 0.5
+
+
+def _initial_state(type_name: str, rng: random.Random) -> dict[str, object]:
+    kind = object_type(type_name)
+    state: dict[str, object] = {}
+    if kind.toggleable:
+        state["isToggled"] = False
+    if kind.openable:
+        state["isOpen"] = False
+    if kind.dirtyable and kind.pickupable and rng.random() < DIRTY_SHARE:
+        state["isDirty"] = True
+    return state
+
+
+def _open_surfaces(b: SceneBuilder) -> list[ObjectSpec]:
+    return [o for o in b.objects if o.object_type in OPEN_SURFACES]
+
+
+def _spawn_receptacles(b: SceneBuilder) -> list[ObjectSpec]:
+    return [o for o in b.objects if spawn_receptacle(o)]
+
+
+def _basin_with_host(b: SceneBuilder, type_name: str, edge: list[tuple[float, float]]) -> None:
+    """A sink or bathtub the layout lists without a known pose: host and basin along a wall."""
+    host_type = BASINS[type_name]
+    basin_type = f"{host_type}Basin"
+    if b.of_type(basin_type) or not edge:
+        return
+    x, z = edge.pop()
+    size = object_type(host_type).size
+    host = b.add(host_type, (x, FIXTURE_HEIGHT.get(host_type, size[1] / 2), z))
+    b.add(basin_type, (x, host.position[1] - 0.05, z), parent=None, object_id=f"{host.object_id}|{basin_type}")
+
+
+def _repair(b: SceneBuilder, o: ObjectSpec, edge: list[tuple[float, float]]) -> bool:
+    """Make an object no free cell can see reachable: re-spawn it, or move it along the wall."""
+    if object_type(o.object_type).pickupable:
+        return b.place_elsewhere(o)
+    if b.children.get(o.object_id) or o.parent_id not in (None, FLOOR_ID) or not edge:
+        return _nudge_towards_free_space(b, o)
+    x, z = edge.pop()
+    _move(b, o, (x, o.position[1], z))
+    return True
+
+
+def _nudge_towards_free_space(b: SceneBuilder, o: ObjectSpec) -> bool:
+    """Move known furniture (whose id fixes its pose) and what it holds 0.25 m towards the nearest free cell."""
+    cells = b.free_cells()
+    if not cells:
+        return False
+    x, _, z = o.position
+    i, j = min(cells, key=lambda c: (c[0] * BASE_GRID - x) ** 2 + (c[1] * BASE_GRID - z) ** 2)
+    dx, dz = i * BASE_GRID - x, j * BASE_GRID - z
+    d = (dx * dx + dz * dz) ** 0.5
+    if d < 0.3:
+        return False
+    step = min(0.25, d - 0.3) / d
+    _move(b, o, (x + dx * step, o.position[1], z + dz * step))
+    return True
+
+
+def _move(b: SceneBuilder, o: ObjectSpec, to: tuple[float, float, float]) -> None:
+    dx, dy, dz = (to[k] - o.position[k] for k in range(3))
+    moving = [o]
+    while moving:
+        m = moving.pop()
+        m.position = (round(m.position[0] + dx, 4), round(m.position[1] + dy, 4), round(m.position[2] + dz, 4))
+        moving.extend(b.by_id[c] for c in b.children.get(m.object_id, []))
+    for c in [o.object_id, *b.children.get(o.object_id, [])]:  # the basin of a moved sink moves too
+        basin = b.by_id.get(f"{c}|SinkBasin") or b.by_id.get(f"{c}|BathtubBasin")
+        if basin is not None:
+            basin.position = (round(basin.position[0] + dx, 4), basin.position[1], round(basin.position[2] + dz, 4))
 
 
 def _room_type(name: str) -> str:
@@ -107,14 +196,6 @@ def _edge_spots(cells: frozenset[tuple[int, int]], rng: random.Random) -> list[t
     ordered = sorted(spots)
     rng.shuffle(ordered)
     return [(i * BASE_GRID, j * BASE_GRID) for i, j in ordered]
-
-
-def _on_receptacle(b: SceneBuilder, type_name: str) -> bool:
-    receptacles = [o for o in b.objects if object_type(o.object_type).receptacle and o.object_type != "Floor"]
-    state = {"isToggled": False} if object_type(type_name).toggleable else {}
-    if object_type(type_name).openable:
-        state["isOpen"] = False
-    return b.place(type_name, receptacles, **state) is not None
 
 
 def _fixture(b: SceneBuilder, type_name: str, edge: list[tuple[float, float]], floor: ObjectSpec) -> None:

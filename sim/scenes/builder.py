@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import random
 from collections import deque
+from typing import Callable
 
-from robocortex.sim.geometry import BASE_GRID, Box, format_object_id
+from robocortex.sim.geometry import AGENT_Y, BASE_GRID, Box, format_object_id
 from robocortex.knowledge.object_types import object_type
 from robocortex.knowledge.placement import USE_PARENT_OBJECT_ID_AS_PREFIX, accepts
 from robocortex.sim.scenes.spec import AgentStart, ObjectSpec, SceneSpec, Vec3
+from robocortex.sim.spawn import spawn_order
 from robocortex.sim.surfaces import OVERHANG_RECEPTACLES, find_spot, surface_of
 
 AGENT_RADIUS = 0.2
@@ -100,6 +102,11 @@ class SceneBuilder:
                     return self.add(type_name, spot, candidate, parent=recep, **state)
         return None
 
+    def spawn(self, type_name: str, receptacles: list[ObjectSpec], **state: object) -> ObjectSpec | None:
+        """Place a new object as AI2-THOR's InitialRandomSpawn would: receptacle types equally likely."""
+        order = spawn_order(self.rng, type_name, receptacles, lambda o: o.object_type)
+        return self.place(type_name, order, shuffle=False, **state)
+
     def spot_on(self, recep: ObjectSpec, size: Vec3) -> Vec3 | None:
         surface = surface_of(recep.object_type, Box.around(recep.position, recep.size))
         occupied = [
@@ -130,7 +137,19 @@ class SceneBuilder:
                 cells.add((i, j))
         return frozenset(largest_component(cells))
 
-    def build(self, agent_starts: int = 8) -> SceneSpec:
+    def build(self, agent_starts: int = 8, repair: Callable[[ObjectSpec], bool] | None = None, rounds: int = 4) -> SceneSpec:
+        """The finished scene. With `repair`, objects no free cell can see are handed to it (it
+        moves them and says whether it did) until every nameable object is reachable."""
+        spec = self._spec(agent_starts)
+        for _ in range(rounds if repair is not None else 0):
+            missing = unreachable_objects(spec)
+            moved = [object_id for object_id in missing if object_id in self.by_id and repair(self.by_id[object_id])]  # type: ignore[misc]
+            if not moved:
+                break
+            spec = self._spec(agent_starts)
+        return spec
+
+    def _spec(self, agent_starts: int) -> SceneSpec:
         free = self.free_cells()
         if not free:
             raise RuntimeError(f"scene {self.name}: no free floor space")
@@ -149,6 +168,32 @@ class SceneBuilder:
             objects=list(self.objects),
             agent_starts=starts,
         )
+
+    # --- moving objects after the fact ------------------------------------------------------
+    def remove(self, spec: ObjectSpec) -> None:
+        """Take a childless object out of the scene."""
+        if self.children.get(spec.object_id):
+            raise ValueError(f"{spec.object_id} still holds {self.children[spec.object_id]}")
+        self.objects.remove(spec)
+        del self.by_id[spec.object_id]
+        if spec.parent_id is not None:
+            self.children[spec.parent_id].remove(spec.object_id)
+
+    def place_elsewhere(self, spec: ObjectSpec) -> bool:
+        """Move a childless pickupable object to another receptacle its type allows."""
+        if not object_type(spec.object_type).pickupable or self.children.get(spec.object_id):
+            return False
+        old_parent = spec.parent_id
+        receptacles = [o for o in self.objects if o.object_id != old_parent and spawn_receptacle(o)]
+        self.remove(spec)
+        placed = self.place(spec.object_type, receptacles, **spec.state)
+        if placed is None:  # nowhere else: put it back where it was
+            self.objects.append(spec)
+            self.by_id[spec.object_id] = spec
+            if old_parent is not None:
+                self.children.setdefault(old_parent, []).append(spec.object_id)
+            return False
+        return True
 
     # --- helpers --------------------------------------------------------------------------
     def _unique_id(self, type_name: str, center: Vec3) -> str:
@@ -195,32 +240,59 @@ def largest_component(cells: set[tuple[int, int]]) -> set[tuple[int, int]]:
 
 
 def unreachable_objects(spec: SceneSpec, visibility_distance: float = 1.5, fov: float = 90.0) -> list[str]:
-    """Interactive objects no free cell can interact with (standing, any of the 4 headings).
+    """Objects a task can name that no free cell can see (standing or crouching, any of the four
+    headings, any horizon AI2-THOR allows), by the emulator's visibility rule.
 
     Objects inside closed containers count as reachable when they would be with the container
     open, since an agent opens it first.
     """
-    import math
+    from robocortex.sim.emulator.engine import Simulation
+    from robocortex.sim.emulator.navigation import DEFAULT_HORIZONS, DEFAULT_STANDINGS, interactable_poses
 
-    from robocortex.sim.geometry import AGENT_Y, STANDING_CAMERA_OFFSET, can_see
-
-    cos_half = math.cos(math.radians(fov / 2))
-    cam_y = AGENT_Y + STANDING_CAMERA_OFFSET
+    sim = Simulation(spec, visibility_distance=visibility_distance, field_of_view=fov)
+    for o in sim.objects.values():  # look inside every container
+        if o.kind.openable:
+            o.is_open = True
+    sim.structure_changed()
     cells = [(i * BASE_GRID, j * BASE_GRID) for i, j in spec.free_cells]
-    headings = [(0.0, 1.0), (1.0, 0.0), (0.0, -1.0), (-1.0, 0.0)]
     missing = []
-    for o in spec.objects:
-        kind = object_type(o.object_type)
-        if o.object_type == "Floor" or not (kind.pickupable or kind.openable or kind.toggleable or kind.receptacle):
+    for o in sim.objects.values():
+        if not nameable(o.object_type):
             continue
-        box = Box.around(o.position, o.size)
-        reach = visibility_distance + max(o.size) + 0.1
-        ok = any(
-            can_see(x, cam_y, z, fx, fz, cos_half, visibility_distance, box)
-            for x, z in cells
-            if (x - o.position[0]) ** 2 + (z - o.position[2]) ** 2 <= reach * reach
-            for fx, fz in headings
-        )
-        if not ok:
-            missing.append(o.object_id)
+        # A sliceable object must stay reachable once cut: each of its pieces, where it will lie.
+        for target in [o, *_future_pieces(o)]:
+            if not interactable_poses(sim, AGENT_Y, target, cells, _HEADINGS, DEFAULT_HORIZONS, DEFAULT_STANDINGS, first_only=True):
+                missing.append(o.object_id)
+                break
     return missing
+
+
+_HEADINGS = [0.0, 90.0, 180.0, 270.0]
+
+
+def _future_pieces(o):  # type: ignore[no-untyped-def]
+    from robocortex.knowledge.object_types import SLICES
+    from robocortex.sim.emulator.state import SimObject
+    from robocortex.sim.emulator.transforms import piece_layout
+
+    if o.object_type not in SLICES or o.is_sliced:
+        return []
+    kind = object_type(SLICES[o.object_type][0])
+    pieces = []
+    for k, (position, size) in enumerate(piece_layout(o.object_type, o.position, o.size)):
+        piece = SimObject(f"{o.object_id}|piece_{k}", kind.name, "", kind, position, size, 0.0, 0.0, "")
+        piece.parent_id = o.parent_id
+        pieces.append(piece)
+    return pieces
+
+
+def nameable(type_name: str) -> bool:
+    """Objects a task can name and act on (the floor and decorations aside)."""
+    kind = object_type(type_name)
+    return type_name != "Floor" and (kind.pickupable or kind.openable or kind.toggleable or kind.receptacle)
+
+
+def spawn_receptacle(o: ObjectSpec) -> bool:
+    """Receptacles InitialRandomSpawn puts objects in or on: not pickupable ones, never the floor."""
+    kind = object_type(o.object_type)
+    return kind.receptacle and not kind.pickupable and o.object_type != "Floor"

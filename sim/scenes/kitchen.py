@@ -71,7 +71,7 @@ def generate_kitchen(seed: int, name: str | None = None, min_objects: int = 0) -
     _wall_fixtures(b, rng, floor)
     _appliances(b)
     _small_objects(b, rng, min_objects)
-    return b.build()
+    return b.build(repair=b.place_elsewhere)
 
 
 def _north_run(b: SceneBuilder, rng: random.Random) -> None:

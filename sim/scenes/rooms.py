@@ -144,7 +144,7 @@ def _attempt(room_type: str, seed: int, attempt: int, min_objects: int) -> Scene
     while len(b.objects) < min_objects and tries < 10 * max(min_objects, 1):
         tries += 1
         _place_item(b, rng.choice(cfg["extra"]), tuple(sorted({o.object_type for o in b.objects if object_type(o.object_type).receptacle})))  # type: ignore[arg-type]
-    return b.build()
+    return b.build(repair=b.place_elsewhere)
 
 
 def _place_item(b: SceneBuilder, type_name: str, receptacle_types: tuple[str, ...]) -> ObjectSpec | None:

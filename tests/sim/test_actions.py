@@ -289,5 +289,5 @@ def test_interactable_poses_are_on_the_reachable_grid_and_work(world: EmulatorWo
         for p in poses[:: max(1, len(poses) // 10)]:
             assert (p["x"], p["z"]) in reachable and p["rotation"] % 90 == 0
             if p["standing"]:
-                md = do(world, 0, "Teleport", x=p["x"], z=p["z"], rotation=p["rotation"], standing=True)
+                md = do(world, 0, "Teleport", x=p["x"], z=p["z"], rotation=p["rotation"], horizon=p["horizon"], standing=True)
                 assert obj(md, target["objectId"])["isInteractable"], (object_type, p)

@@ -114,8 +114,10 @@ def test_visibility_agrees_with_a_recorded_ai2thor_frame(thor_data: Path) -> Non
     ours = {o["objectId"]: o for o in world.metadata()["objects"]}
     assert set(ours) == {o["objectId"] for o in dump["objects"]}
     agree = sum(ours[o["objectId"]]["visible"] == o["visible"] for o in dump["objects"])
-    # The emulator checks range and horizontal field of view only (no vertical view, no occlusion).
-    assert agree / len(dump["objects"]) >= 0.8
+    differ = sorted(o["objectId"] for o in dump["objects"] if ours[o["objectId"]]["visible"] != o["visible"])
+    print(f"\nin the emulator, visibility agrees with the recorded AI2-THOR frame on {agree}/{len(dump['objects'])} objects; differ: {differ}")
+    # Range, both fields of view at the camera's pitch, and occlusion by furniture (docs/sim.md lists what still differs).
+    assert agree == len(dump["objects"]) == 67
     for o in dump["objects"]:
         mine = ours[o["objectId"]]
         assert mine["parentReceptacles"] is None or mine["parentReceptacles"][0] in (o["parentReceptacles"] or [])

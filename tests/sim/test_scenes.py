@@ -68,8 +68,11 @@ def test_bad_scene_names_fail_clearly(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("ROBOCORTEX_THOR_DATA", raising=False)
     with pytest.raises(ValueError, match="unknown scene"):
         load_scene("Garage-1")
-    with pytest.raises(ValueError, match="ALFRED layout"):
+    with pytest.raises(ValueError, match="ALFRED's floor-plan layouts") as missing:
         load_scene("FloorPlan1")
+    message = str(missing.value)
+    assert "\n" not in message and "ROBOCORTEX_THOR_DATA" in message and "gen/layouts" in message
+    assert load_scene("Kitchen-0").objects  # procedural scenes need no data
 
 
 def test_auto_backend_falls_back_to_the_emulator_without_ai2thor() -> None:
