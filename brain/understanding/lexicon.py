@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from lemminflect import getAllLemmas
+from lemminflect import getAllLemmas, getLemma
 
 from robocortex.brain.goal_language import categories
 from robocortex.knowledge.object_types import OBJECT_TYPES
@@ -134,8 +134,10 @@ class Lexicon:
                 self.nouns[w] = {"types": [t]}
         for w, entry in nn["nouns"].items():
             self.nouns[self._norm(w)] = entry
-        for c in categories():
-            self.nouns.setdefault(c, {"category": c})
+        for c in categories():  # a category's name is a noun, unless it is a type's plural ("books")
+            singular = getLemma(c, "NOUN")[0] if getLemma(c, "NOUN") else c
+            if singular not in self.nouns or "types" not in self.nouns[singular]:
+                self.nouns.setdefault(c, {"category": c})
         for w in self.nouns:
             self.phrases[w].add(NOUN)
         self.adjectives: dict[str, Any] = {self._norm(k): v for k, v in adj["adjectives"].items()}

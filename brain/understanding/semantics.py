@@ -195,7 +195,7 @@ class Interpreter:
         wanted = list(entry.get("types", []))
         close = self.scene.close_to(w.base, wanted)
         hint = f" — the closest this scene has: {', '.join(type_words(t) for t in close)}" if close else ""
-        raise NotUnderstood(f"there is no {w.text} in this scene{hint}", [(w.text, close[0] if close else None)])
+        raise NotUnderstood(f"there is no {w.base} in this scene{hint}", [(w.text, close[0] if close else None)])
 
     def category_ok(self, w: Word, cat: str) -> None:
         if not any(self.scene.has(t) for t in categories()[cat]):
@@ -559,6 +559,8 @@ class Interpreter:
     def pp(self, tree: Tree, role: str = "target") -> PP:
         kind = tree.children[0].data.upper()
         prep = self.word(_tokens(tree.children[0])[-1]).base
+        if prep in self.lex.values["located_only"]:
+            role = "subject"  # "next to it": anything, not a receptacle
         ref = self.np(tree.children[1], "with" if kind == "WITH" else role)
         return PP(prep, kind, ref)
 
@@ -620,6 +622,10 @@ class Interpreter:
         if frames.place and template is None and not adjs:
             dest = next((pp for pp in reversed(pps) if pp.kind in ("PREP", "ON") and pp.prep not in located_only
                          and not pp.ref.room and not (instrument(pp) and frames.alone)), None)
+            near = next((pp for pp in reversed(pps) if pp.prep in located_only), None)
+            if dest is None and near is not None:  # "the keys next to it": where it is, or is going
+                dest = self.beside(near)
+                pps = [pp for pp in pps if pp is not near]
         liquid, negplace, filters = None, None, []
         for pp in pps:
             if pp is dest:
@@ -673,6 +679,24 @@ class Interpreter:
             self.last_place = pp
         self.last_action = (verb, comps)
         return goals
+
+    def beside(self, near: PP) -> PP | None:
+        """"next to X", "by X": on or in what X is put on in this instruction, else what X is on now."""
+        sel = near.ref.selector
+        for g in reversed(self.goals):
+            if g.condition.relation and not g.condition.negate and g.condition.target is not None and \
+                    (g.subject.type, g.subject.id) == (sel.type, sel.id):
+                t = g.condition.target
+                self.notes.append(f"{near.prep} {near.ref.text!r}: on the {t.describe()} too")
+                return PP("on", "PREP", Ref(t, t.describe(), frozenset({t.type}) if t.type else frozenset()))
+        if near.ref.types and self.scene.can(near.ref.types, "receptacle") and not self.scene.can(
+                near.ref.types, "pickupable"):
+            return None  # next to a piece of furniture: no relation says that
+        where = self.container_of(near.ref)
+        if where is not None:
+            self.notes.append(f"{near.prep} {near.ref.text!r}: on the {where.ref.text} it is on")
+            return PP("on", "PREP", where.ref)
+        return None
 
     def container_of(self, ref: Ref) -> PP | None:
         """"take out the egg": out of the receptacle the egg is in now (the scene says)."""
