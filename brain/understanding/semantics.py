@@ -566,6 +566,11 @@ class Interpreter:
 
     def pro_pp(self, tree: Tree) -> PP:
         """"there" (the last place named), a bare "inside"/"in" (in the last receptacle named)."""
+        if tree.data == "where_was":  # "put the toilet paper where it was": where that thing was at the start
+            where = self.container_of(self.antecedent("subject"))
+            if where is None:
+                raise NotUnderstood("'where it was': I don't know where that was", [("where", None)])
+            return PP("on", "PREP", where.ref)
         if tree.data == "there":
             if self.last_place is None:
                 raise NotUnderstood("'there': where? Name the place", [("there", None)])
@@ -589,7 +594,7 @@ class Interpreter:
         for c in comps:
             if isinstance(c, Tree) and c.data == "pp":
                 pps.append(c)
-            elif isinstance(c, Tree) and c.data in ("there", "prep"):
+            elif isinstance(c, Tree) and c.data in ("there", "prep", "where_was"):
                 pros.append(c)
             else:
                 w = self.word(_tokens(c)[-1])

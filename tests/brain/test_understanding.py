@@ -380,3 +380,10 @@ def test_ordinals_pick_from_the_objects_just_named(scene):
     assert compact(gs) == ["Mug in SinkBasin", "Cup in Cabinet"]
     gs = goals("first open the fridge, then put the apple in it", scene)  # "first" alone is filler
     assert [g.stage for g in gs] == [0, 1]
+
+
+def test_next_to_and_where_it_was(scene):
+    gs = goals("put the phone on the counter and the candle next to it", scene)
+    assert compact(gs) == ["CellPhone on CounterTop", "Candle on CounterTop"]  # where the phone is going
+    gs = goals("put the bread on the counter, then put the fork where it was", scene)
+    assert compact(gs) == ["Bread on CounterTop", "then Fork on DiningTable"]  # where the bread was
