@@ -15,6 +15,8 @@ from robocortex.sim.host import create_world_app
 from robocortex.sim.backends import make_world
 from robocortex.sim.world import World
 
+from robocortex.memory.scene_graph import FloorPlan, Footprint
+
 from robocortex.agents.context import Memory
 from robocortex.agents.settings import Settings
 from robocortex.cerebellum.perception import nodes_from_metadata
@@ -50,8 +52,31 @@ def reset_and_seed(world: World, settings: Settings, scene: str, agent_count: in
              len(metadata[0].get("objects") or []))
     if memory is not None:
         rev = memory.scene.reset(nodes_from_metadata(metadata[0]), source=f"world:{scene}")
+        memory.scene.set_floor_plan(floor_plan(world, scene, metadata))
         log.info("scene graph seeded at rev %d", rev)
     return metadata
+
+
+def floor_plan(world: World, scene: str, metadata: list[dict[str, Any]]) -> FloorPlan:
+    """The cells the robots can stand on (where they stand now included) and the furniture's footprints."""
+    cells = {(p["x"], p["z"]) for p in world.step(0, "GetReachablePositions").get("actionReturn") or []}
+    cells |= {(m["agent"]["position"]["x"], m["agent"]["position"]["z"]) for m in metadata if m.get("agent")}
+    furniture = []
+    for o in metadata[0].get("objects") or []:
+        box = o.get("axisAlignedBoundingBox") or {}
+        if o.get("pickupable") or o["objectType"] == "Floor" or not box.get("size"):
+            continue
+        centre, size = box.get("center") or o["position"], box["size"]
+        furniture.append(Footprint(id=o["objectId"], type=o["objectType"], x=centre["x"], z=centre["z"],
+                                   size_x=size["x"], size_z=size["z"]))
+    return FloorPlan(scene=scene, grid=_grid(cells), reachable=sorted(cells), furniture=furniture)
+
+
+def _grid(cells: set[tuple[float, float]]) -> float:
+    """The smallest spacing between neighbouring cells (AI2-THOR's gridSize, 0.25 m by default)."""
+    xs = sorted({round(x, 3) for x, _ in cells})
+    steps = [b - a for a, b in zip(xs, xs[1:]) if b - a > 1e-3]
+    return round(min(steps), 3) if steps else 0.25
 
 
 def build_world_app(settings: Settings, scene: str, agent_count: int, seed_memory: bool = True):

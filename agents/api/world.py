@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Header, HTTPException, Query, Request
+from fastapi.sse import EventSourceResponse, ServerSentEvent
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
-from robocortex.memory.scene_graph import StaleRevision
-from robocortex.memory.schemas import RobotState, SceneChange, SceneNode, SceneSnapshot
+from robocortex.memory.scene_graph import FloorPlan, StaleRevision
+from robocortex.memory.schemas import RobotState, SceneChange, SceneNode, SceneSnapshot, TaskRecord
 
 from robocortex.agents.api.deps import MemoryDep
 from robocortex.agents.api.errors import error_responses
@@ -47,3 +53,111 @@ def scene_changes(memory: MemoryDep, since: int = Query(ge=0, le=MAX_REVISION, d
 def health(memory: MemoryDep) -> dict[str, Any]:
     memory.r.ping()
     return {"ok": True, "scene_rev": memory.scene.revision()}
+
+
+# ---------------------------------------------------------------------- live streams (server-sent events)
+
+LIVE_TASKS = 50  # the live stream follows the newest tasks, as the console's list shows them
+POLL_S = 0.5  # how often the live stream looks at task records and robots
+ROBOTS_REFRESH_S = 5.0  # robots are re-sent at least this often, so heartbeat ages stay honest
+
+
+class RobotsUpdate(BaseModel):
+    """Every registered robot, as of `at` (the server's clock: a robot's heartbeat age is at - last_seen)."""
+
+    at: float
+    robots: list[RobotState]
+
+
+def _rev_cursor(since: int | None, last_event_id: str | None) -> int | None:
+    """The revision to resume after: `since`, else the Last-Event-ID a reconnecting EventSource sends."""
+    if since is not None:
+        return since
+    if last_event_id is not None and last_event_id.isdigit():
+        return int(last_event_id)
+    return None
+
+
+@router.get("/scene/events", response_class=EventSourceResponse, responses=error_responses())
+async def follow_scene(
+    request: Request,
+    memory: MemoryDep,
+    since: Annotated[int | None, Query(ge=0, le=MAX_REVISION, description=(
+        "resume after this revision: only the changes after it are sent. Default: the Last-Event-ID "
+        "header a reconnecting EventSource sends, else a `snapshot` of the whole graph first"))] = None,
+    last_event_id: Annotated[str | None, Header(include_in_schema=False, pattern=r"^[0-9]{1,19}$")] = None,
+) -> AsyncIterator[SceneSnapshot | SceneChange]:
+    """Server-sent events of the scene graph: `snapshot` (the whole graph, when there is nothing to resume
+    from or the revision asked for was trimmed from the log) and then one `change` per revision, live.
+    Every event's id is its revision, so a reconnecting client resumes without a gap or a repeat."""
+    cursor = _rev_cursor(since, last_event_id)
+    while not await request.is_disconnected():
+        changes: list[SceneChange] | None = None
+        if cursor is not None:
+            try:
+                changes = await run_in_threadpool(memory.scene.changes_since, cursor, 500)
+            except StaleRevision:
+                changes = None
+            if changes == [] and cursor > await run_in_threadpool(memory.scene.revision):
+                changes = None  # a revision from before the graph was recreated: start again
+        if changes is None:
+            snapshot = await run_in_threadpool(memory.scene.snapshot)
+            if await request.is_disconnected():  # never hand SSE an event once the client is gone (#15725)
+                return
+            cursor = snapshot.rev
+            yield ServerSentEvent(data=snapshot.model_dump(mode="json"), event="snapshot", id=str(snapshot.rev))
+            continue
+        if changes and await request.is_disconnected():
+            return
+        for change in changes:
+            cursor = change.rev
+            yield ServerSentEvent(data=change.model_dump(mode="json"), event="change", id=str(change.rev))
+        if not changes:
+            await run_in_threadpool(memory.scene.wait_for_change, cursor, 1.0)
+
+
+def _task_cursor(after: float | None, last_event_id: str | None) -> float:
+    if after is not None:
+        return after
+    try:
+        return float(last_event_id) if last_event_id else 0.0
+    except ValueError:
+        return 0.0
+
+
+@router.get("/events", response_class=EventSourceResponse, responses=error_responses())
+async def follow_live(
+    request: Request,
+    memory: MemoryDep,
+    after: Annotated[float | None, Query(ge=0, le=1e11, description=(
+        "resume: send only tasks updated after this time (the id of the last `task` event). Default: the "
+        "Last-Event-ID header a reconnecting EventSource sends, else every task of the list"))] = None,
+    last_event_id: Annotated[str | None, Header(include_in_schema=False, max_length=40)] = None,
+) -> AsyncIterator[TaskRecord | RobotsUpdate]:
+    """Server-sent events for a console: `task` (a task record, each time one of the newest 50 changes;
+    its id is the record's updated_at, so a reconnect resumes after it) and `robots` (every robot, when
+    one's status, work or profile changes, and at least every 5 s)."""
+    cursor, robots_seen, robots_sent_at = _task_cursor(after, last_event_id), None, 0.0
+    while not await request.is_disconnected():
+        tasks = await run_in_threadpool(memory.tasks.list, None, LIVE_TASKS)
+        robots = await run_in_threadpool(memory.robots.list)
+        if await request.is_disconnected():  # never hand SSE an event once the client is gone (#15725)
+            return
+        for record in sorted((t for t in tasks if t.updated_at > cursor), key=lambda t: t.updated_at):
+            cursor = record.updated_at
+            yield ServerSentEvent(data=record.model_dump(mode="json"), event="task", id=repr(cursor))
+        state = [r.model_dump(mode="json", exclude={"last_seen"}) for r in robots]
+        if state != robots_seen or time.time() - robots_sent_at >= ROBOTS_REFRESH_S:
+            robots_seen, robots_sent_at = state, time.time()
+            update = RobotsUpdate(at=robots_sent_at, robots=robots)
+            yield ServerSentEvent(data=update.model_dump(mode="json"), event="robots")
+        await asyncio.sleep(POLL_S)
+
+
+@router.get("/scene/floor", response_model=FloorPlan, responses=error_responses(404))
+def get_floor_plan(memory: MemoryDep) -> FloorPlan:
+    """The floor the robots can reach and the furniture's footprints, for maps (written when a scene loads)."""
+    plan = memory.scene.floor_plan()
+    if plan is None:
+        raise HTTPException(404, "no floor plan stored: the world host writes one when it loads a scene")
+    return plan
