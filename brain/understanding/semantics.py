@@ -116,6 +116,7 @@ class Ref:
     wish: Goal | None = None  # "a cup of coffee", "a hot potato": the goal the phrase itself asks for
     refs: list["Ref"] = field(default_factory=list)  # a pronoun standing for several phrases
     role: str = "object"  # object | target: how it was last mentioned
+    alternatives: tuple[str, ...] = ()  # other types the noun may mean here ("holder": towel or hand towel holder)
 
 
 @dataclass
@@ -305,6 +306,9 @@ class Interpreter:
             return self.rest(self.antecedent(role, typed=True), w.text)
         entry = self.noun(w)
         modifiers = [self.word(t) for t in toks[:-1]]
+        typed = [m for m in modifiers if self.lex.nouns.get(m.base, {}).get("types")]
+        if entry.get("any") and typed:  # "a toilet paper roll", "the soap bar": the thing the measure is of
+            w, entry, modifiers = replace(typed[-1], plural=w.plural), self.lex.nouns[typed[-1].base], []
         if entry.get("any"):  # "the sports stuff", "cleaning things": a category word before a general noun
             cat = next((self.lex.nouns[m.base]["category"] for m in modifiers
                         if "category" in self.lex.nouns.get(m.base, {})), None)
@@ -341,11 +345,13 @@ class Interpreter:
             return Ref(Selector(), w.text, liquid=entry["liquid"])
         t = self.type_for(w, entry)
         sel = self.quantify(Selector(type=t), quant, w.plural, category=False)
+        alternatives = tuple(x for x in entry.get("types", []) if x != t and self.scene.has(x))
         plural = self.lex.nouns.get(getInflection(w.base, "NNS")[0] if getInflection(w.base, "NNS") else "", {})
         if sel.quantifier == "all" and "category" in plural:  # "every light": the lights
             return Ref(sel.model_copy(update={"type": None, "category": plural["category"]}), w.text,
                        categories()[plural["category"]], plural=True, negate=negate)
-        return Ref(sel, w.text, frozenset({t}), plural=sel.quantifier not in ("the", "a"), negate=negate)
+        return Ref(sel, w.text, frozenset({t}), plural=sel.quantifier not in ("the", "a"), negate=negate,
+                   alternatives=alternatives)
 
     def quantify(self, sel: Selector, quant: list[Word], plural: bool, category: bool) -> Selector:
         """The quantifier the determiners, numbers and plural say (docs/language.md)."""
@@ -737,8 +743,9 @@ class Interpreter:
         if dest is not None:
             if dest.ref.negate:
                 raise NotUnderstood(f"put {ref.text} {dest.prep} nothing?", [(dest.ref.text, None)])
+            target = self.fitting(dest.ref, ref)
             pairs.append((self.placed(ref.selector, dest, frames.pieces),
-                          Condition(relation=self.relation(dest), target=self.target(dest.ref))))
+                          Condition(relation=self.relation(dest), target=target)))
         elif adjs:
             for a in adjs:
                 pairs += self.adjective(a, ref)
@@ -757,6 +764,17 @@ class Interpreter:
         else:
             raise NotUnderstood(f"I don't know how to {verb.text} {ref.text!r}", [(verb.text, None)])
         return self.goals_of(ref, pairs, liquid)
+
+    def fitting(self, place: Ref, thing: Ref) -> Selector:
+        """The receptacle a place noun means for this object: of the types the noun may mean here, the
+        first AI2-THOR lets the object go in/on ("the hand towel on its holder": the hand towel holder)."""
+        target = self.target(place)
+        if not place.alternatives or not thing.selector.type or thing.selector.piece:
+            return target
+        for t in (place.selector.type, *place.alternatives):
+            if t and accepts(t, thing.selector.type):
+                return Selector(type=t)
+        return target
 
     def placed(self, subject: Selector, dest: PP, pieces: bool) -> Selector:
         """What goes to the destination: the pieces when the verb makes them ("crack an egg into the pan")

@@ -387,3 +387,16 @@ def test_next_to_and_where_it_was(scene):
     assert compact(gs) == ["CellPhone on CounterTop", "Candle on CounterTop"]  # where the phone is going
     gs = goals("put the bread on the counter, then put the fork where it was", scene)
     assert compact(gs) == ["Bread on CounterTop", "then Fork on DiningTable"]  # where the bread was
+
+
+def test_place_nouns_pick_the_receptacle_that_fits_and_measure_words(scene):
+    nodes = dict(scene.nodes)
+    for oid, otype in (("TowelHolder|1", "TowelHolder"), ("HandTowelHolder|1", "HandTowelHolder")):
+        nodes[oid] = _obj(oid, otype, receptacle=True)
+    nodes["HandTowel|1"] = _obj("HandTowel|1", "HandTowel", "CounterTop|1", pickupable=True)
+    nodes["ToiletPaper|1"] = _obj("ToiletPaper|1", "ToiletPaper", "CounterTop|1", pickupable=True)
+    bath = SceneSnapshot(rev=2, nodes=nodes)
+    (g,) = goals("put the hand towel on its holder", bath)
+    assert g.condition.target.type == "HandTowelHolder"  # AI2-THOR hangs hand towels there, not on a towel holder
+    (g,) = goals("throw the empty toilet paper roll in the bin", bath)
+    assert g.object == "ToiletPaper" and g.subject.states == {"isUsedUp": True}
