@@ -132,6 +132,8 @@ def view_points(view: View, box: Box, through: str = "face") -> list[tuple[float
     built into counters is seen through its front, not its top), "centre" only the centre and
     the point nearest the camera (small objects such as knobs carry their points near the middle).
     """
+    if not _sphere_may_be_in_view(view, box):
+        return []
     px, py, pz = _nearest_in(box, view.x, view.y, view.z)
     dx, dy, dz = px - view.x, py - view.y, pz - view.z
     if dx * dx + dy * dy + dz * dz > view.max_distance * view.max_distance:
@@ -151,6 +153,22 @@ def view_points(view: View, box: Box, through: str = "face") -> list[tuple[float
     candidates.append(((face.min_x + face.max_x) / 2, (face.min_y + face.max_y) / 2, (face.min_z + face.max_z) / 2))
     candidates.extend({(cx, cy, cz) for cx in xs for cy in ys for cz in zs})
     return [c for c in candidates if view.sees_point(*c)]
+
+
+def _sphere_may_be_in_view(view: View, box: Box) -> bool:
+    """Cheap rejection: the box's bounding sphere lies wholly behind or beside the view frustum."""
+    cx, cy, cz = (box.min_x + box.max_x) / 2, (box.min_y + box.max_y) / 2, (box.min_z + box.max_z) / 2
+    hx, hy, hz = (box.max_x - box.min_x) / 2, (box.max_y - box.min_y) / 2, (box.max_z - box.min_z) / 2
+    r = math.sqrt(hx * hx + hy * hy + hz * hz)
+    dx, dy, dz = cx - view.x, cy - view.y, cz - view.z
+    f, rt, u = view.forward, view.right, view.up
+    depth = dx * f[0] + dy * f[1] + dz * f[2]
+    if depth < -r:
+        return False
+    # A sphere touches the frustum only if its centre is within r / cos(half angle) of each side plane.
+    side = abs(dx * rt[0] + dz * rt[2]) - depth * view.tan_h
+    lift = abs(dx * u[0] + dy * u[1] + dz * u[2]) - depth * view.tan_v
+    return side <= r * math.sqrt(1 + view.tan_h * view.tan_h) and lift <= r * math.sqrt(1 + view.tan_v * view.tan_v)
 
 
 def _entry_face(view: View, box: Box, vertical_only: bool = False) -> Box | None:

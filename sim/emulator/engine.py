@@ -55,7 +55,7 @@ class Simulation:
         self.scene_box = Box(min_x, -0.1, min_z, max_x, spec.height, max_z)
         self.agents = self._place_agents(agent_count)
         self._hidden: set[str] | None = None
-        self._occluders: list[tuple[str, Box]] | None = None
+        self._occluders: list[visibility.Occluder] | None = None
         self._reachable_cache: dict[tuple[Any, ...], list[dict[str, float]]] = {}
         effects.apply(self)
 
@@ -177,7 +177,7 @@ class Simulation:
         self._hidden = None
         self._occluders = None
 
-    def occluders(self) -> list[tuple[str, Box]]:
+    def occluders(self) -> list[visibility.Occluder]:
         if self._occluders is None:
             self._occluders = visibility.occluders(self)
         return self._occluders
@@ -189,7 +189,7 @@ class Simulation:
         if obj.object_id in self.hidden_ids():
             return False
         view = visibility.agent_view(self, agent)
-        return visibility.sees(self, view, obj, visibility.near(view, self.occluders()))
+        return visibility.sees(self, view, obj, lambda: visibility.near(view, self.occluders()))
 
     def require_interactable(self, agent: AgentState, obj: SimObject, force: bool) -> None:
         if not obj.active:

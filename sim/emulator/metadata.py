@@ -95,7 +95,14 @@ def object_records(sim: Simulation, agent: AgentState) -> list[dict[str, Any]]:
     hidden = sim.hidden_ids()
     ax, ay, az = agent.x, agent.y, agent.z
     me = agent.agent_id
-    blockers = None
+    blockers: list[Any] | None = None
+
+    def near() -> list[Any]:  # the occluders around this camera, found once per step when needed
+        nonlocal blockers
+        if blockers is None:
+            blockers = visibility.near(view, sim.occluders())
+        return blockers
+
     out = []
     append = out.append
     sqrt = math.sqrt
@@ -115,9 +122,7 @@ def object_records(sim: Simulation, agent: AgentState) -> list[dict[str, Any]]:
             if dx * dx + dy * dy + dz * dz > reach * reach:
                 seen = False
             else:
-                if blockers is None:
-                    blockers = visibility.near(view, sim.occluders())
-                seen = visibility.sees(sim, view, o, blockers)
+                seen = visibility.sees(sim, view, o, near)
         if seen:
             rec["visible"] = rec["isInteractable"] = True
         append(rec)

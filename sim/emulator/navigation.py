@@ -249,14 +249,18 @@ def interactable_poses(
     aspect = sim.width / sim.height
     occluders = sim.occluders()
     poses = []
-    for x, z in sorted(points, key=lambda p: (p[0] - cx) ** 2 + (p[1] - cz) ** 2):
-        if (x - cx) ** 2 + (z - cz) ** 2 > reach * reach:
-            continue
+    near_points = [(x, z) for x, z in points if (x - cx) ** 2 + (z - cz) ** 2 <= reach * reach]
+    for x, z in sorted(near_points, key=lambda p: (p[0] - cx) ** 2 + (p[1] - cz) ** 2):
+        bearing = math.degrees(math.atan2(cx - x, cz - z))
+        # Headings towards the object first; those facing away cannot see it unless it surrounds the agent.
+        facing = sorted(yaws, key=lambda y: abs((y - bearing + 180.0) % 360.0 - 180.0))
+        if math.hypot(cx - x, cz - z) > max(obj.size):
+            facing = [y for y in facing if abs((y - bearing + 180.0) % 360.0 - 180.0) < 135.0]
         for standing in standings:
             cam_y = agent_y + (STANDING_CAMERA_OFFSET if standing else CROUCHING_CAMERA_OFFSET)
             blockers = visibility.near(View.of(x, cam_y, z, 0.0, 0.0, 179.0, sim.visibility_distance), occluders)
             ideal = math.degrees(math.atan2(cam_y - cy, math.hypot(cx - x, cz - z)))
-            for yaw in yaws:
+            for yaw in facing:
                 for horizon in sorted(horizons, key=lambda h: abs(h - ideal)):
                     view = View.of(x, cam_y, z, yaw, horizon, sim.field_of_view, sim.visibility_distance, aspect)
                     if not visibility.sees(sim, view, obj, blockers):

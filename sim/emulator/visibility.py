@@ -13,7 +13,7 @@ microwaves are seen through their fronts; objects under 8 cm through their centr
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from robocortex.sim.geometry import Box, View, segment_hits_box, shrink, view_points
 
@@ -30,8 +30,11 @@ OCCLUDER_MIN_EXTENT = 0.2  # objects smaller than this in every dimension never 
 _TOUCH_MARGIN = 0.01  # occluders shrink by this so that what rests on or against them stays visible
 
 
-def occluders(sim: Simulation) -> list[tuple[str, Box]]:
-    """(objectId, shrunk box) of every object that can hide what lies behind it."""
+Occluder = tuple[str, Box, float, float, float, float]  # objectId, shrunk box, bounding-sphere centre and radius
+
+
+def occluders(sim: Simulation) -> list[Occluder]:
+    """Every object that can hide what lies behind it, with its shrunk box and bounding sphere."""
     out = []
     for o in sim.objects.values():
         if o.kind.pickupable or not o.active or o.object_type in SEE_THROUGH:
@@ -40,28 +43,31 @@ def occluders(sim: Simulation) -> list[tuple[str, Box]]:
             continue
         if max(o.size) < OCCLUDER_MIN_EXTENT:
             continue
-        out.append((o.object_id, shrink(o.box, _TOUCH_MARGIN)))
+        x, y, z = o.position
+        out.append((o.object_id, shrink(o.box, _TOUCH_MARGIN), x, y, z, o.radius))
     return out
 
 
-def near(view: View, boxes: Iterable[tuple[str, Box]]) -> list[tuple[str, Box]]:
+def near(view: View, boxes: Iterable[Occluder]) -> list[tuple[str, Box]]:
     """The occluders a line of sight of this view can cross (some point within range)."""
-    reach = view.max_distance * view.max_distance
+    reach = view.max_distance
+    vx, vy, vz = view.x, view.y, view.z
     out = []
-    for object_id, b in boxes:
-        dx = max(b.min_x - view.x, 0.0, view.x - b.max_x)
-        dy = max(b.min_y - view.y, 0.0, view.y - b.max_y)
-        dz = max(b.min_z - view.z, 0.0, view.z - b.max_z)
-        if dx * dx + dy * dy + dz * dz <= reach:
+    for object_id, b, x, y, z, r in boxes:
+        dx, dy, dz = x - vx, y - vy, z - vz
+        if dx * dx + dy * dy + dz * dz <= (reach + r) * (reach + r):
             out.append((object_id, b))
     return out
 
 
-def sees(sim: Simulation, view: View, obj: SimObject, blockers: list[tuple[str, Box]]) -> bool:
-    """Whether `obj` (not hidden in a closed receptacle) is seen from `view` past `blockers`."""
+def sees(sim: Simulation, view: View, obj: SimObject, blockers: list[tuple[str, Box]] | Callable[[], list[tuple[str, Box]]]) -> bool:
+    """Whether `obj` (not hidden in a closed receptacle) is seen from `view` past `blockers`
+    (or a function giving them, called only when some point of `obj` is in view)."""
     points = view_points(view, obj.box, _through(obj))
     if not points:
         return False
+    if callable(blockers):
+        blockers = blockers()
     if not blockers:
         return True
     own = {obj.object_id}
@@ -70,10 +76,16 @@ def sees(sim: Simulation, view: View, obj: SimObject, blockers: list[tuple[str, 
         own.add(parent_id)
         parent_id = sim.objects[parent_id].parent_id
     cx, cy, cz = obj.position
+    ob = obj.box  # lines of sight stay inside the box spanning the camera and the object
+    lo_x, lo_y, lo_z = min(view.x, ob.min_x), min(view.y, ob.min_y), min(view.z, ob.min_z)
+    hi_x, hi_y, hi_z = max(view.x, ob.max_x), max(view.y, ob.max_y), max(view.z, ob.max_z)
     relevant = [
         b for object_id, b in blockers
-        if object_id not in own and not (b.min_x <= cx <= b.max_x and b.min_y <= cy <= b.max_y and b.min_z <= cz <= b.max_z)
+        if b.max_x > lo_x and b.min_x < hi_x and b.max_y > lo_y and b.min_y < hi_y and b.max_z > lo_z and b.min_z < hi_z
+        and object_id not in own and not (b.min_x <= cx <= b.max_x and b.min_y <= cy <= b.max_y and b.min_z <= cz <= b.max_z)
     ]  # fmt: skip
+    if not relevant:
+        return True
     for px, py, pz in points:
         if not any(segment_hits_box(view.x, view.y, view.z, px, py, pz, b) for b in relevant):
             return True
