@@ -450,7 +450,9 @@ def _atoms(scene: Scene, objects: list[str], held_by: Mapping[str, str], heaters
             atoms.add(("piece-of", oid, oid.rsplit("|", 1)[0]))
         elif oid not in held_by:
             atoms.update(("in", oid, p["id"]) for p in ancestors(nodes, node) if p["id"] in included)
-        if node.get("pickupable") and scene.can_lift(float(node.get("mass") or 0.0)):
+        held_elsewhere = oid not in held_by and any(
+            n.get("kind") == "robot" and n.get("holding") == oid for n in nodes.values())
+        if node.get("pickupable") and scene.can_lift(float(node.get("mass") or 0.0)) and not held_elsewhere:
             atoms.add(("can-lift", AGENT, oid))
         if node.get("receptacle"):
             atoms.update(("can-contain", oid, o) for o in objects

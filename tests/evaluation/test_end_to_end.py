@@ -60,7 +60,7 @@ def test_a_task_the_planner_cannot_do_is_a_failure_not_a_gap(traces):
     t = traces["not-understood"]
     m = run_metrics(t)
     assert (t.status, m.success, m.goal_condition_recall) == ("failed", False, 0.0)
-    assert "juggle apple" in t.reason
+    assert "juggle" in t.reason  # the offline parser names the word it does not know
 
 
 def test_the_map_is_a_png_with_every_robot_path(traces, tmp_path):
