@@ -994,7 +994,8 @@ class Interpreter:
             if any("CORRECT" in w.cats and not ({"AND", "COMMA", "THEN"} & w.cats) for w in conn) and not first:
                 del self.goals[last_said.start:]  # a self-correction replaces what it corrects
                 last = []
-            if any("THEN" in w.cats for w in conn) and any(g.stage == stage for g in self.goals):
+            ordinal_step = any("ORD" in w.cats and w.value not in (None, 1) for w in conn)  # "second, …"
+            if (ordinal_step or any("THEN" in w.cats for w in conn)) and any(g.stage == stage for g in self.goals):
                 stage += 1
             if any("PERIOD" in w.cats for w in conn):
                 condition = None

@@ -400,3 +400,11 @@ def test_place_nouns_pick_the_receptacle_that_fits_and_measure_words(scene):
     assert g.condition.target.type == "HandTowelHolder"  # AI2-THOR hangs hand towels there, not on a towel holder
     (g,) = goals("throw the empty toilet paper roll in the bin", bath)
     assert g.object == "ToiletPaper" and g.subject.states == {"isUsedUp": True}
+
+
+def test_ordinal_steps_trailing_connectives_and_idioms(scene):
+    gs = goals("first, turn on the tv; second, open the fridge", scene)
+    assert [(g.object, g.stage) for g in gs] == [("Television", 0), ("Fridge", 1)]
+    assert compact(goals("turn off the light when you are done", scene)) == ["LightSwitch isToggled=False"]
+    (g,) = goals("do the dishes", scene)
+    assert g.subject.category == "dishes" and g.condition.state == "isDirty"
