@@ -57,7 +57,10 @@ def serve(host: str = "127.0.0.1", port: int = 8000, planner: Optional[str] = ty
 
     _logging()
     settings = _settings(host=host, port=port, planner=planner)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+    received = _stop_on_signals()
+    # open event streams would hold a graceful shutdown forever: they get a few seconds to end
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", timeout_graceful_shutdown=3)
+    _exit_if_signalled(received)
 
 
 @app.command()
@@ -77,11 +80,17 @@ def worker(name: str = typer.Option(..., help="robot name, unique in the deploym
     except ValueError as exc:
         raise BadInput(str(exc)) from None
     w = RobotWorker(settings, spec.for_robot(name, agent_id), WorldClient(settings.world_url))
-    signal.signal(signal.SIGTERM, lambda *_: w.stop_event.set())
-    try:
-        w.run()
-    except KeyboardInterrupt:
+    stopped_by: list[int] = []
+
+    def stop(signum, frame):  # noqa: ARG001 - the worker stops at its next world action, within seconds
+        stopped_by.append(signum)
         w.stop_event.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    w.run()
+    if stopped_by:
+        raise typer.Exit(143 if stopped_by[0] == signal.SIGTERM else 130)
 
 
 @app.command("world-host")
@@ -101,7 +110,9 @@ def world_host(scene: Optional[str] = typer.Option(None, help="scene to load (de
         world_app = build_world_app(settings, scene or settings.scene, agents, seed_memory=seed_memory)
     except ValueError as exc:
         raise BadInput(str(exc)) from None
-    uvicorn.run(world_app, host=host, port=port, log_level="warning")
+    received = _stop_on_signals()
+    uvicorn.run(world_app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=3)
+    _exit_if_signalled(received)
 
 
 @app.command()
@@ -110,7 +121,7 @@ def demo(instruction: str = typer.Argument(DEMO_INSTRUCTION),
          logs: Optional[Path] = typer.Option(None, help="keep the processes' logs in this folder")):
     """Start everything on embedded defaults, run one task end to end, check it in the world."""
     from robocortex.agents.follow import events, print_event, submit, world_check
-    from robocortex.agents.launcher import Stack, raise_on_sigterm
+    from robocortex.agents.launcher import Stack, exit_code, raise_on_sigterm
 
     from robocortex.agents.evaluation.commands import check_run_input
 
@@ -130,10 +141,10 @@ def demo(instruction: str = typer.Argument(DEMO_INSTRUCTION),
         stack.stop()
         console.print(f"[bold red]could not start[/]: {exc}")
         raise typer.Exit(1)
-    except BaseException:  # Ctrl-C or SIGTERM while starting: leave nothing behind
+    except BaseException as exc:  # Ctrl-C or SIGTERM while starting: leave nothing behind
         stack.stop()
         console.print("interrupted: every process stopped")
-        raise typer.Exit(130)
+        raise typer.Exit(exit_code(exc))
     import httpx
 
     try:
@@ -163,9 +174,9 @@ def demo(instruction: str = typer.Argument(DEMO_INSTRUCTION),
             reason = record.get("reason") or ("goals not met in the world: " + ", ".join(unmet))
             console.print(f"[bold red]failed[/]: task {record['status']}: {reason}")
             raise typer.Exit(1)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         console.print("interrupted: every process stopped")
-        raise typer.Exit(130)
+        raise typer.Exit(exit_code(exc))
 
 
 @app.command()
@@ -225,19 +236,56 @@ USAGE_ERRORS = (click.UsageError, _TyperUsageError)  # BadInput is a click.Usage
 ABORTS = (click.exceptions.Abort, typer.Abort)
 
 
+def _stop_on_signals() -> list[int]:
+    """SIGTERM unwinds like Ctrl-C (a KeyboardInterrupt), so every `finally` and atexit clean-up
+    runs — the embedded Redis and its folder included — and the command exits 143 (Ctrl-C: 130).
+    uvicorn captures both while it serves, shuts down, raises the signal again here and swallows the
+    interrupt: the list returned records the signals, for `_exit_if_signalled` after it returns."""
+    from robocortex.agents.launcher import Terminated
+
+    received: list[int] = []
+
+    def handler(signum, frame):  # noqa: ARG001
+        received.append(signum)
+        raise Terminated if signum == signal.SIGTERM else KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
+    return received
+
+
+def _exit_if_signalled(received: list[int]) -> None:
+    if received:
+        raise typer.Exit(143 if received[0] == signal.SIGTERM else 130)
+
+
+def _interrupt_code(exc: BaseException) -> int:
+    from robocortex.agents.launcher import exit_code
+
+    if not isinstance(exc, KeyboardInterrupt):  # an Abort: the interrupt is its cause
+        exc = exc.__cause__ or exc.__context__ or exc
+    return exit_code(exc)
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: usage errors are one line on stderr with exit code 2."""
+    """Entry point: usage errors are one line on stderr with exit code 2; Ctrl-C exits 130 and
+    SIGTERM 143, without a traceback."""
+    received = _stop_on_signals()  # from the start: a signal while still loading unwinds the same way
     try:
         rv = app(args=argv, standalone_mode=False)
-    except ABORTS:
-        sys.exit(130)
+        if rv == 130 and received and received[0] == signal.SIGTERM:
+            rv = 143  # typer returns 130 for any KeyboardInterrupt; this one was SIGTERM
+    except ABORTS as exc:  # click turns a KeyboardInterrupt into Abort
+        sys.exit(_interrupt_code(exc))
+    except KeyboardInterrupt as exc:
+        sys.exit(_interrupt_code(exc))
     except USAGE_ERRORS as exc:
         ctx = f"{exc.ctx.command_path}: " if exc.ctx else "robocortex: "
         message = " ".join(exc.format_message().split())  # one line, whatever the message
         print(f"{ctx}error: {message}", file=sys.stderr)
         sys.exit(2)
-    except (click.exceptions.Exit, typer.Exit) as exc:
-        sys.exit(exc.exit_code)
+    except (click.exceptions.Exit, typer.Exit) as exc:  # typer turns a KeyboardInterrupt into Exit(130)
+        sys.exit(_interrupt_code(exc.__cause__) if isinstance(exc.__cause__, KeyboardInterrupt) else exc.exit_code)
     sys.exit(rv if isinstance(rv, int) else 0)
 
 

@@ -148,14 +148,15 @@ class Stack:
     def stop(self) -> None:
         """Stop in dependency order: the brain, then the robots, then the world, then Redis.
 
-        A second Ctrl-C while stopping is ignored, so stopping always completes.
+        A second Ctrl-C or SIGTERM while stopping is ignored, so stopping always completes.
         """
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if _main_thread() else None
+        previous = ({sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
+                    if _main_thread() else {})
         try:
             self._stop_all()
         finally:
-            if previous is not None:
-                signal.signal(signal.SIGINT, previous)
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
     def _stop_all(self) -> None:
         robots = [n for n in self.procs if n not in ("brain", "world")]
@@ -197,10 +198,19 @@ def _main_thread() -> bool:
     return threading.current_thread() is threading.main_thread()
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so the same clean-up runs; the command then exits 143, not 130."""
+
+
 def raise_on_sigterm() -> None:
-    """Turn SIGTERM into KeyboardInterrupt so `with Stack()` cleans up either way."""
+    """Turn SIGTERM into `Terminated` (a KeyboardInterrupt) so `with Stack()` cleans up either way."""
 
     def handler(signum, frame):  # noqa: ARG001
-        raise KeyboardInterrupt
+        raise Terminated
 
     signal.signal(signal.SIGTERM, handler)
+
+
+def exit_code(interrupt: BaseException) -> int:
+    """The exit code of a command stopped by this interrupt: 143 for SIGTERM, 130 for Ctrl-C."""
+    return 143 if isinstance(interrupt, Terminated) else 130

@@ -8,6 +8,7 @@ process logs one line per outage and one per recovery.
 
 from __future__ import annotations
 
+import signal
 import time
 import uuid
 from typing import Iterator
@@ -84,3 +85,41 @@ def test_every_process_rides_out_two_redis_restarts_and_the_task_succeeds(stack:
         back = text.count("Redis is back after")
         assert down == back and down <= 2, (name, text)  # one line per outage and per recovery
     assert all(logs[r.name].count("Redis unreachable") == 2 for r in stack.robots), logs
+
+
+@pytest.mark.parametrize("command", ["serve", "world-host"])
+@pytest.mark.parametrize("signum, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_a_signal_stops_the_command_and_its_embedded_redis_within_seconds(command, signum, code):
+    import os
+    import subprocess
+    import sys
+
+    from robocortex.agents.launcher import free_port
+
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "ROBOCORTEX_REDIS_URL"}
+    proc = subprocess.Popen([sys.executable, "-m", "robocortex.agents.cli", command, "--port", str(port)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        children = subprocess.run(["pgrep", "-P", str(proc.pid), "-f", "redis-server"], capture_output=True,
+                                  text=True).stdout.split()
+        assert len(children) == 1, "the command started its own embedded Redis"
+        socket = next(a for a in open(f"/proc/{children[0]}/cmdline").read().split("\0") if a.endswith("redis.socket"))
+        started = time.monotonic()
+        proc.send_signal(signum)
+        out, _ = proc.communicate(timeout=30)
+        assert proc.returncode == code, out.decode()[-2000:]
+        assert time.monotonic() - started < 10
+        assert "Traceback" not in out.decode(), out.decode()[-2000:]
+        assert not os.path.exists(f"/proc/{children[0]}"), "its redis-server stopped with it"
+        assert not os.path.exists(os.path.dirname(socket)), "and its folder is gone"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
