@@ -905,7 +905,8 @@ class Interpreter:
             nots = _sub(tree, "not")
             verb = self.word(_tokens(_sub(tree, "verb")[0])[-1])
             objects = next(iter(_sub(tree, "objects")), None)
-            comps = [c for c in tree.children if not (isinstance(c, Tree) and c.data in ("objects", "verb", "not"))]
+            comps = [c for c in tree.children
+                     if not (isinstance(c, Tree) and c.data in ("objects", "verb", "not", "exactly"))]
             goals = self.action(verb, objects, comps, said=said)
             return ([negate_goal(g) for g in goals] if nots else goals), True
         if tree.data == "gapped":
@@ -974,6 +975,7 @@ class Interpreter:
         condition: tuple[list[Goal], bool] | None = None  # the last "if": for "otherwise" and what follows
         conn: list[Word] = []
         first = True
+        asked_state = new_sentence = False
         children = []
         for c in tree.children:
             if isinstance(c, Tree) and c.data == "item" and len(c.children) > 1:  # "if C G" without a comma
@@ -997,13 +999,17 @@ class Interpreter:
             ordinal_step = any("ORD" in w.cats and w.value not in (None, 1) for w in conn)  # "second, …"
             if (ordinal_step or any("THEN" in w.cats for w in conn)) and any(g.stage == stage for g in self.goals):
                 stage += 1
-            if any("PERIOD" in w.cats for w in conn):
+            new_sentence = any("PERIOD" in w.cats for w in conn)
+            if new_sentence:
                 condition = None
             conn, first = [], False
             said = Said(len(self.goals), refs=last_said.refs, verb=last_said.verb)
             if inner.data == "plain":
                 try:
                     goals, asked = self.body(inner.children[0], said)
+                    if not asked and asked_state and not new_sentence:
+                        asked = True  # "make sure the tv is off and the lights are off"
+                    asked_state = asked and inner.children[0].data.startswith("state")
                 except NotUnderstood:
                     if not self._corrected(children, k):
                         raise

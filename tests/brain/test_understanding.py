@@ -408,3 +408,12 @@ def test_ordinal_steps_trailing_connectives_and_idioms(scene):
     assert compact(goals("turn off the light when you are done", scene)) == ["LightSwitch isToggled=False"]
     (g,) = goals("do the dishes", scene)
     assert g.subject.category == "dishes" and g.condition.state == "isDirty"
+
+
+def test_states_joined_to_a_wanted_state_are_wanted_too(scene):
+    gs = goals("make sure the tv is not on and the lights are off", scene)
+    assert [(g.subject.type or g.subject.category, g.condition.value) for g in gs] == [
+        ("Television", False), ("lights", False)]
+    assert compact(goals("the tv is on. turn it off", scene)) == ["Television isToggled=False"]
+    (g,) = goals("only turn on the tv if the light is off", scene)
+    assert g.when and g.when[0].object == "LightSwitch"
