@@ -123,7 +123,10 @@ def test_task_list_has_the_tasks(stack):
 def test_web_page_and_metrics_are_served(stack):
     page = httpx.get(stack.api_url + "/")
     assert page.status_code == 200 and "text/html" in page.headers["content-type"]
-    for element in ('id="tasks"', 'id="robots"', 'id="map"', 'id="tree"', "/tasks/${id}/events"):
+    for element in ('id="tasks"', 'id="robots"', 'id="map"', 'id="tree"', "/console/console.js"):
         assert element in page.text, element
+    script = httpx.get(stack.api_url + "/console/console.js")  # served from the package: no CDN
+    assert script.status_code == 200 and "javascript" in script.headers["content-type"]
+    assert "/tasks/${encodeURIComponent(id)}/events" in script.text and "/scene/events" in script.text
     metrics = httpx.get(stack.api_url + "/metrics")
     assert metrics.status_code == 200 and "http_requests_total" in metrics.text
