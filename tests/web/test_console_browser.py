@@ -159,3 +159,17 @@ def test_usable_at_1280x800_and_on_a_tablet(browser, stack, shots):
         assert page.locator("#map").bounding_box()["width"] > size["width"] * 0.5
         save_shot(page, shots, name)
         context.close()
+
+
+def test_a_robot_that_stops_is_greyed_out_as_offline(page, stack, shots):
+    """Last in this module: it stops robot2's worker for good."""
+    card = page.locator('#robots .robot[data-robot="robot2"]')
+    expect(card).not_to_have_class("robot offline")
+    stack.procs["robot2"].kill()  # no goodbye: its heartbeat key simply expires
+    stack.procs["robot2"].wait()
+    expect(card).to_have_class("robot offline", timeout=30_000)
+    expect(card.locator(".badge")).to_have_text("offline")
+    assert "robot1" not in page.evaluate(
+        "state.robots.filter(r => r.status === 'offline').map(r => r.profile.name)")
+    page.click("#tab-map")
+    save_shot(page, shots, "robot-offline")
