@@ -27,6 +27,9 @@ TEMPLATE_NEEDS = {"opened": "openable", "closed": "openable", "toggled_on": "tog
                   "emptied": "canFillWithLiquid", "broken": "breakable", "used_up": "canBeUsedUp",
                   "held": "pickupable", "released": "pickupable", "trashed": "pickupable",
                   "place": "pickupable", "target": "receptacle"}
+STATE_NEEDS = {"isCooked": "cookable", "isSliced": "sliceable", "isOpen": "openable", "isToggled": "toggleable",
+               "isDirty": "dirtyable", "isFilledWithLiquid": "canFillWithLiquid", "isBroken": "breakable",
+               "isUsedUp": "canBeUsedUp"}
 EVERYTHING = Selector(quantifier="all")  # no type: what can be carried (goal_language, docs/language.md)
 
 
@@ -331,7 +334,7 @@ class Interpreter:
             ante = self.antecedent("sliced", typed=True)
             sel = self.quantify(Selector(type=ante.selector.type, piece=True), quant, w.plural, category=False)
             return Ref(sel, w.text, ante.types, plural=w.plural)
-        if role == "with" and entry.get("liquid"):
+        if role != "product" and entry.get("liquid") and not entry.get("types"):  # "pour coffee into …"
             return Ref(Selector(), w.text, liquid=entry["liquid"])
         if entry.get("product") and (role in ("product", "with") or not entry.get("types")):
             sel = self.quantify(Selector(), quant, w.plural, category=False)
@@ -526,6 +529,10 @@ class Interpreter:
             w = Word(spec["target"], spec["target"], frozenset({"NOUN"}))
             spec["target"] = Selector(type=self.type_for(w, self.noun(w)))
         subject = ref.selector
+        need = STATE_NEEDS.get(spec.get("state", ""))
+        if need and subject.type and not subject.piece and not self.scene.can(frozenset({subject.type}), need) \
+                and self.scene.can(frozenset({piece_type(subject.type)}), need):
+            subject = subject.model_copy(update={"piece": True})  # "toast the bread": its slices (AI2-THOR)
         if spec.get("state") == "isToggled" and subject.type and not self.scene.can(frozenset({subject.type}),
                                                                                      "toggleable"):
             control = self.lex.controls.get(subject.type)  # "turn on a burner": its knob
@@ -661,6 +668,12 @@ class Interpreter:
             template = frames.alone
         role = template or ("place" if dest is not None or negplace is not None else "adj")
         refs = given if given is not None else self.objects(objects, "product" if frames.product else role, verb)
+        poured = [pp for pp in pps if pp.kind in ("PREP", "ON") and not pp.ref.room]
+        if frames.liquid and refs and all(r.liquid and not r.selector.type for r in refs) and poured:
+            # "pour water into the mug": the mug filled with water
+            liquid, refs, template, dest = refs[0].liquid, [poured[-1].ref], "filled", None
+            pps = [pp for pp in pps if pp is not poured[-1]]
+            filters = [pp for pp in filters if pp is not poured[-1]]
         if said is not None:
             said.verb, said.refs, said.comps = verb, refs, comps
         goals: list[Goal] = []

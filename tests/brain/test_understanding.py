@@ -417,3 +417,12 @@ def test_states_joined_to_a_wanted_state_are_wanted_too(scene):
     assert compact(goals("the tv is on. turn it off", scene)) == ["Television isToggled=False"]
     (g,) = goals("only turn on the tv if the light is off", scene)
     assert g.when and g.when[0].object == "LightSwitch"
+
+
+def test_pouring_and_pieces_for_what_only_pieces_can_be(scene):
+    (g,) = goals("pour some coffee into a cup", scene)
+    assert (g.object, g.condition.liquid) == ("Cup", "coffee")
+    (g,) = goals("toast the bread", scene)
+    assert g.subject.piece and g.object == "Bread"  # AI2-THOR cooks bread slices, not loaves
+    (g,) = goals("cut the apple into slices", scene)
+    assert g.describe() == "Apple isSliced=True"
