@@ -330,7 +330,13 @@ class ChatClient:
             return
 
     def _send(self, kwargs: dict[str, Any], guard: Guard, call: ModelCall, max_tokens: int) -> bool:
-        """One HTTP request into `call`; True when the usage is estimated (the server reported none)."""
+        """One HTTP request into `call`; True when the usage is estimated (the server reported none).
+
+        The request runs in a worker thread while this one watches the deadline, the cancel check and
+        the call's budget: a server that is still reading the prompt, or that keeps the stream alive
+        with keep-alive comments between tokens, cannot hold the task past them. The abandoned worker
+        closes the stream at its next chunk (at the latest when its read times out), which is what
+        makes the server stop generating."""
         left = guard.remaining()
         budget_s = self.settings.timeout_s + max_tokens * self.settings.seconds_per_token
         if left is not None:
@@ -338,15 +344,43 @@ class ChatClient:
         ends = time.monotonic() + budget_s
         read = max(0.05, min(self.settings.timeout_s, budget_s))
         client = self.client.with_options(timeout=httpx.Timeout(read, connect=min(10.0, read)))
-        if not self.settings.stream:
-            resp = client.chat.completions.create(**kwargs)
-            choice = resp.choices[0]
-            message = choice.message
-            call.raw = message.tool_calls[0].function.arguments if message.tool_calls else (message.content or "")
-            call.thinking = (getattr(message, "reasoning_content", None) or "").strip()
-            call.finish_reason = choice.finish_reason or ""
-            _usage(call, resp.usage)
-            return False
+        abandon = threading.Event()
+        out: dict[str, Any] = {}
+        result = ModelCall(attempts=0)
+
+        def work() -> None:
+            try:
+                out["estimated"] = (self._stream if self.settings.stream else self._whole)(client, kwargs, result, abandon)
+            except BaseException as exc:  # noqa: BLE001  (handed to the calling thread)
+                out["error"] = exc
+
+        worker = threading.Thread(target=work, name="model-call", daemon=True)
+        worker.start()
+        while worker.is_alive():
+            worker.join(0.1)
+            stop = guard.stop_reason() or ("budget" if time.monotonic() > ends else None)
+            if stop and worker.is_alive():
+                abandon.set()
+                raise CallStopped(_stopped_text(stop, budget_s), cancelled=stop == "cancelled")
+        if "error" in out:
+            raise out["error"]
+        call.raw, call.thinking, call.finish_reason = result.raw, result.thinking, result.finish_reason
+        call.prompt_tokens, call.completion_tokens = result.prompt_tokens, result.completion_tokens
+        return bool(out.get("estimated"))
+
+    @staticmethod
+    def _whole(client: openai.OpenAI, kwargs: dict[str, Any], call: ModelCall, abandon: threading.Event) -> bool:
+        resp = client.chat.completions.create(**kwargs)
+        choice = resp.choices[0]
+        message = choice.message
+        call.raw = message.tool_calls[0].function.arguments if message.tool_calls else (message.content or "")
+        call.thinking = (getattr(message, "reasoning_content", None) or "").strip()
+        call.finish_reason = choice.finish_reason or ""
+        _usage(call, resp.usage)
+        return False
+
+    def _stream(self, client: openai.OpenAI, kwargs: dict[str, Any], call: ModelCall,
+                abandon: threading.Event) -> bool:
         extra: dict[str, Any] = {}
         with _LOCK:
             if self.endpoint not in _NO_STREAM_OPTIONS:
@@ -360,6 +394,8 @@ class ChatClient:
         stream = client.chat.completions.create(**kwargs, stream=True, **extra)
         try:
             for chunk in stream:
+                if abandon.is_set():
+                    return False
                 usage = getattr(chunk, "usage", None) or usage
                 for choice in chunk.choices or []:
                     delta = choice.delta
@@ -371,11 +407,6 @@ class ChatClient:
                                 arguments.append(tc.function.arguments)
                         chunks += 1
                     finish = choice.finish_reason or finish
-                stop = guard.stop_reason()
-                if stop is None and time.monotonic() > ends:
-                    stop = "budget"
-                if stop:
-                    raise CallStopped(_stopped_text(stop, budget_s), cancelled=stop == "cancelled")
         finally:
             stream.close()  # closing the connection is what makes the server stop generating
         call.raw = "".join(arguments) if arguments else "".join(content)

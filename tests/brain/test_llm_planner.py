@@ -429,3 +429,16 @@ def test_goals_from_the_model_are_planned_by_the_search_planner_and_run(llm_brai
     plan = events(deps, record.id, "plan")[0].data["plan"]
     assert plan["goals"][0]["subject"]["type"] == "Apple" and plan["subtasks"]
     assert record.metrics["model_calls"] == 1
+
+
+def test_cancel_while_the_server_is_still_reading_the_prompt(llm_brain):
+    """No chunk has come yet (a slow prompt, or only keep-alives): the task ends at once all the same."""
+    go, deps = llm_brain
+    with ScriptedLLM([reply(VALID, delay_s=6)]) as llm:
+        watcher = _cancel_when_generating(deps, llm)
+        started = time.time()
+        record = go(llm, timeout_s=30)
+        took = time.time() - started
+        watcher.join()
+    assert record.status == TaskStatus.cancelled, record.reason
+    assert took < 4, "not held until the server's first byte"
