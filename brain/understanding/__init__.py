@@ -46,7 +46,7 @@ def understand(instruction: str, snapshot: SceneSnapshot) -> Understanding:
     try:
         tree = parse(words)
     except ParseFailure as e:
-        raise _unparsed(words, e.position) from None
+        raise _unparsed(lex, words, e.position) from None
     interp = Interpreter(lex, scene, words)
     interp.sequence(next(c for c in tree.children if getattr(c, "data", None) == "sequence"))
     goals = interp.finish()
@@ -119,8 +119,21 @@ def _unknown(lex: Lexicon, scene: SceneWords, instruction: str, unknown: list[st
     return NotUnderstood("; ".join(parts), found)
 
 
-def _unparsed(words: list[Word], position: int) -> NotUnderstood:
+_CLAUSE_BREAKS = {"AND", "COMMA", "PERIOD", "THEN", "CORRECT", "IF", "UNLESS", "ONCE", "BEFORE", "AFTER", "ELSE"}
+_CAN_START = {"VERB", "DET", "INDEF", "ALL", "BOTH", "PRON", "NOTHING", "EVERYTHING", "NO", "NUM", "ONE", "ENSURE",
+              "ENSURE_NOT", "THERE", "NOT", "EXACTLY", "ATLEAST", "ADJ", "ID", "ORD", "OTHER", "REST", "ANOTHER"}
+
+
+def _unparsed(lex: Lexicon, words: list[Word], position: int) -> NotUnderstood:
     text = " ".join(w.text for w in words)
+    start = max((i + 1 for i in range(min(position, len(words))) if words[i].cats & _CLAUSE_BREAKS), default=0)
+    if start < len(words) and start < position and "VERB" not in words[start].cats and \
+            "NOUN" in words[start].cats and start + 1 < len(words) and words[start + 1].cats & _CAN_START:
+        w = words[start]  # "water the plant": a noun where the verb should be
+        best = closest(w.text, [p for p in lex.words_of(VERB) if " " not in p], lex.sense_names)
+        return NotUnderstood(f"I don't know the verb {w.text!r}" + (f" — did you mean {best!r}?" if best else
+                                                                     " (verbs I know include: put, open, turn on)"),
+                             [(w.text, best)])
     if position >= len(words):
         return NotUnderstood(f"{text!r} stops before it says everything: I need a verb and what it acts on, "
                              "e.g. 'put the apple in the fridge'", [(words[-1].text, None)])

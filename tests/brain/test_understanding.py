@@ -426,3 +426,8 @@ def test_pouring_and_pieces_for_what_only_pieces_can_be(scene):
     assert g.subject.piece and g.object == "Bread"  # AI2-THOR cooks bread slices, not loaves
     (g,) = goals("cut the apple into slices", scene)
     assert g.describe() == "Apple isSliced=True"
+
+
+def test_a_noun_used_as_a_verb_is_named_as_the_unknown_verb(scene):
+    with pytest.raises(NotUnderstood, match="verb 'water'"):
+        understand("water the plant", scene)
