@@ -208,10 +208,12 @@ function dag(t) {
   subs.forEach((s) => depthOf(s.id));
   const columns = [];
   for (const s of subs) (columns[depth[s.id]] = columns[depth[s.id]] || []).push(s);
-  const W = 230, H = 58, GX = 50, GY = 14;
+  const W = 230, H = 64, GX = 50, GY = 14;
   const pos = {};
   columns.forEach((col, c) => col.forEach((s, r) => { pos[s.id] = [10 + c * (W + GX), 10 + r * (H + GY)]; }));
-  const width = 20 + columns.length * (W + GX) - GX, height = 20 + Math.max(...columns.map((c) => c.length)) * (H + GY) - GY;
+  const long = subs.some((s) => s.depends_on.some((d) => byId[d] && depth[s.id] - depth[d] > 1));
+  const rowsH = 20 + Math.max(...columns.map((c) => c.length)) * (H + GY) - GY;
+  const width = 20 + columns.length * (W + GX) - GX, height = rowsH + (long ? 34 : 0);
   const fill = {waiting: "#eef0f3", dispatched: "#dbe9fb", succeeded: "#dff1e1", failed: "#fbe0de", cancelled: "#e6e8ec"};
   const stroke = {waiting: "#8a94a6", dispatched: "#1565c0", succeeded: "#2e7d32", failed: "#c62828", cancelled: "#616a78"};
   const el = svg("svg", {class: "dag", id: "dag", width, height, viewBox: `0 0 ${width} ${height}`});
@@ -219,8 +221,11 @@ function dag(t) {
     svg("path", {d: "M0,0 L10,5 L0,10 z", fill: "#8a94a6"}))));
   for (const s of subs) for (const d of s.depends_on) if (pos[d]) {
     const [x0, y0] = pos[d], [x1, y1] = pos[s.id];
-    el.append(svg("path", {d: `M${x0 + W},${y0 + H / 2} C${x0 + W + GX / 2},${y0 + H / 2} ${x1 - GX / 2},${y1 + H / 2} ${x1},${y1 + H / 2}`,
-                           fill: "none", stroke: "#8a94a6", "stroke-width": 1.5, "marker-end": "url(#arrow)"}));
+    // the next column: straight across; further: under the boxes in between, into the target's bottom
+    const path = depth[s.id] - depth[d] > 1
+      ? `M${x0 + W / 2},${y0 + H} C${x0 + W / 2},${rowsH + 26} ${x1 + W / 2},${rowsH + 26} ${x1 + W / 2},${y1 + H + 1}`
+      : `M${x0 + W},${y0 + H / 2} C${x0 + W + GX / 2},${y0 + H / 2} ${x1 - GX / 2},${y1 + H / 2} ${x1},${y1 + H / 2}`;
+    el.append(svg("path", {d: path, fill: "none", stroke: "#8a94a6", "stroke-width": 1.5, "marker-end": "url(#arrow)"}));
   }
   for (const s of subs) {
     const [x, y] = pos[s.id], desc = s.description.length > 34 ? s.description.slice(0, 33) + "…" : s.description;
@@ -230,7 +235,9 @@ function dag(t) {
       svg("circle", {cx: x + 14, cy: y + 16, r: 6, fill: colourOf(s.robot)}),
       svg("text", {x: x + 26, y: y + 20, "font-size": 13, "font-weight": 600, fill: "#1d2430"}, `${s.id} · ${s.robot}`),
       svg("text", {x: x + W - 8, y: y + 20, "font-size": 11, "text-anchor": "end", fill: stroke[s.status] || "#999"}, s.status),
-      svg("text", {x: x + 10, y: y + 42, "font-size": 12, fill: "#1d2430"}, desc));
+      svg("text", {x: x + 10, y: y + 39, "font-size": 12, fill: "#1d2430"}, desc),
+      s.error ? svg("text", {x: x + 10, y: y + 56, "font-size": 11.5, fill: "#c62828"},
+                    s.error.length > 36 ? s.error.slice(0, 35) + "…" : s.error) : svg("g", {}));
     el.append(g);
   }
   return h("div", {style: "overflow:auto"}, el);
@@ -318,16 +325,17 @@ function trackRobots(nodes, change) {  // trails and pick/put markers from what 
 
 function markFailure(task, s) {
   const key = `${task.id}:${s.id}:${s.attempt}`;
-  if (state.failuresSeen.has(key)) return;
-  state.failuresSeen.add(key);
   const pos = state.scene.nodes[s.robot]?.position;
-  if (pos) state.markers.push({kind: "fail", x: pos.x, z: pos.z, robot: s.robot,
+  if (state.failuresSeen.has(key) || !pos) return;  // without a position yet: again when the graph arrives
+  state.failuresSeen.add(key);
+  state.markers.push({kind: "fail", x: pos.x, z: pos.z, robot: s.robot,
                                what: s.failure?.code || "failed", detail: s.error || "", rev: state.scene.rev});
 }
 
 function onSnapshot(snap) {
   state.scene = {rev: snap.rev, nodes: snap.nodes};
   $("rev").textContent = snap.rev;
+  for (const t of state.tasks.values()) for (const s of t.subtasks || []) if (s.status === "failed") markFailure(t, s);
   sceneChanged(true);
 }
 function onChange(change) {
