@@ -916,11 +916,12 @@ class Interpreter:
         """Goals of one item, and whether they are asked for (False: a description of the scene)."""
         if tree.data == "action":
             nots = _sub(tree, "not")
-            verb = self.word(_tokens(_sub(tree, "verb")[0])[-1])
             objects = next(iter(_sub(tree, "objects")), None)
             comps = [c for c in tree.children
-                     if not (isinstance(c, Tree) and c.data in ("objects", "verb", "not", "exactly"))]
-            goals = self.action(verb, objects, comps, said=said)
+                     if not (isinstance(c, Tree) and c.data in ("objects", "verb", "not", "exactly", "and"))]
+            goals = []
+            for v in _sub(tree, "verb"):  # "heat up and slice the potato": each verb over the objects
+                goals += self.action(self.word(_tokens(v)[-1]), objects, comps, said=said)
             return ([negate_goal(g) for g in goals] if nots else goals), True
         if tree.data == "gapped":
             objects = _sub(tree, "objects")[0]

@@ -431,3 +431,8 @@ def test_pouring_and_pieces_for_what_only_pieces_can_be(scene):
 def test_a_noun_used_as_a_verb_is_named_as_the_unknown_verb(scene):
     with pytest.raises(NotUnderstood, match="verb 'water'"):
         understand("water the plant", scene)
+
+
+def test_verbs_sharing_an_object(scene):
+    assert compact(goals("heat up and slice the potato", scene)) == ["Potato isCooked=True", "Potato isSliced=True"]
+    assert compact(goals("open and close the fridge", scene)) == ["Fridge isOpen=False"]  # the end state
