@@ -212,6 +212,9 @@ class Interpreter:
         qtoks = [t for c in _sub(tree, "quant") for t in _tokens(c)]
         quant = [self.word(t) for t in qtoks]
         ref = self.head(_sub(tree, "head")[0], quant, qtoks, role)
+        if _sub(tree, "all", "both"):  # "them all"
+            for r in ref.refs or [ref]:
+                r.selector = r.selector.model_copy(update={"quantifier": "all", "count": None})
         for a in _sub(tree, "adj"):
             self.add_filter(ref, self.word(_tokens(a)[-1]))
         for rel in _sub(tree, "relclause"):
