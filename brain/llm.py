@@ -19,6 +19,7 @@ import json
 import random
 from typing import Any
 
+from robocortex.cerebellum.skills import SKILLS
 from robocortex.memory.schemas import SceneSnapshot
 
 from robocortex.brain.goal_language import categories, goal_json_schema
@@ -43,18 +44,53 @@ def scene_goal_schema(snapshot: SceneSnapshot) -> dict[str, Any]:
     what the pydantic model checks after the fact, a grammar-constrained decoder now enforces while
     the model writes. Every answer valid here is valid GoalSpec."""
     schema = copy.deepcopy(GOALS_SCHEMA)
-    defs = schema["$defs"]
-    nodes = snapshot.node_dicts()
-    objects = [n for n in nodes.values() if n.get("kind", "object") == "object"]
-    sel = defs["Selector"]["properties"]
-    _enum(sel, "type", sorted({str(n["objectType"]) for n in objects if n.get("objectType")}))
-    _enum(sel, "category", sorted(categories()))
-    if len(objects) <= MAX_ID_ENUM:
-        _enum(sel, "id", sorted(str(n["id"]) for n in objects))
-    sel.pop("ids", None)  # filled in when goals are grounded, never by the model
+    _narrow_goals(schema["$defs"], snapshot)
     # Bounds that keep a small model from rambling until the token limit (grammar converters take them).
     schema["properties"]["goals"]["maxItems"] = MAX_GOALS
     schema["properties"]["reasoning"]["maxLength"] = 300
+    return schema
+
+
+def scene_plan_schema(request: PlanRequest) -> dict[str, Any]:
+    """The plan's schema narrowed the same way for plan mode: robots enumerated, and each step one of
+    the skills with that skill's own typed arguments (objectIds enumerated in scenes of modest size)
+    instead of an untyped `args` object a grammar cannot constrain."""
+    schema = copy.deepcopy(PLAN_SCHEMA)
+    schema["properties"].pop("reports", None)  # the planner's own bookkeeping, not the model's
+    defs = schema["$defs"]
+    _narrow_goals(defs, request.snapshot)
+    robots = [r.name for r in request.robots]
+    if robots:
+        defs["PlannedSubtask"]["properties"]["robot"] = {"enum": robots, "type": "string"}
+    ids = _object_ids(request.snapshot)
+    steps = []
+    for name, skill in SKILLS.items():
+        args = skill.args.model_json_schema()
+        args.pop("title", None)
+        if "$defs" not in args:
+            for prop in args.get("properties", {}).values():
+                if prop.get("type") == "string" and "enum" not in prop and ids:
+                    prop["enum"] = ids
+            args["additionalProperties"] = False
+        steps.append({"type": "object", "additionalProperties": False, "required": ["skill", "args"],
+                      "properties": {"skill": {"const": name, "type": "string"}, "args": args}})
+    defs["SkillCall"] = {"description": "one skill call with that skill's arguments", "anyOf": steps}
+    return schema
+
+
+def _object_ids(snapshot: SceneSnapshot) -> list[str]:
+    """The scene's objectIds, when few enough to enumerate in a schema."""
+    ids = sorted(str(n["id"]) for n in snapshot.node_dicts().values() if n.get("kind", "object") == "object")
+    return ids if len(ids) <= MAX_ID_ENUM else []
+
+
+def _narrow_goals(defs: dict[str, Any], snapshot: SceneSnapshot) -> None:
+    objects = [n for n in snapshot.node_dicts().values() if n.get("kind", "object") == "object"]
+    sel = defs["Selector"]["properties"]
+    _enum(sel, "type", sorted({str(n["objectType"]) for n in objects if n.get("objectType")}))
+    _enum(sel, "category", sorted(categories()))
+    _enum(sel, "id", _object_ids(snapshot))
+    sel.pop("ids", None)  # filled in when goals are grounded, never by the model
     defs["Goal"]["properties"]["when"]["maxItems"] = 2
     props = defs["Condition"]["properties"]
 
@@ -65,7 +101,6 @@ def scene_goal_schema(snapshot: SceneSnapshot) -> dict[str, Any]:
 
     defs["Condition"] = {"description": defs["Condition"].get("description", ""), "anyOf": [
         kind("relation", "target"), kind("state", "value", optional=("liquid",)), kind("held"), kind("temperature")]}
-    return schema
 
 
 def _enum(props: dict[str, Any], name: str, values: list[str]) -> None:
@@ -138,7 +173,8 @@ class LLMPlanner:
              total: ModelCall, vary: bool = False) -> ModelCall:
         """One model call; a context overflow the server reports is met with a shorter scene. `vary`: the
         same rejected answer came back, so ask warmer, with another seed, saying so."""
-        schema, name = (scene_goal_schema(request.snapshot), "goals") if self.mode == "goals" else (PLAN_SCHEMA, "plan")
+        schema, name = ((scene_goal_schema(request.snapshot), "goals") if self.mode == "goals"
+                        else (scene_plan_schema(request), "plan"))
         temperature = max(self.settings.repair_temperature, self.settings.temperature + 0.3) if vary else None
         while True:
             messages = self._messages(request, level)

@@ -36,9 +36,9 @@ _POSITIONED_ID = re.compile(r"\|[+-]\d+\.\d+\|[+-]\d+\.\d+\|[+-]\d+\.\d+$")
 SYSTEM = (
     "You are the planner of a team of household robots. Turn the user's task into a JSON plan: "
     '{"goals": [...], "subtasks": [...], "reasoning": "..."}. A goal is either '
-    '{"object": TYPE_OR_ID, "relation": "in"|"on", "target": TYPE_OR_ID} or '
-    '{"object": TYPE_OR_ID, "state": FLAG, "value": true|false} with FLAG one of isOpen, isToggled, isSliced, '
-    "isCooked, isDirty, isFilledWithLiquid, isBroken. A subtask is "
+    '{"subject": {"type": TYPE} or {"id": ID}, "condition": {"relation": "in"|"on", "target": {"type": TYPE} or '
+    '{"id": ID}}} or {"subject": ..., "condition": {"state": FLAG, "value": true|false}} with FLAG one of isOpen, '
+    "isToggled, isSliced, isCooked, isDirty, isFilledWithLiquid, isBroken. A subtask is "
     '{"id": str, "robot": ROBOT, "description": str, "depends_on": [ids], "steps": [{"skill": SKILL, "args": {...}}]}. '
     "Use only objectIds, robots and skills listed below; give each robot only skills it has; respect payloads; "
     "independent subtasks go to different robots with no dependency so they run in parallel; a subtask that "

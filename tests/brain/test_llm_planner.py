@@ -442,3 +442,25 @@ def test_cancel_while_the_server_is_still_reading_the_prompt(llm_brain):
         watcher.join()
     assert record.status == TaskStatus.cancelled, record.reason
     assert took < 4, "not held until the server's first byte"
+
+
+def test_plan_mode_sends_a_schema_a_grammar_can_enforce(kitchen, two_robots):
+    """Each step is one skill with its own typed arguments (no untyped `args` a grammar cannot
+    constrain), robots and objectIds enumerated; the prompt's goal form is the schema's."""
+    import jsonschema
+
+    from robocortex.brain.goal_language import GoalSpec
+    from robocortex.brain.llm import scene_plan_schema
+    from robocortex.brain.prompt import system_message
+
+    schema = scene_plan_schema(_goals_request(kitchen, two_robots))
+    full = {**VALID, "goals": [{"subject": {"type": "Apple"},
+                                "condition": {"relation": "in", "target": {"type": "Fridge"}}}]}
+    jsonschema.validate(full, schema)
+    for bad in (json.loads(json.dumps(full).replace("Apple|1", "Banana|9")), {**full, "subtasks": [{**full["subtasks"][0], "robot": "robot9"}]},
+                {**full, "subtasks": [{**full["subtasks"][0], "steps": [{"skill": "put", "args": {"object": "Apple|1"}}]}]}):
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(bad, schema)
+    example = system_message("plan").split("A goal is either ")[1]
+    assert example.startswith('{"subject": {"type": TYPE}')
+    GoalSpec.model_validate({"goals": full["goals"]})
