@@ -146,6 +146,36 @@ class Said:
     comps: list[Any] = field(default_factory=list)
 
 
+@dataclass
+class Flow:
+    """Where the sequence is: the stage, the last item's goals, a marker or condition still open."""
+
+    stage: int = 0
+    last: list[int] = field(default_factory=list)
+    last_said: Said = field(default_factory=lambda: Said(0))
+    pending_before: list[int] | None = None  # "before X, P": X's goals, staged once P is read
+    condition: tuple[list[Goal], bool] | None = None  # the last "if" (negated for "unless")
+    conn: list[Word] = field(default_factory=list)
+    first: bool = True
+    asked_state: bool = False
+    new_sentence: bool = False
+
+
+def _items(tree: Tree) -> list[Tree]:
+    """The sequence's children as items and connectives ("if C G" without a comma is two items)."""
+    children: list[Tree] = []
+    for c in tree.children:
+        if isinstance(c, Tree) and c.data == "item" and len(c.children) > 1:
+            children += [Tree("item", [c.children[0]]), Tree("item", [c.children[1]])]
+        elif isinstance(c, Tree) and c.data == "corr":  # a correction is a connective
+            children.append(Tree("conn", c.children))
+        elif isinstance(c, Tree) and c.data == "fragment":
+            children.append(Tree("item", [Tree("plain", [c])]))
+        elif isinstance(c, Tree):
+            children.append(c)
+    return children
+
+
 def _tokens(tree: Tree | Token) -> list[Token]:
     if isinstance(tree, Token):
         return [tree]
@@ -985,99 +1015,92 @@ class Interpreter:
 
     def sequence(self, tree: Tree) -> None:
         """Items in order; connectives and markers set stages, conditions and corrections."""
-        stage = 0
-        last: list[int] = []
-        last_said = Said(0)
-        pending: tuple[str, Any] | None = None  # a leading marker waiting for the next item
-        condition: tuple[list[Goal], bool] | None = None  # the last "if": for "otherwise" and what follows
-        conn: list[Word] = []
-        first = True
-        asked_state = new_sentence = False
-        children = []
-        for c in tree.children:
-            if isinstance(c, Tree) and c.data == "item" and len(c.children) > 1:  # "if C G" without a comma
-                children += [Tree("item", [c.children[0]]), Tree("item", [c.children[1]])]
-            elif isinstance(c, Tree) and c.data == "corr":  # a correction is a connective
-                children.append(Tree("conn", c.children))
-            elif isinstance(c, Tree) and c.data == "fragment":
-                children.append(Tree("item", [Tree("plain", [c])]))
-            elif isinstance(c, Tree):
-                children.append(c)
+        flow = Flow()
+        children = _items(tree)
         for k, child in enumerate(children):
             if child.data == "conn":
-                conn = [self.word(t) for t in _tokens(child)]
+                flow.conn = [self.word(t) for t in _tokens(child)]
                 continue
             inner = child if child.data == "marked" else child.children[0]
-            trailing = not first and (child.data == "marked" or inner.data == "marked" and self._ends(children, k))
+            trailing = not flow.first and (child.data == "marked" or inner.data == "marked" and self._ends(children, k))
             self.clause += 1
-            if any("CORRECT" in w.cats and not ({"AND", "COMMA", "THEN"} & w.cats) for w in conn) and not first:
-                del self.goals[last_said.start:]  # a self-correction replaces what it corrects
-                last = []
-            ordinal_step = any("ORD" in w.cats and w.value not in (None, 1) for w in conn)  # "second, …"
-            if (ordinal_step or any("THEN" in w.cats for w in conn)) and any(g.stage == stage for g in self.goals):
-                stage += 1
-            new_sentence = any("PERIOD" in w.cats for w in conn)
-            if new_sentence:
-                condition = None
-            conn, first = [], False
-            said = Said(len(self.goals), refs=last_said.refs, verb=last_said.verb)
+            self.connective(flow)
+            said = Said(len(self.goals), refs=flow.last_said.refs, verb=flow.last_said.verb)
             if inner.data == "plain":
-                try:
-                    goals, asked = self.body(inner.children[0], said)
-                    if not asked and asked_state and not new_sentence:
-                        asked = True  # "make sure the tv is off and the lights are off"
-                    asked_state = asked and inner.children[0].data.startswith("state")
-                except NotUnderstood:
-                    if not self._corrected(children, k):
-                        raise
-                    goals, asked = [], False  # "… next to them... actually on the bed": corrected next
-                idx = self.emit(goals, stage) if asked else []
-                if pending is not None:
-                    kind, data = pending
-                    if kind == "BEFORE":
-                        stage += 1
-                        self.restage(data, stage)
-                    pending = None
-                if condition is not None:
-                    self.attach(idx, *condition)
-                last, last_said = idx, said
-                continue
-            marker = _kind(_tokens(inner.children[0])[-1], {"ONCE", "BEFORE", "AFTER", "IF", "UNLESS", "ELSE"})
-            body = inner.children[1]
-            if marker == "IF" and body.data in ("action", "gapped"):  # "when you've put X …": an order, not a test
-                marker = "ONCE"
-            if marker == "ELSE":
-                if condition is None:
-                    raise NotUnderstood("'otherwise' needs an 'if' before it", [("otherwise", None)])
-                goals, _ = self.body(body, said)
-                idx = self.emit(goals, stage)
-                self.attach(idx, condition[0], not condition[1])
-                condition, last, last_said = None, idx, said
-                continue
-            if marker in ("IF", "UNLESS"):
-                conds, _ = self.body(body, said)
-                if trailing and last:
-                    self.attach(last, conds, marker == "UNLESS")
-                    condition = None
-                else:
-                    condition = (conds, marker == "UNLESS")
-                continue
+                self.plain(flow, inner.children[0], said, corrected=self._corrected(children, k))
+            else:
+                self.marked(flow, inner, said, trailing)
+
+    def connective(self, flow: Flow) -> None:
+        """What the words before an item say: a correction, the next stage, a new sentence."""
+        conn = flow.conn
+        if any("CORRECT" in w.cats and not ({"AND", "COMMA", "THEN"} & w.cats) for w in conn) and not flow.first:
+            del self.goals[flow.last_said.start:]  # a self-correction replaces what it corrects
+            flow.last = []
+        ordinal_step = any("ORD" in w.cats and w.value not in (None, 1) for w in conn)  # "second, …"
+        if (ordinal_step or any("THEN" in w.cats for w in conn)) and any(g.stage == flow.stage for g in self.goals):
+            flow.stage += 1
+        flow.new_sentence = any("PERIOD" in w.cats for w in conn)
+        if flow.new_sentence:
+            flow.condition = None
+        flow.conn, flow.first = [], False
+
+    def plain(self, flow: Flow, body: Tree, said: Said, corrected: bool) -> None:
+        try:
+            goals, asked = self.body(body, said)
+            if not asked and flow.asked_state and not flow.new_sentence:
+                asked = True  # "make sure the tv is off and the lights are off"
+            flow.asked_state = asked and body.data.startswith("state")
+        except NotUnderstood:
+            if not corrected:
+                raise
+            goals, asked = [], False  # "… next to them... actually on the bed": corrected next
+        idx = self.emit(goals, flow.stage) if asked else []
+        if flow.pending_before is not None:  # "before X, P": X after P
+            flow.stage += 1
+            self.restage(flow.pending_before, flow.stage)
+            flow.pending_before = None
+        if flow.condition is not None:  # "if C, G1 and G2"
+            self.attach(idx, *flow.condition)
+        flow.last, flow.last_said = idx, said
+
+    def marked(self, flow: Flow, inner: Tree, said: Said, trailing: bool) -> None:
+        marker = _kind(_tokens(inner.children[0])[-1], {"ONCE", "BEFORE", "AFTER", "IF", "UNLESS", "ELSE"})
+        body = inner.children[1]
+        if marker == "IF" and body.data in ("action", "gapped"):  # "when you've put X …": an order, not a test
+            marker = "ONCE"
+        if marker == "ELSE":
+            if flow.condition is None:
+                raise NotUnderstood("'otherwise' needs an 'if' before it", [("otherwise", None)])
             goals, _ = self.body(body, said)
-            if trailing and last:
-                if marker == "BEFORE":  # "P before X"
-                    stage += 1
-                    last = self.emit(goals, stage)
-                else:  # "P after X", "P once X": X first
-                    here = self.emit(goals, stage)
-                    stage += 1
-                    self.restage(last, stage)
-                    last = here
-            elif marker == "BEFORE":  # "before X, P": X after P
-                pending = ("BEFORE", self.emit(goals, stage))
-            else:  # "once X, P", "after X, P"
-                last = self.emit(goals, stage)
-                stage += 1
-            last_said = said
+            idx = self.emit(goals, flow.stage)
+            self.attach(idx, flow.condition[0], not flow.condition[1])
+            flow.condition, flow.last, flow.last_said = None, idx, said
+            return
+        if marker in ("IF", "UNLESS"):
+            conds, _ = self.body(body, said)
+            if trailing and flow.last:
+                self.attach(flow.last, conds, marker == "UNLESS")
+                flow.condition = None
+            else:
+                flow.condition = (conds, marker == "UNLESS")
+            return
+        goals, _ = self.body(body, said)
+        if trailing and flow.last:
+            if marker == "BEFORE":  # "P before X"
+                flow.stage += 1
+                flow.last = self.emit(goals, flow.stage)
+            else:  # "P after X", "P once X": X first
+                here = self.emit(goals, flow.stage)
+                flow.stage += 1
+                self.restage(flow.last, flow.stage)
+                flow.last = here
+        elif marker == "BEFORE":  # "before X, P": X after P
+            flow.pending_before = self.emit(goals, flow.stage)
+        else:  # "once X, P", "after X, P"
+            flow.last = self.emit(goals, flow.stage)
+            flow.stage += 1
+        flow.last_said = said
 
     def _corrected(self, children: list[Tree], k: int) -> bool:
         """Whether item k is followed by a self-correction ("no", "actually", "I mean")."""
