@@ -147,6 +147,24 @@ class Said:
 
 
 @dataclass
+class Reading:
+    """How one verb is read with what follows its objects."""
+
+    frames: VerbFrames
+    template: str | None = None
+    adjs: list[Word] = field(default_factory=list)
+    pps: list[PP] = field(default_factory=list)
+    dest: PP | None = None  # where the objects go
+    negplace: PP | None = None  # where they must not be ("take X out of Y")
+    filters: list[PP] = field(default_factory=list)  # where they are now ("the mug from the desk")
+    liquid: str | None = None
+
+    def instrument(self, pp: PP) -> bool:
+        """A phrase naming the verb's tool or appliance ("in the microwave"): the means, not a goal."""
+        return bool(self.frames.instruments and pp.ref.types & self.frames.instruments)
+
+
+@dataclass
 class Flow:
     """Where the sequence is: the stage, the last item's goals, a marker or condition still open."""
 
@@ -650,92 +668,93 @@ class Interpreter:
     def action(self, verb: Word, objects: Tree | None, comps: list[Any], given: list[Ref] | None = None,
                said: Said | None = None) -> list[Goal]:
         """Goals of one verb over its objects; `given`: objects already resolved (a passive's subject)."""
+        r = self.read_comps(verb, comps)
+        role = r.template or ("place" if r.dest is not None or r.negplace is not None else "adj")
+        refs = given if given is not None else self.objects(objects, "product" if r.frames.product else role, verb)
+        poured = [pp for pp in r.pps if pp.kind in ("PREP", "ON") and not pp.ref.room]
+        if r.frames.liquid and refs and all(x.liquid and not x.selector.type for x in refs) and poured:
+            # "pour water into the mug": the mug filled with water
+            r.liquid, refs, r.template, r.dest = refs[0].liquid, [poured[-1].ref], "filled", None
+            r.filters = [pp for pp in r.filters if pp is not poured[-1]]
+        if said is not None:
+            said.verb, said.refs, said.comps = verb, refs, comps
+        goals: list[Goal] = []
+        for ref in refs:
+            goals += self.object_goals(verb, r, ref, len(self.goals) + len(goals))
+        for pp in ([r.dest] if r.dest else []) + r.filters + ([r.negplace] if r.negplace else []):
+            if pp.ref.text != "where it is":
+                self.remember(pp.ref, None, "target")
+                self.last_place = pp
+        self.last_action = (verb, comps)
+        return goals
+
+    def read_comps(self, verb: Word, comps: list[Any]) -> Reading:
+        """What a verb's particles, state words and phrases say: its template, destination, liquid,
+        a place to take things out of, and filters on the objects."""
         frames = self.frames(verb)
         particles, adjs, pp_trees, pros = self.split_comps(comps)
         if " " in verb.base and any(p.base not in frames.particles for p in particles):
             head = self.lex.verbs.get(verb.base.split()[0])  # "turn on the tv and off the lamp": turn … off
             if head is not None and any(p.base in head.particles for p in particles):
                 frames = head
-        template = next((frames.particles[p.base] for p in particles if p.base in frames.particles), None)
+        r = Reading(frames, adjs=adjs)
+        r.template = next((frames.particles[p.base] for p in particles if p.base in frames.particles), None)
         for p in particles:
             if p.base not in frames.particles and not (p.base == "out" and frames.place):
-                if p.base in self.lex.adjectives and template is None:
-                    adjs.append(p)
+                if p.base in self.lex.adjectives and r.template is None:
+                    r.adjs.append(p)
                 else:
                     self.notes.append(f"ignored {p.text!r} after {verb.text!r}")
-        pps = [self.pp(t) for t in pp_trees] + [self.pro_pp(t) for t in pros]
+        r.pps = [self.pp(t) for t in pp_trees] + [self.pro_pp(t) for t in pros]
         located_only = set(self.lex.values["located_only"])
-
-        def instrument(pp: PP) -> bool:
-            return bool(frames.instruments and pp.ref.types & frames.instruments)
-
-        dest = None
-        if frames.place and template is None and not adjs:
-            dest = next((pp for pp in reversed(pps) if pp.kind in ("PREP", "ON") and pp.prep not in located_only
-                         and not pp.ref.room and not (instrument(pp) and frames.alone)), None)
-            near = next((pp for pp in reversed(pps) if pp.prep in located_only), None)
-            if dest is None and near is not None:  # "the keys next to it": where it is, or is going
-                dest = self.beside(near)
-                pps = [pp for pp in pps if pp is not near]
-        liquid, negplace, filters = None, None, []
-        for pp in pps:
-            if pp is dest:
+        open_slot = frames.place and r.template is None and not r.adjs
+        if open_slot:
+            r.dest = next((pp for pp in reversed(r.pps) if pp.kind in ("PREP", "ON") and pp.prep not in located_only
+                           and not pp.ref.room and not (r.instrument(pp) and frames.alone)), None)
+            near = next((pp for pp in reversed(r.pps) if pp.prep in located_only), None)
+            if r.dest is None and near is not None:  # "the keys next to it": where it is, or is going
+                r.dest = self.beside(near)
+                r.pps = [pp for pp in r.pps if pp is not near]
+        for pp in r.pps:
+            if pp is r.dest:
                 continue
             if pp.kind == "WITH":
                 if frames.liquid and pp.ref.liquid:
-                    liquid = pp.ref.liquid
+                    r.liquid = pp.ref.liquid
                 else:
                     self.notes.append(f"{pp.prep} {pp.ref.text!r}: the robots choose the tools themselves")
-            elif instrument(pp):
+            elif r.instrument(pp):
                 self.notes.append(f"{pp.prep} {pp.ref.text!r}: the robots choose where to {verb.base} themselves")
                 self.last_place = pp
-            elif pp.kind in ("FROM", "OFF") and frames.place and dest is None and template is None and not adjs:
-                negplace = pp
+            elif pp.kind in ("FROM", "OFF") and open_slot and r.dest is None:
+                r.negplace = pp
             else:
-                filters.append(pp)
-        out = next((p for p in particles if p.base == "out"), None)
-        if out is not None and frames.place and template is None and dest is None and negplace is None and not adjs:
+                r.filters.append(pp)
+        if any(p.base == "out" for p in particles) and open_slot and r.dest is None and r.negplace is None:
             self.notes.append(f"{verb.text} … out: out of where each object is now")
-            negplace = PP("out of", "FROM", Ref(Selector(), "where it is"))  # resolved per object below
-        if template is None and dest is None and not adjs and negplace is None:
-            template = frames.alone
-        role = template or ("place" if dest is not None or negplace is not None else "adj")
-        refs = given if given is not None else self.objects(objects, "product" if frames.product else role, verb)
-        poured = [pp for pp in pps if pp.kind in ("PREP", "ON") and not pp.ref.room]
-        if frames.liquid and refs and all(r.liquid and not r.selector.type for r in refs) and poured:
-            # "pour water into the mug": the mug filled with water
-            liquid, refs, template, dest = refs[0].liquid, [poured[-1].ref], "filled", None
-            pps = [pp for pp in pps if pp is not poured[-1]]
-            filters = [pp for pp in filters if pp is not poured[-1]]
-        if said is not None:
-            said.verb, said.refs, said.comps = verb, refs, comps
-        goals: list[Goal] = []
-        negplace_seen: list[PP] = []
-        for ref in refs:
-            for pp in filters:
-                self.locate(ref, pp)
-            start = len(self.goals) + len(goals)
-            source = negplace
-            if source is not None and source.ref.text == "where it is":
-                source = self.container_of(ref)
-                if source is None:
-                    raise NotUnderstood(f"take {ref.text!r} out of what? It is in nothing now", [(verb.text, None)])
-                negplace_seen.append(source)
-            made = self.verb_goals(verb, frames, ref, template, dest, adjs, source, liquid, filters)
-            goals += made
-            if source is not None and not (ref.selector.type or ref.selector.category or ref.selector.id):
-                self.locate(ref, source)  # "take everything out of the sink and put it …": what was in it
-            if template == "sliced" and made and not made[0].condition.negate:  # after slicing, "it" is the pieces
-                ref = Ref(ref.selector.model_copy(update={"piece": True, "quantifier": "all", "count": None}),
-                          ref.text, ref.types, plural=True)
-            self.remember(ref, start if made else None, "object")
-        if negplace is not None and negplace.ref.text == "where it is":
-            negplace = negplace_seen[-1] if negplace_seen else None
-        for pp in ([dest] if dest else []) + filters + ([negplace] if negplace else []):
-            self.remember(pp.ref, None, "target")
-            self.last_place = pp
-        self.last_action = (verb, comps)
-        return goals
+            r.negplace = PP("out of", "FROM", Ref(Selector(), "where it is"))  # resolved per object
+        if r.template is None and r.dest is None and not r.adjs and r.negplace is None:
+            r.template = frames.alone
+        return r
+
+    def object_goals(self, verb: Word, r: Reading, ref: Ref, start: int) -> list[Goal]:
+        """The goals of one object of the verb; the object is remembered for the pronouns after it."""
+        for pp in r.filters:
+            self.locate(ref, pp)
+        source = r.negplace
+        if source is not None and source.ref.text == "where it is":  # "take out the egg"
+            source = self.container_of(ref)
+            if source is None:
+                raise NotUnderstood(f"take {ref.text!r} out of what? It is in nothing now", [(verb.text, None)])
+            self.remember(source.ref, None, "target")
+        made = self.verb_goals(verb, r.frames, ref, r.template, r.dest, r.adjs, source, r.liquid, r.filters)
+        if source is not None and not (ref.selector.type or ref.selector.category or ref.selector.id):
+            self.locate(ref, source)  # "take everything out of the sink and put it …": what was in it
+        if r.template == "sliced" and made and not made[0].condition.negate:  # after slicing, "it" is the pieces
+            ref = Ref(ref.selector.model_copy(update={"piece": True, "quantifier": "all", "count": None}),
+                      ref.text, ref.types, plural=True)
+        self.remember(ref, start if made else None, "object")
+        return made
 
     def beside(self, near: PP) -> PP | None:
         """"next to X", "by X": on or in what X is put on in this instruction, else what X is on now."""
