@@ -299,7 +299,8 @@ def get_spawn_coordinates_above_receptacle(
             if not anywhere:
                 marker = SimObject("point", "Floor", "", recep.kind, point, (0.001, 0.001, 0.001), 0.0, 0.0, "")
                 marker.parent_id = recep.object_id
-                if recep.object_id in sim.hidden_ids() or not visibility.sees(sim, view, marker, blockers):
+                shut = recep.kind.openable and not recep.is_open  # nothing inside a closed door is in view
+                if shut or recep.object_id in sim.hidden_ids() or not visibility.sees(sim, view, marker, blockers):
                     continue
             points.append({"x": point[0], "y": point[1], "z": point[2]})
     return points

@@ -141,16 +141,20 @@ def _nudge_towards_free_space(b: SceneBuilder, o: ObjectSpec) -> bool:
 
 
 def _move(b: SceneBuilder, o: ObjectSpec, to: tuple[float, float, float]) -> None:
+    """Move `o`, what it holds and the basin named after it (a sink's SinkBasin) by the same offset."""
     dx, dy, dz = (to[k] - o.position[k] for k in range(3))
-    moving = [o]
+    moving, seen = [o], set()
     while moving:
         m = moving.pop()
+        if m.object_id in seen:
+            continue
+        seen.add(m.object_id)
         m.position = (round(m.position[0] + dx, 4), round(m.position[1] + dy, 4), round(m.position[2] + dz, 4))
         moving.extend(b.by_id[c] for c in b.children.get(m.object_id, []))
-    for c in [o.object_id, *b.children.get(o.object_id, [])]:  # the basin of a moved sink moves too
-        basin = b.by_id.get(f"{c}|SinkBasin") or b.by_id.get(f"{c}|BathtubBasin")
-        if basin is not None:
-            basin.position = (round(basin.position[0] + dx, 4), basin.position[1], round(basin.position[2] + dz, 4))
+        for basin_type in ("SinkBasin", "BathtubBasin"):
+            basin = b.by_id.get(f"{m.object_id}|{basin_type}")
+            if basin is not None:
+                moving.append(basin)
 
 
 def _room_type(name: str) -> str:

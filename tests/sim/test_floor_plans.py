@@ -110,3 +110,24 @@ def test_slices_lie_where_the_whole_was_and_can_be_picked_up(plan: str, thor_dat
     go_to(world, 0, target)
     md = do(world, 0, "PickupObject", objectId=target)
     assert md["inventoryObjects"][0]["objectId"] == target
+
+
+@pytest.mark.parametrize("plan", ["FloorPlan15", "FloorPlan21"])
+def test_put_the_mug_in_the_coffee_machine_as_a_new_user_would(plan: str, thor_data: Path) -> None:
+    world = EmulatorWorld(plan, layouts_dir=thor_data / "layouts")
+    md = world.metadata()
+    by_id = {o["objectId"]: o for o in md["objects"]}
+    machine = next(o for o in md["objects"] if o["objectType"] == "CoffeeMachine")
+    assert not any(by_id[p]["openable"] for p in machine["parentReceptacles"] or [])  # not shut in a drawer
+    mug = next(o for o in md["objects"] if o["objectType"] == "Mug")
+    for parent in mug["parentReceptacles"] or []:
+        if by_id[parent]["openable"]:
+            go_to(world, 0, parent)
+            do(world, 0, "OpenObject", objectId=parent)
+    go_to(world, 0, mug["objectId"])
+    do(world, 0, "PickupObject", objectId=mug["objectId"])
+    go_to(world, 0, machine["objectId"])
+    md = do(world, 0, "PutObject", objectId=machine["objectId"])
+    assert next(o for o in md["objects"] if o["objectId"] == mug["objectId"])["parentReceptacles"] == [machine["objectId"]]
+    md = do(world, 0, "ToggleObjectOn", objectId=machine["objectId"])
+    assert next(o for o in md["objects"] if o["objectId"] == mug["objectId"])["fillLiquid"] == "coffee"

@@ -104,6 +104,9 @@ def test_spawn_coordinates_and_place_object_at_point() -> None:
     seen = w.step(0, "GetSpawnCoordinatesAboveReceptacle", objectId=table)["actionReturn"]
     assert everywhere and len(seen) <= len(everywhere)
     assert not w.step(0, "GetSpawnCoordinatesAboveReceptacle", objectId=find(md, "Apple")["objectId"])["lastActionSuccess"]
+    fridge = find(md, "Fridge")["objectId"]  # closed: nothing inside is in view, though there is room
+    assert w.step(0, "GetSpawnCoordinatesAboveReceptacle", objectId=fridge, anywhere=True)["actionReturn"]
+    assert w.step(0, "GetSpawnCoordinatesAboveReceptacle", objectId=fridge)["actionReturn"] == []
     occupied = {round(o["position"]["x"], 1) for o in md["objects"] if (o["parentReceptacles"] or [None])[0] == table}
     tomato = find(md, "Tomato")["objectId"]
     for point in sorted(everywhere, key=lambda p: (p["x"] - find(md, "DiningTable")["position"]["x"]) ** 2):
