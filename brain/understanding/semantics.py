@@ -323,6 +323,8 @@ class Interpreter:
         return Ref(sel, text, product=inner.product, liquid=inner.liquid)
 
     def head(self, head: Tree, quant: list[Word], qtoks: list[Token], role: str) -> Ref:
+        """What a noun phrase's head names: an id, everything/nothing, a pronoun, "one", "the other(s)",
+        an ordinal, or a noun (noun_phrase)."""
         toks = _tokens(head)
         last = toks[-1]
         w = self.word(last)
@@ -358,8 +360,12 @@ class Interpreter:
             return Ref(sel, w.text, ante.types)
         if kind in ("OTHER", "REST"):
             return self.rest(self.antecedent(role, typed=True), w.text)
+        return self.noun_phrase(w, [self.word(t) for t in toks[:-1]], quant, role)
+
+    def noun_phrase(self, w: Word, modifiers: list[Word], quant: list[Word], role: str) -> Ref:
+        """A noun head with the nouns before it: a type, a category, a room, a product, a liquid, pieces."""
+        negate = any("NO" in x.cats for x in quant)
         entry = self.noun(w)
-        modifiers = [self.word(t) for t in toks[:-1]]
         typed = [m for m in modifiers if self.lex.nouns.get(m.base, {}).get("types")]
         if entry.get("any") and typed:  # "a toilet paper roll", "the soap bar": the thing the measure is of
             w, entry, modifiers = replace(typed[-1], plural=w.plural), self.lex.nouns[typed[-1].base], []
