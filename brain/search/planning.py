@@ -37,14 +37,17 @@ def exclusions(failures: list[FailedSubtask]) -> Exclusions:
         if step is None or step.skill not in SKILLS:
             continue
         why = f"{step.skill} by {f.robot}: {f.code}" + (f", {f.details['world_code']}" if f.details.get("world_code") else "")
+        refused_put = step.skill == "put" and f.code in ("action_failed", "blocked")
         for name in SKILLS[step.skill].targets:
             target = step.args.get(name)
-            if isinstance(target, str):
+            if isinstance(target, str) and not refused_put:  # a refused put excludes the receptacle instead
                 ex.robot_steps.add((f.robot, step.skill, target))
-        if step.skill == "put" and f.code in ("action_failed", "blocked"):
+        if refused_put:
             receptacle = f.details.get("receptacle") or step.args.get("receptacle")
             if isinstance(receptacle, str):
                 ex.receptacles[receptacle] = why
+                if f.details.get("world_code") == "no_room":
+                    ex.full.add(receptacle)
         elif f.code in ("object_missing", "blocked"):
             obj = f.details.get("object") or step.args.get("object")
             if isinstance(obj, str):
@@ -68,6 +71,7 @@ class _Run:
     reports: dict[int, GoalReport] = field(default_factory=dict)
     solves: int = 0
     keep_open: set[str] = field(default_factory=set)  # objects some goal (any stage) wants open
+    base_ex: Exclusions = field(default_factory=Exclusions)
 
     def infeasible(self, i: int, reason: str) -> None:
         self.reports[i] = GoalReport(goal=self.goals[i], status="infeasible", reason=reason)
@@ -88,8 +92,9 @@ def _opened_in(formula: Any) -> set[str]:
 
 
 def _search(run: _Run, scene: Scene, compiled: dict[int, Compiled], holder: tuple[str, str] | None,
-            keep_hand: bool) -> tuple[list[GroundStep], Any]:
+            keep_hand: bool, closed_to: frozenset[str] = frozenset()) -> tuple[list[GroundStep], Any]:
     problem = build_problem(scene, list(compiled.values()), holder)
+    problem.init = {a for a in problem.init if not (a[0] == "can-contain" and a[1] in closed_to)}  # being cleared
     if not keep_hand:
         problem.goal.append(["handempty", AGENT])  # nobody is left holding a knife
     # What had to be opened is closed again, unless a goal is about it being open (or cooking in it).
@@ -115,6 +120,17 @@ def _plan_stage(run: _Run, nodes: dict[str, dict[str, Any]], indices: list[int],
         except Infeasible as exc:
             run.infeasible(i, str(exc))
     keep_hand = any(run.goals[i].condition.held for i in compiled)
+    if any(c.make_room for c in compiled.values()):  # first only clear the full receptacle (see _attempt)
+        clearing = {i: Compiled(c.goal, c.extra, c.objects, c.skills | {"pick_up", "put"}, [])
+                    for i, c in compiled.items() if c.extra}
+        try:
+            full = frozenset(r for c in compiled.values() for r in c.make_room)
+            steps, problem = _search(run, scene, clearing, holder, False, closed_to=full)
+            return steps, problem, {i: compiled[i] for i in clearing}
+        except SearchFailed:
+            for i in clearing:
+                run.infeasible(i, "no room can be made: what rests there cannot all be moved elsewhere")
+                del compiled[i]
     while compiled:
         try:
             steps, problem = _search(run, scene, compiled, holder, keep_hand)
@@ -154,7 +170,8 @@ def _attempt(run: _Run) -> tuple[list[Stage], dict[int, Compiled]]:
     holders = _holders(nodes, robots)
     holder = holders[0] if holders else None
     pending = [i for i in range(len(run.goals)) if i not in run.reports]
-    if len({run.goals[i].stage for i in pending}) > 1:
+    run.ex = copy.deepcopy(run.base_ex)  # room made on a full receptacle in one attempt is not made in the next
+    if len({run.goals[i].stage for i in pending}) > 1 and not run.ex.full:
         joint = _joint(run, nodes, pending, holder)
         if joint is not None:
             return joint
@@ -167,6 +184,14 @@ def _attempt(run: _Run) -> tuple[list[Stage], dict[int, Compiled]]:
         if stages:  # a later stage starts from where the earlier ones leave the scene
             indices = [i for i in indices if not _holds_now(run, nodes, i)]
         steps, problem, compiled = _plan_stage(run, nodes, indices, holder, chosen)
+        clearing = [c for c in compiled.values() if c.make_room]
+        if clearing and steps:  # room made on a full receptacle: it may be used again, from the cleared scene
+            for c in clearing:
+                for full in c.make_room:
+                    run.ex.receptacles.pop(full, None)
+                    run.ex.full.discard(full)
+        elif clearing:
+            continue
         every.update(compiled)
         if not steps:
             continue
@@ -184,6 +209,27 @@ def _attempt(run: _Run) -> tuple[list[Stage], dict[int, Compiled]]:
         first_unit += len(units)
         nodes = _advance(nodes, calls, holder if problem.held_by else None)
         holder = None
+        if clearing:  # then the stage's goals themselves, on the cleared receptacle
+            notes = {i: c.note for i, c in compiled.items() if c.make_room}
+            steps, problem, compiled = _plan_stage(run, nodes, indices, None, chosen)
+            for i, note in notes.items():
+                if i in compiled:
+                    compiled[i].note = note
+            every.update(compiled)
+            if not steps:
+                continue
+            steps = justify(steps, problem.state(), problem.goal)
+            followed = follow(steps, problem.state())
+            liquids = {k: v for c in compiled.values() for k, v in c.liquids.items()}
+            calls = [skill_call(s, liquids) for s in steps]
+            units = build_units(steps, followed.traces, None, first_unit,
+                                [set(r.skills) for r in run.request.robots if r.name not in run.ex.robots])
+            for unit in units:
+                unit.deps |= set(range(first_unit))
+                unit.stage = stage
+            stages.append(Stage(compiled, steps, calls, units))
+            first_unit += len(units)
+            nodes = _advance(nodes, calls, None)
     return stages, every
 
 
@@ -251,6 +297,7 @@ def plan_goals(goals: list[Goal], request: PlanRequest) -> PlanOutcome:
     started = time.perf_counter()
     nodes = request.snapshot.node_dicts()
     run = _Run(goals, request, exclusions(request.failures))
+    run.base_ex = copy.deepcopy(run.ex)
     for goal in goals:
         if goal.condition.state == "isOpen" and goal.condition.value != goal.condition.negate:
             run.keep_open |= {str(n["id"]) for n in goal.subject.select(nodes)}

@@ -55,6 +55,7 @@ class Exclusions:
 
     objects: dict[str, str] = field(default_factory=dict)  # id → why
     receptacles: dict[str, str] = field(default_factory=dict)  # id → why
+    full: set[str] = field(default_factory=set)  # receptacles a put found no room on (world_code no_room)
     robot_steps: set[tuple[str, str, str]] = field(default_factory=set)  # (robot, skill, target)
     robots: set[str] = field(default_factory=set)  # lost
 
@@ -72,6 +73,8 @@ class Compiled:
     note: str = ""
     partial: bool = False  # some of the objects "all" names cannot be done: the plan checks the others
     heaters: set[str] = field(default_factory=set)
+    make_room: dict[str, list[str]] = field(default_factory=dict)  # full receptacle → what to move off it
+    extra: list[Expr] = field(default_factory=list)  # formulas that serve the goal (room made), not checked by it
 
 
 def words(type_name: str | None) -> str:
@@ -188,7 +191,14 @@ def _choose(goal: Goal, scene: Scene, candidates: list[Node], satisfied: set[str
     return keep, extra
 
 
-def _receptacles(goal: Goal, scene: Scene, obj: Node) -> list[str]:
+def _blockers(scene: Scene, receptacle: str, obj: str) -> list[str]:
+    """What rests on a receptacle and could be moved to make room."""
+    return sorted(n["id"] for n in scene.objects() if n["id"] != obj and n.get("pickupable")
+                  and receptacle in [p["id"] for p in ancestors(scene.nodes, n)]
+                  and not n.get("virtual"))
+
+
+def _receptacles(goal: Goal, scene: Scene, obj: Node, compiled: "Compiled") -> list[str]:
     cond = goal.condition
     assert cond.target is not None
     targets = [n for n in cond.target.select(scene.nodes) if n["id"] != obj["id"]]
@@ -204,9 +214,17 @@ def _receptacles(goal: Goal, scene: Scene, obj: Node) -> list[str]:
                          f"{receptacles[0].get('objectType')}")
     usable = [n for n in allowed if n["id"] not in scene.ex.receptacles]
     if not usable:
+        full = [n for n in allowed if n["id"] in scene.ex.full]
+        blockers = {n["id"]: _blockers(scene, n["id"], obj["id"]) for n in full}
+        full = [n for n in full if blockers[n["id"]]]
+        if full:  # no other of its kind: make room on the full one (what rests on it goes elsewhere)
+            full.sort(key=lambda n: (-len(blockers[n["id"]]), *scene.rank(n["id"])))
+            compiled.make_room[full[0]["id"]] = blockers[full[0]["id"]]
+            return [full[0]["id"]]
         bad = allowed[0]["id"]
         raise Infeasible(f"putting it on {bad} failed before ({scene.ex.receptacles[bad]}), and there is no other "
-                         f"{words(allowed[0].get('objectType'))}")
+                         f"{words(allowed[0].get('objectType'))}"
+                         + (" nor anything on it to move aside" if bad in scene.ex.full else ""))
     usable.sort(key=lambda n: scene.rank(n["id"]))
     single = cond.target.quantifier in ("the", "a") and not cond.target.id
     return [n["id"] for n in (usable[:DESTINATIONS] if single else usable)]
@@ -250,8 +268,22 @@ def _condition(goal: Goal, scene: Scene, obj: Node, compiled: Compiled) -> Expr:
             compiled.objects.update(here + spots)
             return ["and", *(["not", ["in", oid, r]] for r in here), ["or", *(["in", oid, s] for s in spots)]]
         compiled.skills |= _movable(scene, obj)
-        targets = _receptacles(goal, scene, obj)
+        targets = _receptacles(goal, scene, obj, compiled)
         compiled.objects.update(targets)
+        for full, blockers in compiled.make_room.items():  # each goes where the placement rules allow
+            moved = []
+            for b in blockers:
+                try:
+                    spots = _elsewhere(scene, scene.nodes[b], {full})
+                except Infeasible:
+                    continue
+                compiled.objects.update([b, *spots])
+                compiled.extra.append(["and", ["not", ["in", b, full]], ["or", *(["in", b, x] for x in spots)]])
+                moved.append(b)
+            if not moved:
+                raise Infeasible(f"{full} has no room for the {words(obj.get('objectType'))} (a put failed there), "
+                                 "and nothing on it may go anywhere else")
+            compiled.note = f"making room on {full}: moving {', '.join(moved)} elsewhere"
         return ["or", *(["in", oid, r] for r in targets)]
     if cond.held is not None:
         compiled.skills |= _movable(scene, obj)
@@ -424,7 +456,7 @@ def build_problem(scene: Scene, compiled: list[Compiled], holder: tuple[str, str
     heaters = {h for c in compiled for h in c.heaters}  # only what a goal cooks with: no cooking by the way
     init = _atoms(scene, objects, held_by, heaters)
     names = {oid: f"o{i}-{str(scene.nodes[oid].get('objectType') or 'x').lower()}" for i, oid in enumerate(objects)}
-    return Problem(objects, init, [f for c in compiled for f in c.formula], held_by, names)
+    return Problem(objects, init, [f for c in compiled for f in c.formula + c.extra], held_by, names)
 
 
 def _atoms(scene: Scene, objects: list[str], held_by: Mapping[str, str], heaters: set[str]) -> set[Atom]:

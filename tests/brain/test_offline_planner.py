@@ -275,9 +275,35 @@ def test_a_full_receptacle_is_replaced_by_another_of_its_kind(kitchen, two_robot
     assert validate(OfflinePlanner().plan(request).plan, snapshot, two_robots) == []
 
 
-def test_a_full_receptacle_with_no_other_of_its_kind_says_so(kitchen, two_robots):
+def test_a_full_receptacle_with_no_other_of_its_kind_is_cleared_first(kitchen, two_robots):
+    """AI2-THOR's "No valid positions" (world_code no_room) on the only counter: the replan first moves
+    what rests on it to where the placement rules allow (the knife may go nowhere else here) — the
+    robot holding the egg sets it down somewhere else first — and only then puts the egg on the counter
+    (two searches: nothing may go onto the counter while it is cleared)."""
     snapshot, failed = _failed_put(kitchen.node_dicts())
-    with pytest.raises(PlanningError, match="CounterTop|1 failed before .*no_room.*no other counter top"):
+    plan = OfflinePlanner().plan(PlanRequest("put the egg on the counter", snapshot, two_robots, failures=[failed])).plan
+    assert validate(plan, snapshot, two_robots) == []
+    assert plan.reports[0].status == "planned" and "making room on CounterTop|1" in plan.reports[0].reason
+    moved = {c.args["object"] for s in plan.subtasks for c in s.steps if c.skill == "pick_up"}
+    assert {"Apple|1", "Mug|1", "Potato|1", "Pumpkin|1"} <= moved and "Knife|1" not in moved
+    (egg,) = [s for s in plan.subtasks if {"receptacle": "CounterTop|1"} in [c.args for c in s.steps if c.skill == "put"]]
+    robot2 = [c for s in plan.subtasks if s.robot == "robot2" for c in s.steps if c.skill != "navigate_to"]
+    assert robot2[0].skill == "put", "the robot holding the egg sets it down first (its hand is needed)"
+    before, frontier = set(), list(egg.depends_on)
+    while frontier:
+        sid = frontier.pop()
+        before.add(sid)
+        frontier += plan.subtask(sid).depends_on
+    clearing = {s.id for s in plan.subtasks if s.id != egg.id and "pick_up" in [c.skill for c in s.steps]}
+    assert clearing <= before | {egg.id}, "the egg goes on the counter once it is cleared"
+
+
+def test_a_full_receptacle_with_nothing_to_move_says_so(kitchen, two_robots):
+    nodes = kitchen.node_dicts()
+    for oid in ("Apple|1", "Mug|1", "Potato|1", "Pumpkin|1"):
+        del nodes[oid]
+    snapshot, failed = _failed_put(nodes)
+    with pytest.raises(PlanningError, match="CounterTop|1 has no room for the egg .*nothing on it may go anywhere else"):
         OfflinePlanner().plan(PlanRequest("put the egg on the counter", snapshot, two_robots, failures=[failed]))
 
 
