@@ -129,8 +129,8 @@ class Lexicon:
             if w not in OWN_TERMINAL_WINS:
                 self.phrases[w].add(VERB)
         self.nouns: dict[str, dict[str, Any]] = {}
-        for t in OBJECT_TYPES:
-            for w in {type_words(t), t.lower()}:
+        for t in OBJECT_TYPES:  # a piece type by its compact name only: "bread sliced" is no noun
+            for w in {t.lower()} if t.endswith(("Sliced", "Cracked")) else {type_words(t), t.lower()}:
                 self.nouns[w] = {"types": [t]}
         for w, entry in nn["nouns"].items():
             self.nouns[self._norm(w)] = entry

@@ -391,7 +391,8 @@ class Interpreter:
             ante = self.antecedent("sliced", typed=True)
             sel = self.quantify(Selector(type=ante.selector.type, piece=True), quant, w.plural, category=False)
             return Ref(sel, w.text, ante.types, plural=w.plural)
-        if role != "product" and entry.get("liquid") and not entry.get("types"):  # "pour coffee into …"
+        if entry.get("liquid") and (role == "with" or role != "product" and not entry.get("types")):
+            # "pour coffee into …", "a glass of wine"
             return Ref(Selector(), w.text, liquid=entry["liquid"])
         if entry.get("product") and (role in ("product", "with") or not entry.get("types")):
             sel = self.quantify(Selector(), quant, w.plural, category=False)
@@ -608,6 +609,9 @@ class Interpreter:
                 entry = frames.alone
             else:
                 raise NotUnderstood(f"I don't know how something can be {w.text!r}", [(w.text, None)])
+        if ref.room and (isinstance(entry, str) or "room" not in entry):
+            raise NotUnderstood(f"I don't know how to make a whole room {w.text!r}: say what should go where",
+                                [(w.text, None)])
         if isinstance(entry, str):
             return self.conditions(entry, ref)
         if "template" not in entry:
@@ -807,7 +811,7 @@ class Interpreter:
         if ref.liquid and not (ref.selector.type or ref.selector.category):
             raise NotUnderstood(f"{verb.text} {ref.text!r}: a liquid is not an object; name what holds it "
                                 f"(e.g. 'fill the kettle with {ref.liquid}')", [(ref.text, None)])
-        if ref.room and dest is None and not adjs and template != "cleared":
+        if ref.room and dest is None and not adjs:
             raise NotUnderstood(f"I don't know how to {verb.text} a whole room ({ref.text!r}): name the objects",
                                 [(ref.text, None)])
         pairs: list[tuple[Selector, Condition]] = []

@@ -436,3 +436,12 @@ def test_a_noun_used_as_a_verb_is_named_as_the_unknown_verb(scene):
 def test_verbs_sharing_an_object(scene):
     assert compact(goals("heat up and slice the potato", scene)) == ["Potato isCooked=True", "Potato isSliced=True"]
     assert compact(goals("open and close the fridge", scene)) == ["Fridge isOpen=False"]  # the end state
+
+
+def test_rooms_take_only_states_defined_for_rooms(scene):
+    with pytest.raises(NotUnderstood, match="room"):
+        understand("the kitchen needs to be tidy", scene)
+    (g,) = goals("I'd like a glass of wine", scene)
+    assert (g.object, g.condition.liquid) == ("Cup", "wine")
+    (g,) = goals("I want the fridge to stay closed", scene)
+    assert (g.object, g.condition.value) == ("Fridge", False)
