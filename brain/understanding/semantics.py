@@ -376,6 +376,12 @@ class Interpreter:
                 entry = {"category": cat}
         for m in modifiers:
             e = self.lex.nouns.get(m.base, {})
+            if e.get("piece") and entry.get("types") and "ADJ" in m.bases:  # "the sliced apple": its pieces
+                t = self.type_for(w, entry)
+                sel = self.quantify(Selector(type=t, piece=True), quant, True, category=False)
+                whole = Selector(type=t, quantifier="a" if sel.quantifier == "a" else "the")
+                return Ref(sel, w.text, frozenset({t}), plural=True,
+                           wish=Goal(subject=whole, condition=Condition(state="isSliced")))
             if entry.get("piece") and e.get("types"):  # "a bread slice"
                 t = self.type_for(m, e)
                 sel = self.quantify(Selector(type=t, piece=True), quant, w.plural, category=False)
@@ -529,13 +535,16 @@ class Interpreter:
         """"the dirty mugs", "a cracked egg" (pieces), "a hot potato" (kept as a wish too)."""
         for cond in self.adjective_conditions(w, ref, as_filter=True):
             sel = ref.selector
-            if cond.state == "isSliced" and cond.value:
-                ref.selector = sel.model_copy(update={"piece": True})
+            if cond.state == "isSliced" and cond.value:  # "the sliced apple": all its pieces
+                q = "all" if sel.quantifier == "the" else sel.quantifier
+                ref.selector = sel.model_copy(update={"piece": True, "quantifier": q})
             elif cond.state is not None:
                 ref.selector = sel.model_copy(update={"states": {**sel.states, cond.state: cond.value}})
             elif cond.temperature is not None:
                 ref.selector = sel.model_copy(update={"temperature": cond.temperature})
             base = ref.selector.model_copy(update={"states": {}, "temperature": None})
+            if cond.state == "isSliced":  # "I want a sliced apple": the apple sliced
+                base = base.model_copy(update={"piece": False, "quantifier": "a" if base.quantifier == "a" else "the"})
             ref.wish = Goal(subject=base, condition=cond) if ref.wish is None else ref.wish
 
     def relclause(self, ref: Ref, rel: Tree) -> None:

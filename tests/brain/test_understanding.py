@@ -445,3 +445,12 @@ def test_rooms_take_only_states_defined_for_rooms(scene):
     assert (g.object, g.condition.liquid) == ("Cup", "wine")
     (g,) = goals("I want the fridge to stay closed", scene)
     assert (g.object, g.condition.value) == ("Fridge", False)
+
+
+def test_sliced_and_cracked_name_the_pieces(scene):
+    (g,) = goals("put the sliced apple in the bowl", scene)
+    assert g.subject.piece and g.subject.quantifier == "all" and g.object == "Apple"
+    (g,) = goals("cook a cracked egg", scene)
+    assert g.subject.piece and g.subject.quantifier == "a" and g.condition.state == "isCooked"
+    (g,) = goals("I want a sliced apple", scene)
+    assert not g.subject.piece and g.condition.state == "isSliced"
