@@ -66,6 +66,7 @@ def test_eval_with_the_llm_planner_counts_model_calls_and_tokens(tmp_path, redis
     suite.write_text(SUITE)
     with ScriptedLLM([], respond=respond) as llm:
         env = {**os.environ, "ROBOCORTEX_LLM__BASE_URL": llm.base_url, "ROBOCORTEX_REDIS_URL": redis_url,
+               "ROBOCORTEX_LLM__MODE": "plan",  # RoboBrain's native plans (the default mode asks for goals)
                "ROBOCORTEX_KEY_PREFIX": f"test:{uuid.uuid4().hex[:8]}", "ROBOCORTEX_WORLD_BACKEND": "emulator"}
         done = subprocess.run([sys.executable, "-m", "robocortex.agents.cli", "eval", str(suite), "--planner", "llm",
                                "--workers", "2", "--out", str(tmp_path / "out")],
