@@ -730,7 +730,7 @@ class Interpreter:
         if open_slot:
             r.dest = next((pp for pp in reversed(r.pps) if pp.kind in ("PREP", "ON") and pp.prep not in located_only
                            and not pp.ref.room and not (r.instrument(pp) and frames.alone)), None)
-            near = next((pp for pp in reversed(r.pps) if pp.prep in located_only), None)
+            near = next((pp for pp in reversed(r.pps) if pp.prep in self.lex.values["alongside"]), None)
             if r.dest is None and near is not None:  # "the keys next to it": where it is, or is going
                 r.dest = self.beside(near)
                 r.pps = [pp for pp in r.pps if pp is not near]
