@@ -27,6 +27,7 @@ from robocortex.brain.planner import PlanRequest
 from robocortex.brain.vocabulary import Vocabulary
 
 LARGE_SCENE = 60  # objects; above this the scene list keeps only task-relevant ones
+SHORT_HISTORY = 4  # a replan's events kept when the prompt must be shortened
 _FLAGS = ("isOpen", "isToggled", "isSliced", "isCooked", "isDirty", "isFilledWithLiquid", "isBroken", "isPickedUp")
 _AFFORD = {"pickupable": "pick", "receptacle": "recep", "openable": "open", "toggleable": "toggle",
            "sliceable": "slice", "cookable": "cook", "breakable": "break", "dirtyable": "dirty",
@@ -172,7 +173,10 @@ def task_message(request: PlanRequest, level: int = 0, mode: str = "plan") -> st
         text = (f"Task: {request.instruction}\n\nRobots:\n{_robots(request)}\n\nSkills:\n{skills}\n\n"
                 f"{_scene_section(request, level)}")
     if request.feedback and not request.previous_reply:  # a replan after execution: say what happened
-        text += "\n\nThis is a replan. What happened so far:\n- " + "\n- ".join(request.feedback)
+        feedback = request.feedback if level == 0 else request.feedback[-SHORT_HISTORY:]  # shorter history to fit
+        skipped = len(request.feedback) - len(feedback)
+        text += ("\n\nThis is a replan. What happened so far:\n- " + (f"({skipped} earlier events left out)\n- "
+                 if skipped else "") + "\n- ".join(feedback))
     return text
 
 

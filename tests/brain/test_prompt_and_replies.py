@@ -125,3 +125,12 @@ def test_token_estimate_is_cautious(kitchen, two_robots):
     messages = build_messages(PlanRequest("put the apple in the fridge", kitchen, two_robots), "goals")
     chars = sum(len(m["content"]) for m in messages)
     assert chars / 4 < estimate_tokens(messages) <= chars / 3 + 8 * len(messages)
+
+
+def test_a_shortened_prompt_keeps_only_the_latest_replan_events(kitchen, two_robots):
+    from robocortex.brain.prompt import task_message
+
+    request = PlanRequest("open the fridge", kitchen, two_robots, feedback=[f"event {i}" for i in range(10)])
+    assert "event 0" in task_message(request, 0, "goals")
+    short = task_message(request, 1, "goals")
+    assert "event 0" not in short and "event 9" in short and "(6 earlier events left out)" in short
