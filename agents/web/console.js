@@ -502,6 +502,7 @@ function placeLabels(g, labels, W, H, blocked) {
   // overlaps no label placed before; a label with no free place is left to the hover tip.
   labels.sort((a, b) => a.prio - b.prio);
   const boxes = [...blocked];
+  state.labelBoxes = [];
   const free = (r) => r.x >= 0 && r.y >= 0 && r.x + r.w <= W && r.y + r.h <= H &&
     !boxes.some((b) => r.x < b.x + b.w && b.x < r.x + r.w && r.y < b.y + b.h && b.y < r.y + r.h);
   for (const l of labels) {
@@ -511,7 +512,7 @@ function placeLabels(g, labels, W, H, blocked) {
     for (const [dx, dy] of spots) {
       const r = {x: l.x + dx, y: l.y + dy, w, h: hgt};
       if (!free(r)) continue;
-      boxes.push(r);
+      boxes.push(r); state.labelBoxes.push({...r, text: l.text});
       g.fillStyle = "rgba(255,255,255,.82)"; g.fillRect(r.x, r.y, r.w, r.h);
       g.fillStyle = l.colour; g.textBaseline = "middle"; g.fillText(l.text, r.x + 2, r.y + hgt / 2 + .5);
       break;

@@ -70,6 +70,19 @@ def test_submit_from_the_form_and_watch_it_succeed_live(page, stack, shots):
     trails = page.evaluate("Object.fromEntries(Object.entries(state.trails).map(([k, v]) => [k, v.length]))")
     assert trails.get("robot1", 0) > 3, trails
     assert page.evaluate("state.floor.reachable.length") > 50  # the floor plan is drawn
+    boxes = page.evaluate("state.labelBoxes")
+    texts = [b["text"] for b in boxes]
+    assert {"robot1", "robot2", "pick Apple", "put Apple"} <= set(texts), texts
+    for i, a in enumerate(boxes):  # no label drawn over another
+        for b in boxes[i + 1:]:
+            assert not (a["x"] < b["x"] + b["w"] and b["x"] < a["x"] + a["w"]
+                        and a["y"] < b["y"] + b["h"] and b["y"] < a["y"] + a["h"]), (a, b)
+    # what has no room for a label is named on hover
+    hit = page.evaluate("mapHits.find(h => h.text.startsWith('robot1\\n'))")
+    box = page.locator("#map").bounding_box()
+    page.mouse.move(box["x"] + hit["x"], box["y"] + hit["y"])
+    expect(page.locator("#tip")).to_be_visible()
+    expect(page.locator("#tip")).to_contain_text("holding nothing")
     save_shot(page, shots, "map")
     cards = page.locator("#robots .robot")
     assert cards.count() == 2 and "heartbeat" in cards.first.inner_text()
