@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+from typing import Iterator, NamedTuple
 
 # The lattice on which scene free space is stored; AI2-THOR's default gridSize.
 BASE_GRID = 0.25
@@ -86,6 +86,8 @@ class View(NamedTuple):
     tan_h: float  # tan(horizontal fov / 2)
     tan_v: float  # tan(vertical fov / 2)
     max_distance: float
+    sec_h: float = 1.0  # 1 / cos(horizontal fov / 2)
+    sec_v: float = 1.0  # 1 / cos(vertical fov / 2)
 
     @classmethod
     def of(
@@ -95,7 +97,11 @@ class View(NamedTuple):
         pitch = math.radians(horizon)  # positive horizon looks down
         cp, sp = math.cos(pitch), math.sin(pitch)
         tan_v = math.tan(math.radians(fov) / 2)
-        return cls(x, y, z, (fx * cp, -sp, fz * cp), (fz, 0.0, -fx), (fx * sp, cp, fz * sp), tan_v * aspect, tan_v, max_distance)
+        tan_h = tan_v * aspect
+        return cls(
+            x, y, z, (fx * cp, -sp, fz * cp), (fz, 0.0, -fx), (fx * sp, cp, fz * sp), tan_h, tan_v, max_distance,
+            math.sqrt(1 + tan_h * tan_h), math.sqrt(1 + tan_v * tan_v),
+        )  # fmt: skip
 
     def sees_point(self, px: float, py: float, pz: float) -> bool:
         dx, dy, dz = px - self.x, py - self.y, pz - self.z
@@ -112,9 +118,9 @@ class View(NamedTuple):
 
 def _nearest_in(box: Box, x: float, y: float, z: float) -> tuple[float, float, float]:
     return (
-        min(max(x, box.min_x), box.max_x),
-        min(max(y, box.min_y), box.max_y),
-        min(max(z, box.min_z), box.max_z),
+        box.min_x if x < box.min_x else (box.max_x if x > box.max_x else x),
+        box.min_y if y < box.min_y else (box.max_y if y > box.max_y else y),
+        box.min_z if z < box.min_z else (box.max_z if z > box.max_z else z),
     )
 
 
@@ -132,34 +138,54 @@ def view_points(view: View, box: Box, through: str = "face") -> list[tuple[float
     built into counters is seen through its front, not its top), "centre" only the centre and
     the point nearest the camera (small objects such as knobs carry their points near the middle).
     """
-    if not _sphere_may_be_in_view(view, box):
-        return []
+    return list(iter_view_points(view, box, through))
+
+
+def iter_view_points(
+    view: View, box: Box, through: str = "face", sphere: tuple[tuple[float, float, float], float] | None = None
+) -> Iterator[tuple[float, float, float]]:
+    """`view_points` one at a time, most likely first, so a caller can stop at the first unoccluded
+    one; `sphere` is the box's (centre, radius) when the caller already knows it."""
+    if not _sphere_may_be_in_view(view, box, sphere):
+        return
     px, py, pz = _nearest_in(box, view.x, view.y, view.z)
     dx, dy, dz = px - view.x, py - view.y, pz - view.z
     if dx * dx + dy * dy + dz * dz > view.max_distance * view.max_distance:
-        return []
+        return
+    sees = view.sees_point
+    if sees(px, py, pz):
+        yield (px, py, pz)
     if through == "centre":
         centre = ((box.min_x + box.max_x) / 2, (box.min_y + box.max_y) / 2, (box.min_z + box.max_z) / 2)
-        return [c for c in ((px, py, pz), centre) if view.sees_point(*c)]
+        if sees(*centre):
+            yield centre
+        return
     face = _entry_face(view, box, vertical_only=through == "front") or _entry_face(view, box)
     if face is None:  # the camera is inside the box
-        return [(px, py, pz)] if view.sees_point(px, py, pz) else []
+        return
     f = view.forward
-    candidates = [(px, py, pz)]
     for t in (0.35, 0.7, 1.05, 1.4):
         d = t * view.max_distance / 1.5
-        candidates.append(_nearest_in(face, view.x + f[0] * d, view.y + f[1] * d, view.z + f[2] * d))
+        c = _nearest_in(face, view.x + f[0] * d, view.y + f[1] * d, view.z + f[2] * d)
+        if sees(*c):
+            yield c
+    c = ((face.min_x + face.max_x) / 2, (face.min_y + face.max_y) / 2, (face.min_z + face.max_z) / 2)
+    if sees(*c):
+        yield c
     xs, ys, zs = (face.min_x, face.max_x), (face.min_y, face.max_y), (face.min_z, face.max_z)
-    candidates.append(((face.min_x + face.max_x) / 2, (face.min_y + face.max_y) / 2, (face.min_z + face.max_z) / 2))
-    candidates.extend({(cx, cy, cz) for cx in xs for cy in ys for cz in zs})
-    return [c for c in candidates if view.sees_point(*c)]
+    for c in sorted({(cx, cy, cz) for cx in xs for cy in ys for cz in zs}):
+        if sees(*c):
+            yield c
 
 
-def _sphere_may_be_in_view(view: View, box: Box) -> bool:
+def _sphere_may_be_in_view(view: View, box: Box, sphere: tuple[tuple[float, float, float], float] | None = None) -> bool:
     """Cheap rejection: the box's bounding sphere lies wholly behind or beside the view frustum."""
-    cx, cy, cz = (box.min_x + box.max_x) / 2, (box.min_y + box.max_y) / 2, (box.min_z + box.max_z) / 2
-    hx, hy, hz = (box.max_x - box.min_x) / 2, (box.max_y - box.min_y) / 2, (box.max_z - box.min_z) / 2
-    r = math.sqrt(hx * hx + hy * hy + hz * hz)
+    if sphere is None:
+        cx, cy, cz = (box.min_x + box.max_x) / 2, (box.min_y + box.max_y) / 2, (box.min_z + box.max_z) / 2
+        hx, hy, hz = (box.max_x - box.min_x) / 2, (box.max_y - box.min_y) / 2, (box.max_z - box.min_z) / 2
+        r = math.sqrt(hx * hx + hy * hy + hz * hz)
+    else:
+        (cx, cy, cz), r = sphere
     dx, dy, dz = cx - view.x, cy - view.y, cz - view.z
     f, rt, u = view.forward, view.right, view.up
     depth = dx * f[0] + dy * f[1] + dz * f[2]
@@ -168,7 +194,7 @@ def _sphere_may_be_in_view(view: View, box: Box) -> bool:
     # A sphere touches the frustum only if its centre is within r / cos(half angle) of each side plane.
     side = abs(dx * rt[0] + dz * rt[2]) - depth * view.tan_h
     lift = abs(dx * u[0] + dy * u[1] + dz * u[2]) - depth * view.tan_v
-    return side <= r * math.sqrt(1 + view.tan_h * view.tan_h) and lift <= r * math.sqrt(1 + view.tan_v * view.tan_v)
+    return side <= r * view.sec_h and lift <= r * view.sec_v
 
 
 def _entry_face(view: View, box: Box, vertical_only: bool = False) -> Box | None:

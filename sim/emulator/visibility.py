@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Callable, Iterable
 
-from robocortex.sim.geometry import Box, View, segment_hits_box, shrink, view_points
+from robocortex.sim.geometry import Box, View, iter_view_points, segment_hits_box, shrink
 
 if TYPE_CHECKING:
     from robocortex.sim.emulator.engine import Simulation
@@ -63,8 +63,9 @@ def near(view: View, boxes: Iterable[Occluder]) -> list[tuple[str, Box]]:
 def sees(sim: Simulation, view: View, obj: SimObject, blockers: list[tuple[str, Box]] | Callable[[], list[tuple[str, Box]]]) -> bool:
     """Whether `obj` (not hidden in a closed receptacle) is seen from `view` past `blockers`
     (or a function giving them, called only when some point of `obj` is in view)."""
-    points = view_points(view, obj.box, _through(obj))
-    if not points:
+    points = iter_view_points(view, obj.box, _through(obj), (obj.position, obj.radius))
+    first = next(points, None)
+    if first is None:
         return False
     if callable(blockers):
         blockers = blockers()
@@ -86,7 +87,7 @@ def sees(sim: Simulation, view: View, obj: SimObject, blockers: list[tuple[str, 
     ]  # fmt: skip
     if not relevant:
         return True
-    for px, py, pz in points:
+    for px, py, pz in (first, *points):
         if not any(segment_hits_box(view.x, view.y, view.z, px, py, pz, b) for b in relevant):
             return True
     return False

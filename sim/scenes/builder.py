@@ -254,11 +254,16 @@ def unreachable_objects(spec: SceneSpec, visibility_distance: float = 1.5, fov: 
         if o.kind.openable:
             o.is_open = True
     sim.structure_changed()
-    cells = [(i * BASE_GRID, j * BASE_GRID) for i, j in spec.free_cells]
+    buckets: dict[tuple[int, int], list[tuple[float, float]]] = {}
+    for i, j in spec.free_cells:  # cells in 1 m buckets, to hand each object only those near it
+        buckets.setdefault((i // 4, j // 4), []).append((i * BASE_GRID, j * BASE_GRID))
     missing = []
     for o in sim.objects.values():
         if not nameable(o.object_type):
             continue
+        reach = int((visibility_distance + max(o.size) + 0.1) // 1.0) + 1
+        bi, bj = int(o.position[0] // 1.0), int(o.position[2] // 1.0)
+        cells = [c for di in range(-reach, reach + 1) for dj in range(-reach, reach + 1) for c in buckets.get((bi + di, bj + dj), ())]
         # A sliceable object must stay reachable once cut: each of its pieces, where it will lie.
         for target in [o, *_future_pieces(o)]:
             if not interactable_poses(sim, AGENT_Y, target, cells, _HEADINGS, DEFAULT_HORIZONS, DEFAULT_STANDINGS, first_only=True):

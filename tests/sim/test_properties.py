@@ -73,3 +73,28 @@ def test_random_action_sequences_keep_world_invariants(steps: list[tuple[int, st
     for agent, action, pick in steps:
         _apply(world, agent, action, pick)
         _check_invariants(world)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    scene=st.sampled_from(["Kitchen-0", "Kitchen-3", "LivingRoom-1", "Bedroom-2", "Bathroom-4"]),
+    seed=st.integers(0, 2**31 - 1),
+    steps=st.lists(step, max_size=15),
+    force_visible=st.booleans(),
+)
+def test_initial_random_spawn_keeps_ai2thors_rules_after_any_episode(scene: str, seed: int, steps, force_visible: bool) -> None:
+    """In the emulator: whatever the agents did before, InitialRandomSpawn leaves a state AI2-THOR accepts."""
+    from robocortex.knowledge.placement import accepts
+    from robocortex.sim.initial_state import state_problems
+
+    world = EmulatorWorld(scene, agent_count=AGENTS)
+    for agent, action, pick in steps:
+        _apply(world, agent, action, pick)
+    md = world.step(0, "InitialRandomSpawn", randomSeed=seed, forceVisible=force_visible)
+    assert md["lastActionSuccess"], md["errorMessage"]
+    _check_invariants(world)
+    assert state_problems(md) == []
+    objects = {o["objectId"]: o for o in md["objects"]}
+    for o in objects.values():
+        if o["pickupable"] and o["parentReceptacles"]:
+            assert accepts(objects[o["parentReceptacles"][0]]["objectType"], o["objectType"]), o["objectId"]
