@@ -454,3 +454,10 @@ def test_sliced_and_cracked_name_the_pieces(scene):
     assert g.subject.piece and g.subject.quantifier == "a" and g.condition.state == "isCooked"
     (g,) = goals("I want a sliced apple", scene)
     assert not g.subject.piece and g.condition.state == "isSliced"
+
+
+def test_everything_with_a_state_means_everything_that_has_it(scene):
+    gs = goals("turn everything off", scene)
+    types = {g.object for g in gs}
+    assert {"LightSwitch", "FloorLamp", "Television", "Microwave"} <= types and "Apple" not in types
+    assert all(g.subject.quantifier == "all" and g.condition.value is False for g in gs)
