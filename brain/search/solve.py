@@ -7,6 +7,7 @@ The found plan is read back as (skill, objectIds) steps.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +16,9 @@ from robocortex.brain.search.domain import _formula, skill_of, up_domain
 from robocortex.brain.search.logic import Atom, Expr
 
 SEARCH_TIME_LIMIT_S = 20
+# unified-planning's environment (expression manager, name registry) is process-wide and not made for
+# threads; the brain plans tasks in threads, so one search is built and run at a time.
+_LOCK = threading.Lock()
 
 
 class SearchFailed(Exception):
@@ -51,6 +55,12 @@ def _planner():
 def solve(skills: Iterable[str], objects: list[str], init: Iterable[Atom], goal: list[Expr],
           agent: str) -> list[GroundStep]:
     """The steps of a plan reaching `goal` from `init` (atoms over objectIds) with the skills named."""
+    with _LOCK:
+        return _solve(skills, objects, init, goal, agent)
+
+
+def _solve(skills: Iterable[str], objects: list[str], init: Iterable[Atom], goal: list[Expr],
+           agent: str) -> list[GroundStep]:
     import unified_planning.model as upm
     from unified_planning.engines import PlanGenerationResultStatus as Status
     from unified_planning.exceptions import UPException
@@ -83,9 +93,8 @@ def solve_pddl(domain: str, problem: str, ids: dict[str, str]) -> list[GroundSte
     from unified_planning.engines import PlanGenerationResultStatus as Status
     from unified_planning.io import PDDLReader
 
-    parsed_problem = PDDLReader().parse_problem_string(domain, problem)
-    with _planner() as planner:
-        result = planner.solve(parsed_problem)
+    with _LOCK, _planner() as planner:
+        result = planner.solve(PDDLReader().parse_problem_string(domain, problem))
     if result.status not in (Status.SOLVED_SATISFICING, Status.SOLVED_OPTIMALLY) or result.plan is None:
         raise SearchFailed(str(result.status.name).lower())
     return [GroundStep(skill_of(a.action.name), [ids.get(str(p), str(p)) for p in a.actual_parameters])
