@@ -36,12 +36,15 @@ def _code(cats: frozenset[str]) -> str:
 
 
 def _known_combinations() -> None:
+    """Every set of readings the lexicon's own phrases lex to (a word met later with a new set costs a
+    rebuild of the parser)."""
     lex = lexicon()
-    for t in lex.terminals | {"ID"}:
+    for t in sorted(lex.terminals | {"ID"}):
         _code(frozenset({t}))
-    for cats in lex.phrases.values():
-        if cats - {FILLER}:
-            _code(frozenset(cats - {FILLER}))
+    for phrase in sorted(lex.phrases):
+        words, _ = lex.lex(phrase, {})
+        for w in words:
+            _code(frozenset(w.cats))
 
 
 def rendered(word: Word) -> str:
