@@ -71,8 +71,6 @@ def initial_random_spawn(
         raise ValueError(f"randomSeed must be an integer, got {randomSeed!r}")
     if isinstance(numPlacementAttempts, bool) or not isinstance(numPlacementAttempts, int):
         raise ValueError(f"numPlacementAttempts must be an integer, got {numPlacementAttempts!r}")
-    if numDuplicatesOfType:
-        raise ValueError("InitialRandomSpawn: numDuplicatesOfType is not supported by the emulator")
     if numPlacementAttempts <= 0:
         raise ActionFailed("numPlacementAttempts must be a positive integer.")
     excluded_types = set(_string_list("excludedReceptacles", excludedReceptacles))
@@ -85,9 +83,14 @@ def initial_random_spawn(
     for object_id in sorted(excluded_ids):
         if object_id not in sim.objects:
             raise ActionFailed(f"Cannot find sim object with id '{object_id}'")
+    wanted = _duplicate_counts(numDuplicatesOfType)
     _release_held(sim)
     rng = random.Random(randomSeed)
-    movable = [o for o in sim.objects.values() if o.kind.pickupable and o.active and o.object_id not in excluded_ids]
+    movable = _with_duplicates(sim, rng, wanted, excluded_ids)
+    copies = {o.object_id for o in movable if o.object_id not in sim.objects}
+    for o in movable:
+        if o.object_id in copies:
+            sim.add_object(o, None)
     receptacles = [
         o for o in sim.objects.values()
         if o.kind.receptacle and not o.kind.pickupable and o.active and o.object_type not in excluded_types
@@ -104,13 +107,55 @@ def initial_random_spawn(
                 sim.attach(o, recep)
                 sim.move_with_contents(o, spot)
                 break
-        else:  # as in AI2-THOR, an object that fits nowhere stays where it was
+        else:  # as in AI2-THOR, an object that fits nowhere stays where it was; a copy is dropped
+            if o.object_id in copies:
+                del sim.objects[o.object_id]
+                continue
             parent_id, position = homes[o.object_id]
             if parent_id is not None:
                 sim.attach(o, sim.objects[parent_id])
             o.moved_to(position)
     sim.structure_changed()
     effects.apply(sim)
+
+
+def _duplicate_counts(value: Any) -> dict[str, int]:
+    """numDuplicatesOfType: [{"objectType": t, "count": n}] -> {t: n}."""
+    if value is None:
+        return {}
+    if not isinstance(value, list) or not all(isinstance(v, dict) and {"objectType", "count"} <= set(v) for v in value):
+        raise ValueError(f"numDuplicatesOfType must be a list of {{objectType, count}}, got {value!r}")
+    counts = {}
+    for entry in value:
+        type_name, count = entry["objectType"], entry["count"]
+        if type_name not in OBJECT_TYPES:
+            raise ActionFailed(f"invalid Object Type used in numDuplicatesOfType array: {type_name}")
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            raise ValueError(f"numDuplicatesOfType count for {type_name} must be a non-negative integer, got {count!r}")
+        counts[type_name] = count
+    return counts
+
+
+def _with_duplicates(sim: Simulation, rng: random.Random, wanted: dict[str, int], excluded: set[str]) -> list[SimObject]:
+    """The objects to spread: every pickupable one, except that a type with a requested count
+    moves only that many of its objects, or all of them plus copies (`<objectId>_copy_<j>`,
+    named `<name>_random_copy_<j>`) up to the count, as AI2-THOR's numDuplicatesOfType does."""
+    by_type: dict[str, list[SimObject]] = {}
+    for o in sim.objects.values():
+        if o.kind.pickupable and o.active and o.object_id not in excluded:
+            by_type.setdefault(o.object_type, []).append(o)
+    chosen: list[SimObject] = []
+    for type_name, objects in by_type.items():
+        count = wanted.get(type_name, len(objects))
+        chosen.extend(objects[:count])
+        for j in range(count - len(objects)):
+            source = rng.choice(objects)
+            chosen.append(SimObject(
+                object_id=f"{source.object_id}_copy_{j}", object_type=type_name, name=f"{source.name}_random_copy_{j}",
+                kind=source.kind, position=source.position, size=source.size, rotation_y=source.rotation_y,
+                mass=source.mass, asset_id=source.asset_id,
+            ))  # fmt: skip
+    return chosen
 
 
 def _spot(sim: Simulation, recep: SimObject, obj: SimObject, **how: Any) -> tuple[float, float, float] | None:

@@ -48,7 +48,21 @@ def test_initial_random_spawn_exclusions_and_its_failures() -> None:
     assert "invalid Object Type used in excludedReceptacles array: Sofaa" in w.step(0, "InitialRandomSpawn", excludedReceptacles=["Sofaa"])["errorMessage"]
     assert "Cannot find sim object with id 'Nope|1'" in w.step(0, "InitialRandomSpawn", excludedObjectIds=["Nope|1"])["errorMessage"]
     with pytest.raises(ValueError, match="invalid argument"):
-        w.step(0, "InitialRandomSpawn", objectsToExclude=[apple])
+        w.step(0, "InitialRandomSpawn", objectsToExclude=[apple])  # ai2thor's name is excludedObjectIds
+
+
+def test_initial_random_spawn_duplicates_of_a_type() -> None:
+    w = EmulatorWorld("Kitchen-0")
+    mug = find(w.metadata(), "Mug")
+    md = w.step(0, "InitialRandomSpawn", randomSeed=2, numDuplicatesOfType=[{"objectType": "Apple", "count": 4}, {"objectType": "Mug", "count": 0}])
+    assert md["lastActionSuccess"], md["errorMessage"]
+    apples = [o for o in md["objects"] if o["objectType"] == "Apple"]
+    assert len(apples) == 4 and sum("_copy_" in o["objectId"] for o in apples) == 3
+    assert all(o["name"].rsplit("_random_copy_", 1)[0] == apples[0]["name"] for o in apples[1:])
+    assert all(o["parentReceptacles"] for o in apples)
+    assert find(md, "Mug")["parentReceptacles"] == mug["parentReceptacles"]  # count 0: mugs stay put
+    md = w.step(0, "InitialRandomSpawn", numDuplicatesOfType=[{"objectType": "Aple", "count": 2}])
+    assert md["errorMessage"] == "invalid Object Type used in numDuplicatesOfType array: Aple"
 
 
 def test_set_object_states_by_type_and_refusals() -> None:
