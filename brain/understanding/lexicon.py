@@ -236,8 +236,10 @@ class Lexicon:
                     bases.setdefault(cat, p)
             cats = frozenset(bases)
             i += n
-            if FILLER in self.phrases[phrase] and not (len(cats) > 1 and out and "DET" in out[-1].cats):
-                continue  # filler, unless a determiner makes it a word ("first" vs "the first")
+            nxt = raw[i] if i < len(raw) else ""
+            counted = nxt.isdigit() or nxt in self.numbers  # "just one", "only two"
+            if FILLER in self.phrases[phrase] and not (len(cats) > 1 and (out and "DET" in out[-1].cats or counted)):
+                continue  # filler, unless a determiner or a number makes it a word ("the first", "just one")
             cats = cats - {FILLER}
             span = " ".join(raw[i - n:i])
             value = self.numbers.get(phrase, self.ordinals.get(phrase))

@@ -461,3 +461,9 @@ def test_everything_with_a_state_means_everything_that_has_it(scene):
     types = {g.object for g in gs}
     assert {"LightSwitch", "FloorLamp", "Television", "Microwave"} <= types and "Apple" not in types
     assert all(g.subject.quantifier == "all" and g.condition.value is False for g in gs)
+
+
+def test_just_before_a_number_means_exactly(scene):
+    (g,) = goals("open just two drawers", scene)
+    assert (g.subject.quantifier, g.subject.count) == ("exactly", 2)
+    assert compact(goals("just put the mug in the sink", scene)) == ["Mug in SinkBasin"]
