@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 from pathlib import Path
@@ -224,8 +225,54 @@ def evaluate(suite: str = typer.Argument(..., help="a built-in suite name (e.g. 
         spec = load_suite(suite, profiles=settings.profiles, thor_data=settings.thor_data)
     except (SuiteError, ValueError) as exc:
         raise BadInput(str(exc)) from None
+    if not os.environ.get(_EVAL_CHILD):
+        raise typer.Exit(_supervise_eval())
+    _kill_worlds_on_sigterm()
     commands.evaluate(console, spec, settings, out or Path("robocortex-eval") / f"{spec.name}-{commands.stamp()}",
                       repeat=repeat, workers=workers, maps=maps)
+
+
+_EVAL_CHILD = "ROBOCORTEX_EVAL_CHILD"
+_ARGV: list[str] = []
+
+
+def _supervise_eval() -> int:
+    """Run the evaluation in a process group of its own, so a terminal's Ctrl-C reaches only this
+    process: the parallel worlds never see it (no tracebacks), and one press stops everything — the
+    evaluation gets SIGTERM, kills its worlds and unwinds its clean-up (its embedded Redis too)."""
+    import subprocess
+
+    child = subprocess.Popen([sys.executable, "-m", "robocortex.agents.cli", *_ARGV],
+                             env={**os.environ, _EVAL_CHILD: "1"}, start_new_session=True)
+    try:
+        return child.wait()
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM (Terminated) here
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, signal.SIG_IGN)  # further presses while stopping change nothing
+        console.print("interrupted: stopping the evaluation")
+        child.send_signal(signal.SIGTERM)
+        try:
+            child.wait(30)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+        raise
+
+
+def _kill_worlds_on_sigterm() -> None:
+    """In the evaluation process: SIGTERM kills the worlds first, so the pool does not wait for them."""
+    import multiprocessing
+
+    previous = signal.getsignal(signal.SIGTERM)
+
+    def handler(signum, frame):
+        for world in multiprocessing.active_children():
+            world.kill()
+        if callable(previous):
+            previous(signum, frame)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
 
 
 try:  # typer >= 0.2x parses with its own copy of click, whose exceptions are not click's
@@ -270,6 +317,8 @@ def _interrupt_code(exc: BaseException) -> int:
 def main(argv: list[str] | None = None) -> None:
     """Entry point: usage errors are one line on stderr with exit code 2; Ctrl-C exits 130 and
     SIGTERM 143, without a traceback."""
+    global _ARGV
+    _ARGV = list(sys.argv[1:] if argv is None else argv)
     received = _stop_on_signals()  # from the start: a signal while still loading unwinds the same way
     try:
         rv = app(args=argv, standalone_mode=False)

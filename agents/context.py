@@ -32,8 +32,9 @@ class Memory:
         r = connect(settings.redis_url)
         keys = Keys(settings.key_prefix)
         return cls(
-            r=r, keys=keys, scene=SceneGraphStore(r, keys), tasks=TaskStore(r, keys),
+            r=r, keys=keys, scene=SceneGraphStore(r, keys), tasks=TaskStore(r, keys, retention_s=settings.retention_s),
             robots=RobotRegistry(r, keys, heartbeat_ttl_s=settings.heartbeat_ttl_s),
-            dispatcher=Dispatcher(r, keys, lease_ms=settings.lease_ms, max_deliveries=settings.max_deliveries),
+            dispatcher=Dispatcher(r, keys, lease_ms=settings.lease_ms, max_deliveries=settings.max_deliveries,
+                                  retention_s=settings.retention_s),
             reservations=Reservations(r, keys),
         )

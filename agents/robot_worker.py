@@ -150,7 +150,8 @@ class RobotWorker:
             self._lease_lost.clear()
         try:
             self.memory.robots.heartbeat(self.name, msg.key)
-            result = self._execute(msg, resumed=delivery.deliveries > 1)
+            # a redelivery, or a retry of the same subtask, skips steps whose effect already holds
+            result = self._execute(msg, resumed=delivery.deliveries > 1 or msg.attempt > 1)
             if self._lease_lost.is_set():
                 log.warning("%s: %s was reclaimed while running; its result is dropped", self.name, msg.key)
                 return None

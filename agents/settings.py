@@ -92,7 +92,9 @@ class Settings(BaseSettings):
     task_timeout_s: float = 600.0
     heartbeat_ttl_s: float = 5.0
     lease_ms: int = 120_000
-    max_deliveries: int = 3
+    max_deliveries: int = Field(default=3, ge=1, description="starts of one subtask before it fails over to a replan")
+    retention_s: int = Field(default=7 * 24 * 3600, ge=1, description="how long a finished task's event and "
+                             "result streams, and subtask results and progress, are kept")
     profiles: dict[str, ProfileSpec] = Field(default_factory=dict, description="extra robot profiles")
     thor_data: str | None = Field(default=None, description="path to AI2-THOR reference data (../shared/thor)")
 
