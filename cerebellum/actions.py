@@ -27,6 +27,9 @@ ONE_ACTION: dict[str, tuple[str, str]] = {
     "empty": ("EmptyLiquidFromObject", "object"),
 }
 LOOK_AROUND_TURNS = 4  # 4 × 90°: a full turn on the spot
+# A second turn looking down: AI2-THOR's 90° vertical view at the level horizon misses what lies on
+# the floor near the robot (a garbage can 60° below the horizon).
+LOOK_DOWN_DEGREES = 30.0
 
 
 class Body(Protocol):
@@ -55,6 +58,10 @@ def perform(body: Body, skill: str, args: BaseModel) -> str | None:
     if skill == "explore":
         for _ in range(LOOK_AROUND_TURNS):
             body.act("RotateRight")
+        if _error(body.act("LookDown", degrees=LOOK_DOWN_DEGREES), "LookDown") is None:
+            for _ in range(LOOK_AROUND_TURNS):
+                body.act("RotateRight")
+            body.act("LookUp", degrees=LOOK_DOWN_DEGREES)
         return None
     if skill == "drop":
         return _error(body.act("DropHandObject"), "DropHandObject")

@@ -153,10 +153,12 @@ def test_explore_looks_all_around(team: Team):
     robot = team.robot("r1", 0)
     before = set(robot.observed)
     yaw = team.world.metadata(0)["agent"]["rotation"]["y"]
+    horizon = team.world.metadata(0)["agent"]["cameraHorizon"]
     result = run_steps(robot, ("explore", {}))
     assert result.success, result.error
-    assert result.actions == 1 + 4  # the first look, then a full turn
+    assert result.actions == 1 + 4 + 1 + 4 + 1  # the first look, a full turn, then another looking down
     assert team.world.metadata(0)["agent"]["rotation"]["y"] == yaw
+    assert team.world.metadata(0)["agent"]["cameraHorizon"] == horizon
     assert robot.observed > before
 
 
