@@ -10,7 +10,7 @@ import httpx
 from rich.console import Console
 from rich.markup import escape
 
-from robocortex.brain.goals import unmet_goals
+from robocortex.brain.goals import final_goals, unmet_goals
 from robocortex.brain.plan import Plan
 from robocortex.agents.world_host import nodes_of
 
@@ -63,4 +63,4 @@ def world_check(world_url: str, plan: dict[str, Any] | None) -> list[str]:
     if not plan:
         return ["no plan"]
     nodes = nodes_of(httpx.get(f"{world_url}/metadata/0", timeout=30).json())
-    return [g.describe() for g in unmet_goals(nodes, Plan.model_validate(plan).goals)]
+    return [g.describe() for g in unmet_goals(nodes, final_goals(Plan.model_validate(plan).goals))]

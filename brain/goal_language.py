@@ -367,6 +367,27 @@ def unmet_goals(nodes: Nodes, goals: list[Goal]) -> list[Goal]:
     return [g for g in goals if not goal_holds(nodes, g, goals)]
 
 
+def _aspect(condition: Condition) -> tuple[str, ...]:
+    """What a condition is about: where the object is (placement or hand), a state flag, its temperature."""
+    if condition.relation is not None or condition.held is not None:
+        return ("where",)
+    if condition.state is not None:
+        return ("state", condition.state)
+    return ("temperature",)
+
+
+def final_goals(goals: list[Goal]) -> list[Goal]:
+    """The goals that must hold when the task ends: all but those a later stage undoes on purpose
+    ("open the fridge, then close it": the open fridge is a step on the way, not the end state).
+    A goal is undone by a later-stage goal about the same objects and the same aspect."""
+    out = []
+    for g in goals:
+        key = (g.subject.model_dump_json(), _aspect(g.condition))
+        if not any(h.stage > g.stage and (h.subject.model_dump_json(), _aspect(h.condition)) == key for h in goals):
+            out.append(g)
+    return out
+
+
 def ground(goal: Goal, nodes: Nodes) -> Goal:
     """Resolve filters that describe the scene as it is now (`located`, state and temperature filters)
     to objectIds, so the goal stays checkable once the world has changed."""

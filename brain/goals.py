@@ -5,6 +5,6 @@ The semantics live with the goal language (`goal_language.py`); this module is t
 
 from __future__ import annotations
 
-from robocortex.brain.goal_language import Nodes, goal_holds, ground, satisfying, unmet_goals
+from robocortex.brain.goal_language import Nodes, final_goals, goal_holds, ground, satisfying, unmet_goals
 
-__all__ = ["Nodes", "goal_holds", "ground", "satisfying", "unmet_goals"]
+__all__ = ["Nodes", "final_goals", "goal_holds", "ground", "satisfying", "unmet_goals"]

@@ -38,7 +38,7 @@ from robocortex.memory.schemas import (
 )
 from robocortex.memory.tasks import TaskStore
 
-from robocortex.brain.goals import unmet_goals
+from robocortex.brain.goals import final_goals, unmet_goals
 from robocortex.brain.plan import Plan
 from robocortex.brain.planner import FailedSubtask, InvalidReply, ModelCall, Planner, PlanningError, PlanRequest
 from robocortex.brain.validator import validate
@@ -379,7 +379,7 @@ def reflect(state: TaskState, runtime: Runtime[BrainDeps]) -> Update:
         changed = remaining_problems(deps, state, subtasks)
         return replan(deps, state, ["the world changed, so the rest of the plan no longer works: "
                                     + "; ".join(changed)]) if changed else {}
-    goals = Plan.model_validate(state["plan"]).goals
+    goals = final_goals(Plan.model_validate(state["plan"]).goals)  # the DAG ordered the stages on the way
     unmet = unmet_goals(deps.scene.snapshot().node_dicts(), goals)
     if not unmet:
         emit(deps, state, "goals_met", "all goals hold in the scene graph: " + ", ".join(g.describe() for g in goals))

@@ -6,7 +6,16 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from robocortex.brain.goal_language import Condition, Goal, Selector, goal_holds, goal_json_schema, ground, unmet_goals
+from robocortex.brain.goal_language import (
+    Condition,
+    Goal,
+    Selector,
+    final_goals,
+    goal_holds,
+    goal_json_schema,
+    ground,
+    unmet_goals,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -96,3 +105,13 @@ def test_the_published_schema_is_current_and_fully_typed():
                 yield from untyped(value)
 
     assert list(untyped(schema)) == []
+
+
+def test_a_goal_a_later_stage_undoes_is_not_required_at_the_end():
+    opened = goal(Selector(type="Fridge"), state="isOpen", value=True)
+    closed = goal(Selector(type="Fridge"), state="isOpen", value=False).model_copy(update={"stage": 1})
+    held = goal(Selector(type="Apple"), held=True)
+    put = goal(Selector(type="Apple"), relation="in", target="Fridge").model_copy(update={"stage": 1})
+    sliced = goal(Selector(type="Apple"), state="isSliced")
+    assert final_goals([opened, closed, held, put, sliced]) == [closed, put, sliced]
+    assert final_goals([opened, held]) == [opened, held]  # same stage: both must hold
