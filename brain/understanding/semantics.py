@@ -610,7 +610,7 @@ class Interpreter:
                                                                                      "toggleable"):
             control = self.lex.controls.get(subject.type)  # "turn on a burner": its knob
             if control and self.scene.has(control):
-                subject = subject.model_copy(update={"type": control})
+                subject = subject.model_copy(update={"type": control, "located": None})  # where the burner is
         return [(subject, Condition(**spec))]
 
     def adjective_conditions(self, w: Word, ref: Ref, as_filter: bool = False) -> list[Condition]:
@@ -925,7 +925,12 @@ class Interpreter:
         parts: list[Any] = list(pred[0].children) if pred else []
         if tree.data == "there_state" and not pred:
             if not pp_trees:
-                raise NotUnderstood(f"there should be {self.text(subject[0])} — where?", [(self.text(subject[0]), None)])
+                if asks:
+                    raise NotUnderstood(f"there should be {self.text(subject[0])} — where?",
+                                        [(self.text(subject[0]), None)])
+                for r in self.objects(obj_tree, "subject", Word("", "", frozenset())):  # "there are two rolls …;"
+                    self.remember(r, None, "object")
+                return [], False
             parts = [pp_trees.pop()]
         refs = self.objects(obj_tree, "subject", Word("", "", frozenset()))
         floating = any({"ALL", "BOTH"} & self.word(t).cats for c in be for t in _tokens(c))

@@ -467,3 +467,11 @@ def test_just_before_a_number_means_exactly(scene):
     (g,) = goals("open just two drawers", scene)
     assert (g.subject.quantifier, g.subject.count) == ("exactly", 2)
     assert compact(goals("just put the mug in the sink", scene)) == ["Mug in SinkBasin"]
+
+
+def test_there_is_introduces_and_politeness_with_able(scene):
+    gs = goals("there are two apples; put one in the fridge and the other one in the bowl", scene)
+    assert [(g.object, g.subject.quantifier) for g in gs] == [("Apple", "a"), ("Apple", "rest")]
+    assert compact(goals("would you be able to put the mug in the sink please", scene)) == ["Mug in SinkBasin"]
+    (g,) = goals("turn on every burner on the stove", scene)
+    assert g.object == "StoveKnob" and g.subject.located is None  # the knobs, wherever they are
