@@ -434,8 +434,6 @@ class Interpreter:
             return sel.model_copy(update={"quantifier": "exactly", "count": number})
         if has("ATLEAST") and number is not None:
             return sel.model_copy(update={"quantifier": "at_least", "count": number})
-        if has("OF") and number is not None and number > 1:  # "two of the toys": a definite subset
-            return sel.model_copy(update={"quantifier": "exactly", "count": number})
         if has("ALL") or has("BOTH"):
             return sel.model_copy(update={"quantifier": "all", "count": None})
         if number is not None:
@@ -510,6 +508,10 @@ class Interpreter:
             raise NotUnderstood(f"{text!r}: the rest of what? Say which objects first", [(text, None)])
         piece = sel.piece or (self.goals[index].subject.piece and self.goals[index].subject.type == sel.type
                               if index < len(self.goals) else False)
+        if index < len(self.goals) and self.goals[index].subject.quantifier == "at_least":
+            # "two of the toys on the bed and the rest on the floor": a partition, so exactly two
+            g = self.goals[index]
+            self.goals[index] = g.model_copy(update={"subject": g.subject.model_copy(update={"quantifier": "exactly"})})
         rest = Selector(type=sel.type, category=sel.category, piece=piece, quantifier="rest", rest_of=index)
         return Ref(rest, text, ante.types, plural=True)
 

@@ -138,7 +138,7 @@ def test_there_and_inside(scene):
     ("open exactly two drawers", "exactly", 2),
     ("open at least two drawers", "at_least", 2),
     ("open two drawers", "at_least", 2),
-    ("open two of the drawers", "exactly", 2),
+    ("open two of the drawers", "at_least", 2),
     ("open a drawer", "a", None),
     ("open the drawers", "all", None),
     ("wash both mugs", "all", None),
@@ -475,3 +475,9 @@ def test_there_is_introduces_and_politeness_with_able(scene):
     assert compact(goals("would you be able to put the mug in the sink please", scene)) == ["Mug in SinkBasin"]
     (g,) = goals("turn on every burner on the stove", scene)
     assert g.object == "StoveKnob" and g.subject.located is None  # the knobs, wherever they are
+
+
+def test_a_count_the_rest_complements_is_exact(scene):
+    a, b = goals("put two of the dishes in the sink and the rest on the table", scene)
+    assert (a.subject.quantifier, a.subject.count) == ("exactly", 2)
+    assert (b.subject.quantifier, b.subject.rest_of) == ("rest", 0)
