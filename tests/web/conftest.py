@@ -27,8 +27,10 @@ def chromium_path() -> str | None:
     return next((p for p in map(shutil.which, CHROMIUM_NAMES) if p), None)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
+    # Per module, not per session: Playwright's sync API keeps an event loop running in this thread
+    # while it is started, and tests that call asyncio.run() (the checkpointer's) must not run under it.
     executable = chromium_path()
     if executable is None:
         pytest.skip("no Chromium on this machine: install Debian's `chromium` (apt-get install -y chromium; "

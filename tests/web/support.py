@@ -70,3 +70,10 @@ class SSE:
                 if len(out) == count:
                     break
         return out
+
+    def until(self, kind: str) -> tuple[str, str | None, str]:
+        """The next event of this kind (others before it are skipped)."""
+        while True:
+            (event,) = self.take(1)
+            if event[0] == kind:
+                return event

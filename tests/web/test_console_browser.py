@@ -65,6 +65,7 @@ def test_submit_from_the_form_and_watch_it_succeed_live(page, stack, shots):
     save_shot(page, shots, "task")
 
     page.click("#tab-map")
+    page.wait_for_function("state.markers.some(m => m.kind === 'put')")  # the scene stream may trail the task's
     markers = page.evaluate("state.markers.map(m => m.kind + ' ' + m.what)")
     assert "pick Apple" in markers and "put Apple" in markers, markers
     trails = page.evaluate("Object.fromEntries(Object.entries(state.trails).map(([k, v]) => [k, v.length]))")

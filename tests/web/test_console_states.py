@@ -57,12 +57,15 @@ def test_a_plan_with_dependencies_and_a_failure(browser, redis_url, tmp_path, sh
         expect(page.locator("#detail-status")).to_have_text("failed")
         expect(page.locator("#detail-reason")).to_have_text("Why: " + REASON)
         page.locator("#dag").wait_for()
-        boxes = {s: page.locator(f'#dag g[data-subtask="{s}"] rect').bounding_box() for s in ("s1", "s2", "s3")}
-        assert boxes["s1"]["x"] < boxes["s2"]["x"] < boxes["s3"]["x"]  # one column per dependency level
+        # read in one go: the detail is redrawn as events arrive
+        x = dict(page.evaluate("[...document.querySelectorAll('#dag g[data-subtask]')]"
+                               ".map(g => [g.dataset.subtask, +g.querySelector('rect').getAttribute('x')])"))
+        assert x["s1"] < x["s2"] < x["s3"]  # one column per dependency level
         assert page.locator("#dag path[marker-end]").count() == 3  # s1→s2, s1→s3, s2→s3
         assert page.locator('#dag g[data-subtask="s2"]').get_attribute("data-status") == "failed"
         save_shot(page, shots, "failed-plan")
         page.click("#tab-map")
+        page.wait_for_function("state.markers.some(m => m.kind === 'fail')")
         fails = page.evaluate("state.markers.filter(m => m.kind === 'fail').map(m => [m.robot, m.x, m.z, m.what])")
         assert fails == [["robot2", 0.75, 0.5, "blocked"]]  # where robot2 stood, with the failure's code
     finally:
