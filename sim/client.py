@@ -38,5 +38,12 @@ class WorldClient:
     def metadata(self, agent_id: int = 0) -> Metadata:
         return self._check(self._http.get(f"/metadata/{agent_id}"))
 
+    def frames(self, agent_id: int = 0, *, depth: bool = True, segmentation: bool = True) -> Any:
+        """The agent's camera frames, drawn here by the emulator's renderer from its metadata (frames
+        never cross HTTP). For an AI2-THOR host these are the emulator's drawing of that metadata."""
+        from robocortex.sim.emulator.render import render
+
+        return render(self.metadata(agent_id), depth=depth, segmentation=segmentation)
+
     def stop(self) -> None:
         self._http.close()

@@ -78,6 +78,8 @@ class ThorWorld:
         return list(self._last)
 
     def step(self, agent_id: int, action: str, **params: Any) -> Metadata:
+        """One action; `x`, `y` (0–1 of the frame) in place of objectId go to ai2thor as they are:
+        AI2-THOR resolves them through its own segmentation."""
         controller = self._require()
         self._check_agent(agent_id)
         if len(self._last) > 1:
@@ -85,6 +87,19 @@ class ThorWorld:
         event = controller.step(action=action, **params)
         self._last = _per_agent(event, len(self._last))
         return self._last[agent_id]
+
+    def frames(self, agent_id: int = 0, *, depth: bool = True, segmentation: bool = True) -> Any:
+        """AI2-THOR's own frames of the agent's last event (`frame`, `instance_segmentation_frame`,
+        `object_id_to_color`, `color_to_object_id`, `depth_frame`), in the emulator's `Frames` shape.
+        Segmentation and depth need `renderInstanceSegmentation` / `renderDepthImage` at reset."""
+        from robocortex.sim.emulator.render import frames_from_event
+
+        self._check_agent(agent_id)
+        event = self._require().last_event
+        events = getattr(event, "events", None)
+        if events is not None and len(self._last) > 1:
+            event = events[agent_id]
+        return frames_from_event(event)
 
     def metadata(self, agent_id: int = 0) -> Metadata:
         self._require()

@@ -6,6 +6,7 @@ from typing import Any
 
 from robocortex.sim.emulator.controller import build_simulation
 from robocortex.sim.emulator.engine import Simulation
+from robocortex.sim.emulator.render import Frames, render
 from robocortex.sim.scenes.spec import SceneSpec
 
 Metadata = dict[str, Any]
@@ -37,6 +38,10 @@ class EmulatorWorld:
         if not isinstance(agent_id, int) or not 0 <= agent_id < len(sim.agents):
             raise ValueError(f"agent_id {agent_id!r} out of range for {len(sim.agents)} agent(s)")
         return sim.metadata(agent_id)
+
+    def frames(self, agent_id: int = 0, *, depth: bool = True, segmentation: bool = True) -> Frames:
+        """The agent's camera frames now (the emulator's renderer, from its metadata)."""
+        return render(self.metadata(agent_id), depth=depth, segmentation=segmentation)
 
     def stop(self) -> None:
         self.simulation = None

@@ -1,7 +1,10 @@
 """`Controller`, `Event` and `MultiAgentEvent`: the ai2thor.controller surface, backed by the emulator.
 
 Code written against ai2thor (`Controller(scene=..., agentCount=2)`, `step(action=..., agentId=1)`,
-`last_event.metadata`, `last_event.events[i]`) runs unchanged; nothing is rendered, so frames are None.
+`last_event.metadata`, `last_event.events[i]`) runs unchanged. Frames come from the emulator's
+small renderer (render.py), drawn from the event's metadata when first read: `frame` always,
+`instance_segmentation_frame` (with `object_id_to_color` / `color_to_object_id`) when
+`renderInstanceSegmentation` is set, `depth_frame` when `renderDepthImage` is set.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from robocortex.sim.emulator.engine import Simulation
+from robocortex.sim.emulator.render import Frames, render
 from robocortex.sim.scenes import load_scene
 from robocortex.sim.scenes.spec import SceneSpec
 
@@ -25,6 +29,7 @@ INIT_DEFAULTS: dict[str, Any] = {
     "snapToGrid": True,
 }
 # Accepted for compatibility; they only affect rendering, physics timing or the Unity process.
+RENDER_INIT = frozenset({"renderDepthImage", "renderInstanceSegmentation"})
 IGNORED_INIT = frozenset(
     {
         "renderDepthImage", "renderInstanceSegmentation", "renderSemanticSegmentation",
@@ -63,16 +68,45 @@ def build_simulation(scene: str | SceneSpec, init: dict[str, Any]) -> Simulation
 
 
 class Event:
-    """One agent's view after an action: `metadata` plus (absent) frames."""
+    """One agent's view after an action: `metadata` plus its frames (rendered when first read)."""
 
-    frame = None
-    depth_frame = None
-    instance_segmentation_frame = None
     semantic_segmentation_frame = None
     third_party_camera_frames: list[Any] = []
 
-    def __init__(self, metadata: dict[str, Any]) -> None:
+    def __init__(self, metadata: dict[str, Any], render: dict[str, bool] | None = None) -> None:
         self.metadata = metadata
+        self._render = render or {}
+        self._frames: Frames | None = None
+
+    def _rendered(self) -> Frames:
+        if self._frames is None:
+            self._frames = render(self.metadata, depth=bool(self._render.get("renderDepthImage")),
+                                  segmentation=bool(self._render.get("renderInstanceSegmentation")))
+        return self._frames
+
+    @property
+    def frame(self) -> Any:
+        return self._rendered().frame
+
+    @property
+    def depth_frame(self) -> Any:
+        return self._rendered().depth_frame
+
+    @property
+    def instance_segmentation_frame(self) -> Any:
+        return self._rendered().instance_segmentation_frame
+
+    @property
+    def object_id_to_color(self) -> dict[str, tuple[int, int, int]]:
+        return self._rendered().object_id_to_color
+
+    @property
+    def color_to_object_id(self) -> dict[tuple[int, int, int], str]:
+        return self._rendered().color_to_object_id
+
+    @property
+    def cv2img(self) -> Any:
+        return self.frame[..., ::-1]
 
     def get_object(self, object_id: str) -> dict[str, Any] | None:
         return next((o for o in self.metadata["objects"] if o["objectId"] == object_id), None)
@@ -92,7 +126,10 @@ class MultiAgentEvent:
         self.active_agent_id = active_agent_id
         self.events = events
         self.metadata = events[active_agent_id].metadata
-        self.frame = None
+
+    @property
+    def frame(self) -> Any:
+        return self.events[self.active_agent_id].frame
 
     def get_object(self, object_id: str) -> dict[str, Any] | None:
         return self.events[self.active_agent_id].get_object(object_id)
@@ -146,6 +183,7 @@ class Controller:
     def _event(self, agent_id: int) -> Event | MultiAgentEvent:
         sim = self.simulation
         assert sim is not None
+        flags = {k: bool(v) for k, v in self.initialization_parameters.items() if k in RENDER_INIT}
         if len(sim.agents) == 1:
-            return Event(sim.metadata(0))
-        return MultiAgentEvent(agent_id, [Event(sim.metadata(i)) for i in range(len(sim.agents))])
+            return Event(sim.metadata(0), flags)
+        return MultiAgentEvent(agent_id, [Event(sim.metadata(i), flags) for i in range(len(sim.agents))])

@@ -18,6 +18,13 @@ from robocortex.sim.emulator import interaction, navigation, setup, transforms  
 
 SECONDS_PER_ACTION = 0.1  # advances currentTime; the emulator has no physics clock
 MIN_AGENT_SEPARATION = 0.249  # agents closer than one grid step collide
+# Actions that take `x`, `y` (0–1 of the frame) in place of objectId, as in AI2-THOR.
+COORDINATE_ACTIONS = frozenset({
+    "PickupObject", "PutObject", "OpenObject", "CloseObject", "ToggleObjectOn", "ToggleObjectOff", "SliceObject",
+    "BreakObject", "CleanObject", "DirtyObject", "CookObject", "FillObjectWithLiquid", "EmptyLiquidFromObject",
+    "UseUpObject",
+})  # fmt: skip
+_NOTHING = object()  # no object at the given coordinates
 
 
 class Simulation:
@@ -126,11 +133,15 @@ class Simulation:
             raise ValueError(f"Invalid action: {action}")
         if not isinstance(agent_id, int) or not 0 <= agent_id < len(self.agents):
             raise ValueError(f"agentId {agent_id!r} out of range for {len(self.agents)} agent(s)")
-        params = spec.check(params)
         agent = self.agents[agent_id]
+        if action in COORDINATE_ACTIONS and ("x" in params or "y" in params):
+            params = self._by_coordinates(agent_id, action, params)
+        params = spec.check(params)
         agent.last_action = action
         agent.action_return = None
         try:
+            if params.get("objectId") is _NOTHING:
+                raise ActionFailed(f"No object found at the given x, y in Agent {agent_id}'s view")
             result = spec.handler(self, agent, **params)
         except ActionFailed as failure:
             agent.last_success = False
@@ -144,6 +155,22 @@ class Simulation:
 
     def metadata(self, agent_id: int) -> dict[str, Any]:
         return agent_metadata(self, self.agents[agent_id])
+
+    def _by_coordinates(self, agent_id: int, action: str, params: dict[str, Any]) -> dict[str, Any]:
+        """AI2-THOR's `x`, `y` (0–1 of the frame, from its top left) instead of an objectId: the
+        object is the one at that pixel of the agent's instance segmentation frame."""
+        from robocortex.sim.emulator.render import render
+
+        params = dict(params)
+        x, y = params.pop("x", None), params.pop("y", None)
+        if "objectId" in params:
+            raise ValueError(f"{action}: give either objectId or x and y, not both")
+        for name, value in (("x", x), ("y", y)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
+                raise ValueError(f"{action}: {name} must be a number in [0, 1] (a fraction of the frame), got {value!r}")
+        frames = render(self.metadata(agent_id), depth=False, segmentation=False)
+        params["objectId"] = frames.object_at(float(x), float(y)) or _NOTHING
+        return params
 
     # --- queries used by actions --------------------------------------------------------------
     def get(self, object_id: Any) -> SimObject:

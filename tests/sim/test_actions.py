@@ -270,7 +270,7 @@ def test_controller_surface_matches_ai2thor() -> None:
         c.step(action="MoveAhead", moveMagnitude=50.0, raise_for_failure=True)
     single = Controller(scene="Kitchen-3")
     e = single.step("Pass")
-    assert e.metadata["lastActionSuccess"] and e.frame is None and e.get_object(find(e.metadata, "Apple")["objectId"])
+    assert e.metadata["lastActionSuccess"] and e.frame.shape == (300, 300, 3) and e.get_object(find(e.metadata, "Apple")["objectId"])
     e = single.reset(scene="Bedroom-1")
     assert e.metadata["sceneName"] == "Bedroom-1"
     with pytest.raises(ValueError, match="unsupported initialization"):
