@@ -67,6 +67,18 @@ class Reasoner:
         self.json_in_text = settings.structured_output == "none"
         self.client = openai.OpenAI(base_url=settings.base_url, api_key=settings.api_key,
                                     timeout=settings.timeout_s, max_retries=settings.max_retries)
+        self._model: str | None = settings.model or None
+
+    @property
+    def model(self) -> str:
+        """The configured model name, else the first one the server lists (as the brain's client does)."""
+        if self._model is None:
+            try:
+                listed = [m.id for m in self.client.models.list().data]
+            except openai.OpenAIError:
+                listed = []
+            self._model = listed[0] if listed else "default"
+        return self._model
 
     def run(self, body: SubtaskExecutor, message: SubtaskMessage) -> None:
         """Drive skills until the model calls finish; raises SkillFailed when it gives up."""
@@ -80,7 +92,7 @@ class Reasoner:
             text, calls, assistant = self._ask(body, messages, tools)
             messages.append(assistant)
             if text.strip():
-                body.event("thought", text.strip(), model=self.settings.model)
+                body.event("thought", text.strip(), model=self.model)
             if not calls:
                 messages.append({"role": "user", "content": "Reply with exactly one tool call"
                                  + (' as a JSON object {"tool": ..., "arguments": {...}}.' if self.json_in_text else ".")})
@@ -106,7 +118,7 @@ class Reasoner:
 
     def _ask(self, body: SubtaskExecutor, messages: list[dict[str, Any]],
              tools: list[dict[str, Any]]) -> tuple[str, list[ToolCall], dict[str, Any]]:
-        kwargs: dict[str, Any] = {"model": self.settings.model, "messages": messages,
+        kwargs: dict[str, Any] = {"model": self.model, "messages": messages,
                                   "temperature": self.settings.temperature}
         if not self.json_in_text:
             try:

@@ -92,3 +92,13 @@ def test_the_worker_gives_the_executor_the_brains_llm_settings(redis_url, r, key
     assert worker.memory.dispatcher.result_for(message) == result
     assert worker.memory.dispatcher.pending("r1") == 0
     assert worker.memory.reservations.owner(apple) is None, "reservations are released"
+
+
+def test_with_no_model_name_set_the_server_s_own_name_is_used(team: Team):
+    apple = team.oid("Apple")
+    script = [reply(tool_calls=[call("navigate_to", object=apple)]), reply(tool_calls=[call("finish", success=True)])]
+    with ScriptedLLM(script, models=[{"id": "/models/robobrain2-7b"}]) as llm:
+        robot = team.robot("r1", 0, reasoner=Reasoner(llm_settings(llm, model="")))
+        result = run_steps(robot, description="go to the apple")
+    assert result.success, result.error
+    assert {r["model"] for r in llm.requests} == {"/models/robobrain2-7b"}
