@@ -406,9 +406,15 @@ def soak(args: argparse.Namespace, folder: Path) -> int:
     try:
         watcher = threading.Thread(target=watch_deaths, args=(run,), daemon=True)
         watcher.start()
+        families = min(args.families, len(FAMILIES))
         before = resources(run, redis_server)
         started = time.time()
-        run_tasks(run, args.tasks, min(args.families, len(FAMILIES)), args.task_timeout)
+        warm_up = min(args.warm_up, args.tasks)
+        run_tasks(run, warm_up, families, args.task_timeout)  # the first plans load the planners
+        log(f"{warm_up} warm-up tasks done; waiting {args.retention + 5} s for the retention")
+        time.sleep(args.retention + 5)
+        warm = resources(run, redis_server)
+        run_tasks(run, args.tasks - warm_up, families, args.task_timeout)
         elapsed = time.time() - started
         log(f"{len(run.submitted)} tasks done in {elapsed:.0f} s; waiting {args.retention + 5} s for the retention")
         time.sleep(args.retention + 5)
@@ -419,9 +425,13 @@ def soak(args: argparse.Namespace, folder: Path) -> int:
         print(f"soak: {len(run.submitted)} tasks, {args.robots} robots, {elapsed:.0f} s, outcomes {dict(counts)}, "
               f"process deaths {len(run.deaths)}, retention {args.retention} s")
         width = max(len(k) for k in before)
-        print(f"  {'':<{width}}  {'before':>10}  {'after':>10}")
+        print(f"  {'':<{width}}  {'before':>10}  {'after ' + str(warm_up):>10}  {'after ' + str(args.tasks):>10}  "
+              f"{'per task':>10}")
         for key in before:
-            print(f"  {key:<{width}}  {before[key]:>10.1f}  {after.get(key, 0):>10.1f}")
+            per = (after.get(key, 0) - warm.get(key, 0)) / max(1, args.tasks - warm_up)
+            print(f"  {key:<{width}}  {before[key]:>10.1f}  {warm.get(key, 0):>10.1f}  {after.get(key, 0):>10.1f}  "
+                  f"{per:>10.3f}")
+        print("  (per task: growth from the warm-up to the end, divided by the tasks in between)")
         print(f"logs: {folder / 'logs'}")
         return 1 if run.deaths or counts.get("lost") or len(counts) == 0 else 0
     finally:
@@ -447,6 +457,7 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--robots", type=int, default=8)
     s.add_argument("--families", type=int, default=6)
     s.add_argument("--retention", type=int, default=30, help="seconds a finished task's streams are kept")
+    s.add_argument("--warm-up", type=int, default=20, help="tasks run before the 'after warm-up' figures")
     s.add_argument("--task-timeout", type=float, default=600.0)
     for p in (c, s):
         p.add_argument("--brain-workers", type=int, default=1,
