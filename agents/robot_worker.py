@@ -51,7 +51,8 @@ class RobotWorker:
         self._lock = threading.Lock()
         reasoner = Reasoner(settings.llm) if settings.llm.base_url else None
         self.executor = SubtaskExecutor(world, profile, self.memory.scene, self.memory.tasks,
-                                        reasoner=reasoner, claim=self._claim_more)
+                                        reasoner=reasoner, claim=self._claim_more,
+                                        vision=settings.vision.client())
 
     # ------------------------------------------------------------------ liveness
 

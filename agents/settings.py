@@ -52,6 +52,62 @@ class LLMSettings(BaseModel):
         return (768 if self.mode == "goals" else 4096) + (1024 if self.think else 0)
 
 
+class VisionRoleSettings(BaseModel):
+    """One spatial role's endpoint; unset fields fall back to the vision block's."""
+
+    base_url: str | None = Field(default=None, description="OpenAI-compatible endpoint; unset = the vision base_url")
+    model: str | None = Field(default=None, description="model name, e.g. a RoboBrain 1.0 LoRA adapter served by "
+                              "vLLM (affordance, trajectory); unset = the vision model")
+    api_key: str | None = None
+    enabled: bool = True
+
+
+class VisionSettings(BaseModel):
+    """RoboBrain's spatial roles for the robots (grounding, affordance, pointing, trajectory): camera
+    frames go to OpenAI-compatible endpoints as images; one server may serve several roles."""
+
+    base_url: str | None = Field(default=None, description="default endpoint of every role; unset with no role "
+                                 "endpoint = no vision")
+    model: str = Field(default="", description="default model; empty = the first the server lists")
+    api_key: str = "EMPTY"
+    timeout_s: float = Field(default=120.0, gt=0)
+    max_retries: int = Field(default=2, ge=0)
+    think: bool = Field(default=True, description="ask for <think>…</think><answer>…</answer> (kept in events)")
+    max_tokens: int = Field(default=1024, ge=1)
+    frames_dir: str = Field(default="", description="where camera frames sent to the models are saved (events "
+                            "reference them); empty = <tmp>/robocortex-frames")
+    grounding: VisionRoleSettings = Field(default_factory=VisionRoleSettings)
+    affordance: VisionRoleSettings = Field(default_factory=VisionRoleSettings)
+    pointing: VisionRoleSettings = Field(default_factory=VisionRoleSettings)
+    trajectory: VisionRoleSettings = Field(default_factory=VisionRoleSettings)
+
+    def endpoints(self) -> dict[str, Any]:
+        """role → VisionEndpoint for every role with an endpoint."""
+        from robocortex.cerebellum.vision import ROLES, VisionEndpoint
+
+        out = {}
+        for role in ROLES:
+            r: VisionRoleSettings = getattr(self, role)
+            url = r.base_url or self.base_url
+            if r.enabled and url:
+                out[role] = VisionEndpoint(base_url=url, model=r.model if r.model is not None else self.model,
+                                           api_key=r.api_key or self.api_key, timeout_s=self.timeout_s,
+                                           max_retries=self.max_retries, think=self.think, max_tokens=self.max_tokens)
+        return out
+
+    def client(self) -> Any:
+        """A VisionClient for the configured roles, or None when no role has an endpoint."""
+        import tempfile
+
+        from robocortex.cerebellum.vision import FrameStore, VisionClient
+
+        endpoints = self.endpoints()
+        if not endpoints:
+            return None
+        directory = self.frames_dir or str(Path(tempfile.gettempdir()) / "robocortex-frames")
+        return VisionClient(endpoints, FrameStore(directory))  # type: ignore[arg-type]
+
+
 class _FileSource(PydanticBaseSettingsSource):
     """Reads the file named by ROBOCORTEX_CONFIG (.toml, .yaml or .yml)."""
 
@@ -85,6 +141,7 @@ class Settings(BaseSettings):
     planner: str = Field(default="auto", description="auto (llm when LLM__BASE_URL is set, else offline), or any "
                          "registered planner: offline, llm, or one a package adds (entry points robocortex.planners)")
     llm: LLMSettings = Field(default_factory=LLMSettings)
+    vision: VisionSettings = Field(default_factory=VisionSettings)
     brain_id: str = Field(default_factory=socket.gethostname, description="consumer name of this brain replica")
     brain_workers: int = Field(default=4, ge=1, description="tasks one brain runs at once")
     max_repairs: int = 3

@@ -75,7 +75,10 @@ def perform(body: Body, skill: str, args: BaseModel) -> str | None:
         action, arg = ONE_ACTION[skill]
         target = getattr(args, arg)
         body.reach(target)
-        return _error(body.act(action, objectId=target), action)
+        point_for = getattr(body, "point_for", None)  # a robot with vision may act by image coordinates
+        point = point_for(target, skill) if point_for is not None else None
+        params = {"x": point[0], "y": point[1]} if point is not None else {"objectId": target}
+        return _error(body.act(action, **params), action)
     raise ValueError(f"skill {skill} has no action mapping")
 
 

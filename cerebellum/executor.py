@@ -47,6 +47,7 @@ from robocortex.cerebellum.skills import SKILLS, Skill, SymbolicWorld, get_skill
 
 if TYPE_CHECKING:
     from robocortex.cerebellum.reasoner import Reasoner
+    from robocortex.cerebellum.vision import VisionAnswer, VisionClient
 
 log = logging.getLogger("robocortex.cerebellum")
 
@@ -138,6 +139,7 @@ class SubtaskExecutor:
         max_actions: int = 400,
         max_retries: int = 2,
         time_limit_s: float = 300.0,
+        vision: VisionClient | None = None,
     ):
         self.world = world
         self.profile = profile
@@ -158,6 +160,9 @@ class SubtaskExecutor:
         self._deadline = float("inf")
         self._aliases: dict[str, str] = {}
         self._explored = False
+        self.vision = vision
+        self._points: dict[str, tuple[tuple[float, float], int]] = {}  # object → (x, y), at which action count
+        self._pointing: str | None = None  # the object an x, y action is meant for
 
     @property
     def observed(self) -> set[str]:
@@ -184,11 +189,15 @@ class SubtaskExecutor:
         was_held = [o["objectId"] for o in self.last_metadata.get("inventoryObjects") or []]
         self.last_metadata = md
         acted_on = [params["objectId"]] if action not in _QUIET_ACTIONS and "objectId" in params else []
+        by_point = "x" in params and "y" in params and "z" not in params and "objectId" not in params
+        if by_point and self._pointing:
+            acted_on, self._pointing = [self._pointing], None
         delta = changed_only(observe(md, self.robot, self.profile, also=was_held, acted_on=acted_on), self._known)
         if delta.patches:
             self.scene.apply(delta)
         if action not in _QUIET_ACTIONS:
-            self.event("action", f"{action} {params.get('objectId', '')}".strip(),
+            where = params.get("objectId") or (f"at x={params['x']:.3f}, y={params['y']:.3f}" if by_point else "")
+            self.event("action", f"{action} {where}".strip(),
                        action=action, params=params, success=md.get("lastActionSuccess"),
                        error=md.get("errorMessage") or None, position=pos)
         return md
@@ -251,6 +260,7 @@ class SubtaskExecutor:
         again and each newly finished step is recorded; with `resumed` (a redelivery), a step whose
         effect already holds in the scene graph is skipped."""
         self._message, self._cancelled, self._aliases, self._explored = message, cancelled, {}, False
+        self._points = {}
         self._deadline = time.monotonic() + self.time_limit_s
         self.stats = ExecutionStats()
         started = time.time()
@@ -341,6 +351,8 @@ class SubtaskExecutor:
             args = skill.parse_args(raw)
         except ValueError as exc:
             raise SkillFailed(str(exc), kind="precondition") from None
+        if self.vision is not None:
+            args = self._by_sight(skill, args)
         for attempt in range(self.max_retries + 1):
             last_try = attempt == self.max_retries
             world, robot = self.symbolic()
@@ -381,6 +393,107 @@ class SubtaskExecutor:
         kind, world_code = classify_world_error(error)
         return SkillFailed(f"{skill.name} failed: {error}", kind=kind,
                            details={"world_error": error, "world_code": world_code})
+
+    # ------------------------------------------------------------------ sight (vision roles)
+
+    def frames(self) -> Any:
+        """This robot's camera frames now, when its world renders them (else None)."""
+        frames = getattr(self.world, "frames", None)
+        return None if frames is None else frames(self.profile.agent_id)
+
+    def ask_vision(self, role: str, query: str, frames: Any) -> VisionAnswer | None:
+        """One call of a vision role on `frames`; the call, its image reference, thinking and answer
+        become a `vision` event. None when the call fails (also an event)."""
+        from robocortex.cerebellum.vision import VisionError
+
+        assert self.vision is not None
+        try:
+            answer = self.vision.ask(role, query, frames.frame)  # type: ignore[arg-type]
+        except VisionError as exc:
+            self.event("vision", f"{role} failed: {exc}", role=role, query=query, error=str(exc))
+            return None
+        self.event("vision", f"{role} {query!r}: {answer.answer}", **answer.event_data())
+        return answer
+
+    def _by_sight(self, skill: Skill, args: BaseModel) -> BaseModel:
+        """Targets the scene graph does not know by id (a description, a stale id) are looked for in
+        the camera frame: grounding (pointing for a put's free spot) → the object under the answer
+        in the segmentation frame; the step then acts on it by image coordinates."""
+        from robocortex.cerebellum.vision import describe
+
+        for name in skill.targets:
+            value = getattr(args, name)
+            if not isinstance(value, str) or self.scene.node(value) is not None:
+                continue
+            role = "pointing" if skill.name == "put" and "|" not in value and self.vision.has("pointing") else "grounding"
+            if not self.vision.has(role):  # type: ignore[union-attr]
+                continue
+            found = self._find_by_sight(value, role)
+            if found is None:
+                self.event("thought", f"{describe(value)!r} is not in my camera frame", unresolved=value, role=role)
+                continue
+            object_id, point = found
+            self._aliases[value] = object_id
+            self._points[object_id] = (point, self.stats.actions)
+            self.event("thought", f"{value!r} is {object_id} at x={point[0]:.3f}, y={point[1]:.3f} of my frame",
+                       resolved=value, by=object_id, x=point[0], y=point[1], role=role)
+            args = args.model_copy(update={name: object_id})
+        return args
+
+    def _find_by_sight(self, name: str, role: str) -> tuple[str, tuple[float, float]] | None:
+        from robocortex.cerebellum.actions import LOOK_AROUND_TURNS
+        from robocortex.cerebellum.vision import centre_of, describe, object_in_box, type_hint
+
+        for turn in range(LOOK_AROUND_TURNS):
+            if turn:
+                self.act("RotateRight")
+            frames = self.frames()
+            if frames is None:
+                return None
+            answer = self.ask_vision(role, describe(name), frames)
+            if answer is None:
+                continue
+            for point in answer.points:
+                object_id = frames.object_at(*point)
+                if object_id is not None:
+                    return object_id, point
+            if answer.box is not None:
+                object_id = object_in_box(frames, answer.box, type_hint(name))
+                if object_id is not None:
+                    x1, y1, x2, y2 = answer.box
+                    centre = ((x1 + x2) / 2, (y1 + y2) / 2)
+                    point = centre if frames.object_at(*centre) == object_id else centre_of(frames, object_id)
+                    return object_id, point  # type: ignore[return-value]
+        return None
+
+    def point_for(self, object_id: str, skill: str) -> tuple[float, float] | None:
+        """Image coordinates to act on `object_id` with, or None to act by id: objects found by sight
+        (found again in the current frame if the robot moved since), and any pick when an affordance
+        role is configured (the centre of its grasp box, when that lies on the object)."""
+        from robocortex.cerebellum.vision import centre_of, describe
+
+        if self.vision is None:
+            return None
+        wants_grasp = skill == "pick_up" and self.vision.has("affordance")
+        if object_id not in self._points and not wants_grasp:
+            return None
+        frames = self.frames()
+        if frames is None:
+            return None
+        point = centre_of(frames, object_id)
+        if object_id in self._points and self._points[object_id][1] == self.stats.actions:
+            point = self._points[object_id][0]
+        if wants_grasp:
+            answer = self.ask_vision("affordance", f"pick up the {describe(object_id)}", frames)
+            if answer is not None and answer.box is not None:
+                x1, y1, x2, y2 = answer.box
+                grasp = ((x1 + x2) / 2, (y1 + y2) / 2)
+                if frames.object_at(*grasp) == object_id:
+                    point = grasp
+        if point is None:
+            return None
+        self._pointing = object_id
+        return point
 
     # ------------------------------------------------------------------ alternatives
 
