@@ -188,7 +188,10 @@ def run(instruction: str = typer.Argument(..., help="what the team should do"),
         planner: Optional[str] = typer.Option(None, help="auto|offline|llm"),
         timeout: float = typer.Option(240.0, min=1, help="seconds before the task counts as failed"),
         out: Optional[Path] = typer.Option(None, help="folder for trace.json and map.png"),
-        verbose: bool = typer.Option(False, "--verbose", "-v", help="show every action")):
+        verbose: bool = typer.Option(False, "--verbose", "-v", help="show every action"),
+        vision: bool = typer.Option(False, "--vision", help="robots see: camera frames go to the vision roles "
+                                    "(ROBOCORTEX_VISION__BASE_URL, or per role VISION__GROUNDING__BASE_URL…); "
+                                    "frames saved in <out>/frames")):
     """One simulated run in this process: live progress, a report, the trace as JSON and a map PNG."""
     from robocortex.agents.evaluation.commands import check_run_input, simulate, stamp
     from robocortex.agents.evaluation.harness import RunRequest
@@ -203,7 +206,14 @@ def run(instruction: str = typer.Argument(..., help="what the team should do"),
         raise BadInput(str(exc)) from None
     request = RunRequest(instruction=instruction, scene=scene, robots=profiles, timeout_s=timeout,
                          room=room_of(scene))
-    if not simulate(console, request, settings, out or Path("robocortex-runs") / f"{stamp()}-{scene}", verbose):
+    out = out or Path("robocortex-runs") / f"{stamp()}-{scene}"
+    if vision:
+        if not settings.vision.endpoints():
+            raise BadInput("--vision needs a vision endpoint: set ROBOCORTEX_VISION__BASE_URL "
+                           "(or ROBOCORTEX_VISION__GROUNDING__BASE_URL and the other roles')")
+        settings.vision = settings.vision.model_copy(update={
+            "enabled": True, "frames_dir": settings.vision.frames_dir or str(out / "frames")})
+    if not simulate(console, request, settings, out, verbose):
         raise typer.Exit(1)
 
 

@@ -66,6 +66,7 @@ class VisionSettings(BaseModel):
     """RoboBrain's spatial roles for the robots (grounding, affordance, pointing, trajectory): camera
     frames go to OpenAI-compatible endpoints as images; one server may serve several roles."""
 
+    enabled: bool = Field(default=False, description="robots use the roles below (`robocortex run --vision`)")
     base_url: str | None = Field(default=None, description="default endpoint of every role; unset with no role "
                                  "endpoint = no vision")
     model: str = Field(default="", description="default model; empty = the first the server lists")
@@ -102,7 +103,7 @@ class VisionSettings(BaseModel):
         from robocortex.cerebellum.vision import FrameStore, VisionClient
 
         endpoints = self.endpoints()
-        if not endpoints:
+        if not self.enabled or not endpoints:
             return None
         directory = self.frames_dir or str(Path(tempfile.gettempdir()) / "robocortex-frames")
         return VisionClient(endpoints, FrameStore(directory))  # type: ignore[arg-type]

@@ -81,6 +81,11 @@ class SerializedWorld:
         with self._lock:
             return self._world.metadata(agent_id)
 
+    def frames(self, agent_id: int = 0, **flags: Any) -> Any:
+        """The agent's camera frames, when the world renders them (robots with vision)."""
+        with self._lock:
+            return self._world.frames(agent_id, **flags)  # type: ignore[attr-defined]
+
     def stop(self) -> None:
         with self._lock:
             self._world.stop()

@@ -49,7 +49,8 @@ class VisionServer:
         for phrase, object_type in self.words.items():
             if phrase in query.lower():
                 return object_type
-        raise AssertionError(f"the test server knows no object for {query!r}")
+        words = query.lower().replace("pick up the ", "").split()
+        return "".join(w.capitalize() for w in words)  # "butter knife" → ButterKnife
 
     def _fmt(self, values: list[float], w: int, h: int) -> list[float]:
         if self.units == "fraction":
