@@ -52,7 +52,8 @@ class RobotWorker:
         reasoner = Reasoner(settings.llm) if settings.llm.base_url else None
         self.executor = SubtaskExecutor(world, profile, self.memory.scene, self.memory.tasks,
                                         reasoner=reasoner, claim=self._claim_more,
-                                        vision=settings.vision.client())
+                                        vision=settings.vision.client(),
+                                        policy=settings.policy.client(settings.vision.frames_dir))
 
     # ------------------------------------------------------------------ liveness
 

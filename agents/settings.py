@@ -109,6 +109,29 @@ class VisionSettings(BaseModel):
         return VisionClient(endpoints, FrameStore(directory))  # type: ignore[arg-type]
 
 
+class PolicySettings(BaseModel):
+    """Skills run by external policy servers (RoboBrain-X0 style; protocol in docs/cerebellum.md)."""
+
+    servers: dict[str, str] = Field(default_factory=dict, description="skill name → policy server URL")
+    timeout_s: float = Field(default=30.0, gt=0)
+    max_rounds: int = Field(default=20, ge=1, description="requests per skill call before it counts as failed")
+
+    def client(self, frames_dir: str = "") -> Any:
+        import tempfile
+
+        from robocortex.cerebellum.policy import PolicyClient
+        from robocortex.cerebellum.skills import SKILLS
+        from robocortex.cerebellum.vision import FrameStore
+
+        if not self.servers:
+            return None
+        unknown = sorted(set(self.servers) - set(SKILLS))
+        if unknown:
+            raise ValueError(f"policy.servers: unknown skill(s) {unknown}; skills are {', '.join(SKILLS)}")
+        directory = frames_dir or str(Path(tempfile.gettempdir()) / "robocortex-frames")
+        return PolicyClient(dict(self.servers), self.timeout_s, self.max_rounds, FrameStore(directory))
+
+
 class _FileSource(PydanticBaseSettingsSource):
     """Reads the file named by ROBOCORTEX_CONFIG (.toml, .yaml or .yml)."""
 
@@ -143,6 +166,7 @@ class Settings(BaseSettings):
                          "registered planner: offline, llm, or one a package adds (entry points robocortex.planners)")
     llm: LLMSettings = Field(default_factory=LLMSettings)
     vision: VisionSettings = Field(default_factory=VisionSettings)
+    policy: PolicySettings = Field(default_factory=PolicySettings)
     brain_id: str = Field(default_factory=socket.gethostname, description="consumer name of this brain replica")
     brain_workers: int = Field(default=4, ge=1, description="tasks one brain runs at once")
     max_repairs: int = 3

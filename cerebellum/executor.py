@@ -47,6 +47,7 @@ from robocortex.cerebellum.skills import SKILLS, Skill, SymbolicWorld, get_skill
 
 if TYPE_CHECKING:
     from robocortex.cerebellum.reasoner import Reasoner
+    from robocortex.cerebellum.policy import PolicyClient
     from robocortex.cerebellum.vision import VisionAnswer, VisionClient
 
 log = logging.getLogger("robocortex.cerebellum")
@@ -140,6 +141,7 @@ class SubtaskExecutor:
         max_retries: int = 2,
         time_limit_s: float = 300.0,
         vision: VisionClient | None = None,
+        policy: PolicyClient | None = None,
     ):
         self.world = world
         self.profile = profile
@@ -161,6 +163,7 @@ class SubtaskExecutor:
         self._aliases: dict[str, str] = {}
         self._explored = False
         self.vision = vision
+        self.policy = policy  # skills run by an external policy server
         self._points: dict[str, tuple[tuple[float, float], int]] = {}  # object → (x, y), at which action count
         self._pointing: str | None = None  # the object an x, y action is meant for
 
@@ -385,7 +388,11 @@ class SubtaskExecutor:
 
     def _attempt(self, skill: Skill, args: BaseModel) -> SkillFailed | None:
         try:
-            error = perform(self, skill.name, args)
+            if self.policy is not None and self.policy.handles(skill.name):
+                description = self._message.description if self._message is not None else ""
+                error = self.policy.run(self, skill.name, args.model_dump(), description)
+            else:
+                error = perform(self, skill.name, args)
         except NavigationError as exc:
             return SkillFailed(str(exc), kind=exc.kind)  # type: ignore[arg-type]
         if error is None:
