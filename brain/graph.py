@@ -147,15 +147,6 @@ def online_robots(deps: BrainDeps) -> list[RobotState]:
     return [r for r in deps.robots.list() if r.status != RobotStatus.offline]
 
 
-def robots_for(deps: BrainDeps, task_id: str) -> list[RobotState]:
-    """The online robots a plan for this task may use: not one busy on another task's subtask —
-    what it holds and where it stands belong to that task. When every robot is busy elsewhere, all
-    of them (their new subtasks queue behind the current ones) rather than none."""
-    online = online_robots(deps)
-    free = [r for r in online if not r.current_subtask or r.current_subtask.split(":", 1)[0] == task_id]
-    return free or online
-
-
 def cancel_update(deps: BrainDeps, state: TaskState) -> Update | None:
     """The update that ends the task when a cancel was requested, else None."""
     if not deps.tasks.cancel_requested(state["task_id"]):
@@ -175,7 +166,7 @@ def plan_request(deps: BrainDeps, state: TaskState) -> PlanRequest:
 
     The task's deadline, a cancel check and a model-call reporter go along, so a planner that talks
     to a model stops when the task does and its calls show up as `model_call` events."""
-    robots = robots_for(deps, state["task_id"])
+    robots = online_robots(deps)
     return PlanRequest(
         state["instruction"], deps.scene.snapshot(), [r.profile for r in robots],
         feedback=list(state.get("feedback") or []), previous_reply=state.get("last_reply", ""),
