@@ -306,9 +306,9 @@ def frames_from_event(event: Any) -> Frames:
     frames = Frames(frame=np.asarray(event.frame, dtype=np.uint8), depth_frame=getattr(event, "depth_frame", None),
                     instance_segmentation_frame=seg, color_to_object_id=color_to_id,
                     object_id_to_color={n: c for c, n in color_to_id.items()})
-    if seg is not None:
-        names = list(color_to_id.values())
-        index = {c: i for i, c in enumerate(color_to_id)}
+    if seg is not None:  # indices as in `render`: the shell names first (unused here), then objects
+        names = list(STRUCTURE_IDS) + list(color_to_id.values())
+        index = {c: i + len(STRUCTURE_IDS) for i, c in enumerate(color_to_id)}
         flat = np.asarray(seg).reshape(-1, 3)
         uniq, inverse = np.unique(flat, axis=0, return_inverse=True)
         lookup = np.array([index.get(tuple(int(v) for v in u), -1) for u in uniq], dtype=np.int32)

@@ -126,3 +126,19 @@ def test_coordinates_that_hit_no_object_fail_like_a_world_refusal_and_bad_ones_r
         world.step(0, "MoveAhead", x=0.5, y=0.5)
     with pytest.raises(ValueError, match="either objectId or x and y"):
         world.step(0, "OpenObject", objectId="Fridge|x", x=0.5, y=0.5)
+
+
+def test_frames_from_an_ai2thor_shaped_event_map_pixels_to_object_ids() -> None:
+    from robocortex.sim.emulator.render import frames_from_event
+
+    class ThorEvent:  # the attributes an ai2thor Event carries (the thor backend reads only these)
+        frame = np.zeros((4, 6, 3), dtype=np.uint8)
+        depth_frame = np.ones((4, 6), dtype=np.float32)
+        instance_segmentation_frame = np.zeros((4, 6, 3), dtype=np.uint8)
+        color_to_object_id = {(0, 0, 0): "Wall|1", (9, 9, 9): "Mug|+01.00|+00.90|+00.50"}
+
+    ThorEvent.instance_segmentation_frame[1:3, 3:5] = (9, 9, 9)
+    frames = frames_from_event(ThorEvent())
+    assert frames.object_at(4 / 6, 0.5) == "Mug|+01.00|+00.90|+00.50"
+    assert frames.object_at(0.05, 0.05) == "Wall|1"
+    assert frames.pixels_of("Mug|+01.00|+00.90|+00.50") == 4
