@@ -147,6 +147,15 @@ def online_robots(deps: BrainDeps) -> list[RobotState]:
     return [r for r in deps.robots.list() if r.status != RobotStatus.offline]
 
 
+def robots_for(deps: BrainDeps, task_id: str) -> list[RobotState]:
+    """The online robots a plan for this task may use: not one busy on another task's subtask —
+    what it holds and where it stands belong to that task. When every robot is busy elsewhere, all
+    of them (their new subtasks queue behind the current ones) rather than none."""
+    online = online_robots(deps)
+    free = [r for r in online if not r.current_subtask or r.current_subtask.split(":", 1)[0] == task_id]
+    return free or online
+
+
 def cancel_update(deps: BrainDeps, state: TaskState) -> Update | None:
     """The update that ends the task when a cancel was requested, else None."""
     if not deps.tasks.cancel_requested(state["task_id"]):
@@ -166,7 +175,7 @@ def plan_request(deps: BrainDeps, state: TaskState) -> PlanRequest:
 
     The task's deadline, a cancel check and a model-call reporter go along, so a planner that talks
     to a model stops when the task does and its calls show up as `model_call` events."""
-    robots = online_robots(deps)
+    robots = robots_for(deps, state["task_id"])
     return PlanRequest(
         state["instruction"], deps.scene.snapshot(), [r.profile for r in robots],
         feedback=list(state.get("feedback") or []), previous_reply=state.get("last_reply", ""),
@@ -379,10 +388,15 @@ def reflect(state: TaskState, runtime: Runtime[BrainDeps]) -> Update:
         changed = remaining_problems(deps, state, subtasks)
         return replan(deps, state, ["the world changed, so the rest of the plan no longer works: "
                                     + "; ".join(changed)]) if changed else {}
-    goals = final_goals(Plan.model_validate(state["plan"]).goals)  # the DAG ordered the stages on the way
+    plan_now = Plan.model_validate(state["plan"])
+    goals = final_goals(plan_now.goals)  # the DAG ordered the stages on the way
     unmet = unmet_goals(deps.scene.snapshot().node_dicts(), goals)
     if not unmet:
         emit(deps, state, "goals_met", "all goals hold in the scene graph: " + ", ".join(g.describe() for g in goals))
+        impossible = [r for r in plan_now.reports if r.status == "infeasible"]
+        if impossible:  # the feasible part is done; the task as asked is not
+            return sync(deps, state, {"status": TaskStatus.failed.value, "reason": "done but for what cannot be: "
+                                      + "; ".join(f"{r.goal.describe()}: {r.reason}" for r in impossible)})
         return sync(deps, state, {"status": TaskStatus.succeeded.value, "reason": None})
     return replan(deps, state, ["after all subtasks, these goals still do not hold: "
                                 + ", ".join(g.describe() for g in unmet)])

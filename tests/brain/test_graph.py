@@ -138,3 +138,14 @@ def test_changed_world_is_replanned_before_the_next_subtask(brain):
     replan = next(e for _, e in deps.tasks.events(record.id, count=1000) if e.kind == "replan")
     assert "the world changed" in replan.message and "Microwave|1" in replan.message
     assert [s.id for s in record.subtasks if s.status.value == "succeeded"] == ["s1", "r1.1"]
+
+
+def test_a_goal_that_cannot_be_leaves_the_task_failed_with_its_reason_after_the_rest_is_done(brain):
+    deps, start_robots, saver = brain
+    start_robots()
+    # AI2-THOR's placement rules let no knife into a fridge; the apple can go.
+    record = run(deps, saver, "put the apple and the knife in the fridge")
+    assert record.status == TaskStatus.failed
+    assert record.reason.startswith("done but for what cannot be: ") and "Knife" in record.reason, record.reason
+    kinds = [e.kind for _, e in deps.tasks.events(record.id, count=1000)]
+    assert "dispatch" in kinds and "goals_met" in kinds, "the feasible part ran"
