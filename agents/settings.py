@@ -75,6 +75,8 @@ class VisionSettings(BaseModel):
     max_retries: int = Field(default=2, ge=0)
     think: bool = Field(default=True, description="ask for <think>…</think><answer>…</answer> (kept in events)")
     max_tokens: int = Field(default=1024, ge=1)
+    image_factor: int = Field(default=28, ge=0, description="frames are sent resized to multiples of this (Qwen2.5-VL's "
+                              "28 px grid, so pixel answers are in the image sent); 0 = as rendered")
     frames_dir: str = Field(default="", description="where camera frames sent to the models are saved (events "
                             "reference them); empty = <tmp>/robocortex-frames")
     grounding: VisionRoleSettings = Field(default_factory=VisionRoleSettings)
@@ -93,7 +95,8 @@ class VisionSettings(BaseModel):
             if r.enabled and url:
                 out[role] = VisionEndpoint(base_url=url, model=r.model if r.model is not None else self.model,
                                            api_key=r.api_key or self.api_key, timeout_s=self.timeout_s,
-                                           max_retries=self.max_retries, think=self.think, max_tokens=self.max_tokens)
+                                           max_retries=self.max_retries, think=self.think, max_tokens=self.max_tokens,
+                                           image_factor=self.image_factor)
         return out
 
     def client(self) -> Any:

@@ -62,6 +62,10 @@ class VisionEndpoint:
     max_retries: int = 2
     think: bool = True
     max_tokens: int = 1024
+    # Qwen2.5-VL (RoboBrain 2.0's base) resizes images to multiples of 28 px and answers in pixels of
+    # the resized image; the frame is sent already at that size, so its pixels are the answer's.
+    # 0 sends the frame as it is.
+    image_factor: int = 28
 
 
 @dataclass
@@ -114,11 +118,31 @@ def parse_answer(role: Role, text: str, width: int, height: int) -> tuple[str, s
     return thinking, answer, units, None, points
 
 
-def png_bytes(frame: np.ndarray) -> bytes:
+def model_size(width: int, height: int, factor: int = 28, min_pixels: int = 56 * 56,
+               max_pixels: int = 28 * 28 * 1280) -> tuple[int, int]:
+    """Qwen2.5-VL's `smart_resize`: the size (multiples of `factor`, aspect kept) a frame is seen at."""
+    import math
+
+    w = max(factor, round(width / factor) * factor)
+    h = max(factor, round(height / factor) * factor)
+    if w * h > max_pixels:
+        beta = math.sqrt(width * height / max_pixels)
+        w, h = math.floor(width / beta / factor) * factor, math.floor(height / beta / factor) * factor
+    elif w * h < min_pixels:
+        beta = math.sqrt(min_pixels / (width * height))
+        w, h = math.ceil(width * beta / factor) * factor, math.ceil(height * beta / factor) * factor
+    return w, h
+
+
+def png_bytes(frame: np.ndarray, size: tuple[int, int] | None = None) -> bytes:
+    """The frame as PNG, resized (nearest pixel, so flat colours stay exact) to `size` = (w, h) if given."""
     from PIL import Image
 
+    image = Image.fromarray(np.asarray(frame, dtype=np.uint8))
+    if size is not None and size != image.size:
+        image = image.resize(size, Image.NEAREST)
     buf = io.BytesIO()
-    Image.fromarray(np.asarray(frame, dtype=np.uint8)).save(buf, format="PNG")
+    image.save(buf, format="PNG")
     return buf.getvalue()
 
 
@@ -175,7 +199,10 @@ class VisionClient:
         ep = self.endpoints.get(role)
         if ep is None:
             raise VisionError(f"no endpoint configured for the {role} role")
-        png = png_bytes(frame)
+        h, w = frame.shape[:2]
+        if ep.image_factor:
+            w, h = model_size(w, h, ep.image_factor)
+        png = png_bytes(frame, (w, h))
         image = self.store.save(png)
         prompt = PROMPTS[role].format(q=query.strip().rstrip(".")) + (THINK_SUFFIX if ep.think else "")
         url = "data:image/png;base64," + base64.b64encode(png).decode()
@@ -195,7 +222,6 @@ class VisionClient:
         reasoning = getattr(message, "reasoning_content", None)
         if reasoning and "<think>" not in text:
             text = f"<think>{reasoning}</think>{text}"
-        h, w = frame.shape[:2]
         thinking, answer, units, box, points = parse_answer(role, text, w, h)
         return VisionAnswer(role=role, query=query, text=text, thinking=thinking, answer=answer, units=units,
                             box=box, points=points, image=image, model=model,  # type: ignore[arg-type]

@@ -56,7 +56,8 @@ def test_a_description_is_grounded_in_the_frame_and_picked_by_coordinates(team: 
     assert all("base64" not in json.dumps(c) for c in calls)
     pick = [p for a, p in _actions(team, result.task_id) if a == "PickupObject"]
     assert pick and "objectId" not in pick[-1] and 0 <= pick[-1]["x"] <= 1 and 0 <= pick[-1]["y"] <= 1
-    assert server.seen[-1]["size"] == (300, 300) and server.seen[-1]["pixels"] > 0
+    # The 300×300 frame goes at Qwen2.5-VL's 28-px grid size, and the answer's pixels are read in it.
+    assert server.seen[-1]["size"] == (308, 308) and server.seen[-1]["pixels"] > 0
 
 
 def test_a_stale_id_is_found_again_by_its_type(team: Team, tmp_path: Path) -> None:
@@ -97,6 +98,16 @@ def test_nothing_in_view_is_an_unknown_object_failure_not_a_wrong_pick(team: Tea
     assert not result.success and result.failure.code in ("object_missing", "precondition")
     assert not any(o["isPickedUp"] for o in team.world.metadata(0)["objects"])
     assert len([s for s in server.seen if s["task"] == "grounding"]) == 4  # one per turn on the spot
+
+
+def test_frames_go_at_qwen_vl_grid_sizes() -> None:
+    from robocortex.cerebellum.vision import model_size
+
+    assert model_size(300, 300) == (308, 308)
+    assert model_size(640, 480) == (644, 476)
+    assert model_size(10, 10) == (56, 56)
+    w, h = model_size(4000, 3000)
+    assert w % 28 == 0 and h % 28 == 0 and w * h <= 28 * 28 * 1280
 
 
 def test_trajectory_answers_are_read_in_pixels_or_fractions(tmp_path: Path) -> None:
