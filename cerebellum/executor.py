@@ -482,7 +482,7 @@ class SubtaskExecutor:
         if self.vision is None:
             return None
         wants_grasp = skill == "pick_up" and self.vision.has("affordance")
-        if object_id not in self._points and not wants_grasp:
+        if object_id not in self._points and not wants_grasp and not (skill == "pick_up" and self.vision.has("trajectory")):
             return None
         frames = self.frames()
         if frames is None:
@@ -490,6 +490,8 @@ class SubtaskExecutor:
         point = centre_of(frames, object_id)
         if object_id in self._points and self._points[object_id][1] == self.stats.actions:
             point = self._points[object_id][0]
+        if skill == "pick_up" and self.vision.has("trajectory"):  # recorded: the emulator's hand follows no path
+            self.ask_vision("trajectory", f"reach for the {describe(object_id)}", frames)
         if wants_grasp:
             answer = self.ask_vision("affordance", f"pick up the {describe(object_id)}", frames)
             if answer is not None and answer.box is not None:

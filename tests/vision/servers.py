@@ -49,7 +49,7 @@ class VisionServer:
         for phrase, object_type in self.words.items():
             if phrase in query.lower():
                 return object_type
-        words = query.lower().replace("pick up the ", "").split()
+        words = re.sub(r"^(pick up|reach for) the ", "", query.lower()).split()
         return "".join(w.capitalize() for w in words)  # "butter knife" → ButterKnife
 
     def _fmt(self, values: list[float], w: int, h: int) -> list[float]:

@@ -43,6 +43,19 @@ def test_controller_frames_have_ai2thors_names_shapes_and_types() -> None:
     assert plain.depth_frame is None and plain.instance_segmentation_frame is None
 
 
+def test_a_narrower_field_of_view_shows_the_same_object_larger() -> None:
+    narrow = Controller(scene="Kitchen-0", fieldOfView=60, renderInstanceSegmentation=True)
+    mug = narrow.last_event.objects_by_type("Mug")[0]["objectId"]
+    p = narrow.step("GetInteractablePoses", objectId=mug).metadata["actionReturn"][0]  # in view at 60°, so at 90°
+    counts = []
+    for c in (Controller(scene="Kitchen-0", fieldOfView=90, renderInstanceSegmentation=True), narrow):
+        e = c.step("Teleport", x=p["x"], z=p["z"], rotation=p["rotation"], horizon=p["horizon"])
+        color = np.array(e.object_id_to_color[mug], dtype=np.uint8)
+        counts.append(int(np.all(e.instance_segmentation_frame == color, axis=-1).sum()))
+    # Same pose, same 300×300 frame: the mug covers about (tan 45° / tan 30°)² = 3× the pixels at 60°.
+    assert counts[0] > 0 and 2.0 < counts[1] / counts[0] < 4.0, counts
+
+
 def test_depth_of_a_wall_is_its_distance_along_the_camera_axis() -> None:
     world = EmulatorWorld("Kitchen-0")
     for _ in range(4):

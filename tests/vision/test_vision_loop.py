@@ -75,14 +75,19 @@ def test_affordance_picks_at_the_grasp_box_and_pointing_puts_on_the_free_counter
     server = VisionServer(WORDS)
     bread = team.oid("Bread")
     with ScriptedLLM([], respond=server) as llm:
-        robot = team.robot("r1", 0, vision=_vision(tmp_path, llm, affordance="robobrain1-affordance-lora"))
+        robot = team.robot("r1", 0, vision=_vision(tmp_path, llm, roles=("grounding", "affordance", "pointing", "trajectory"),
+                                                    affordance="robobrain1-affordance-lora",
+                                                    trajectory="robobrain1-trajectory-lora"))
         result = run_steps(robot, ("navigate_to", {"object": bread}), ("pick_up", {"object": bread}),
                            ("put", {"receptacle": "the empty space on the counter"}))
     assert result.success, "\n".join(f"{e.kind} {e.message}" for _, e in team.tasks.events(result.task_id, count=10_000))
     assert team.truth(bread)["parentReceptacles"][0].startswith("CounterTop")
     roles = [c["role"] for c in _vision_events(team, result.task_id)]
-    assert "affordance" in roles and "pointing" in roles
+    assert "affordance" in roles and "pointing" in roles and "trajectory" in roles
     assert next(s for s in server.seen if s["task"] == "affordance")["model"] == "robobrain1-affordance-lora"
+    assert next(s for s in server.seen if s["task"] == "trajectory")["model"] == "robobrain1-trajectory-lora"
+    path = next(c for c in _vision_events(team, result.task_id) if c["role"] == "trajectory")["points"]
+    assert 1 <= len(path) <= 10 and all(0 <= x <= 1 and 0 <= y <= 1 for x, y in path)
     acts = _actions(team, result.task_id)
     assert any(a == "PickupObject" and "x" in p for a, p in acts) and any(a == "PutObject" and "x" in p for a, p in acts)
 
