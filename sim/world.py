@@ -5,6 +5,11 @@ Only the protocol lives here, so the rooms that act in a world (cerebellum) depe
 
 Metadata is always a plain JSON-able dict in AI2-THOR's `event.metadata` shape, so it can cross
 the world host's HTTP boundary unchanged and be checked against AI2-THOR's own schema.
+
+Optional beyond the protocol: `frames(agent_id, depth=True, segmentation=True)` → the agent's camera
+frames (`sim.emulator.render.Frames`: `frame`, `instance_segmentation_frame`, `depth_frame`, the
+colour maps, `object_at(x, y)`). The emulator, the world client and the thor backend have it; robots
+with vision use it when present (`getattr(world, "frames", None)`).
 """
 
 from __future__ import annotations
