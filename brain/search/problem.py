@@ -144,6 +144,13 @@ class Scene:
 # --------------------------------------------------------------------------- goals
 
 
+def _held_outside_team(scene: Scene) -> dict[str, str]:
+    """objectId → the robot holding it, for robots this plan may not use (offline, or on another task)."""
+    team = {r.name for r in scene.robots}
+    return {str(n["holding"]): str(n["id"]) for n in scene.nodes.values()
+            if n.get("kind") == "robot" and n.get("holding") and n.get("id") not in team}
+
+
 def _instances(goal: Goal, scene: Scene) -> list[Node]:
     """The objects the subject may mean; for pieces, existing ones and those slicing would create."""
     subject = goal.subject
@@ -353,6 +360,13 @@ def compile_goal(goal: Goal, scene: Scene, goals: list[Goal], chosen_before: dic
     candidates = _instances(goal, scene)
     if not candidates and goal.subject.quantifier not in ("all", "rest"):
         raise Infeasible(f"there is no {goal.subject.describe()} in this scene")
+    out_of_team = _held_outside_team(scene)
+    usable = [n for n in candidates if n["id"] not in out_of_team or goal.condition.holds(scene.nodes, n)]
+    if candidates and not usable and goal.subject.quantifier not in ("all", "rest"):
+        held = candidates[0]["id"]
+        raise Infeasible(f"{out_of_team[held]} holds what is needed ({held}), but it is offline or busy with "
+                         "another task; only it can put it down")
+    candidates = usable
     satisfied = {n["id"] for n in candidates if goal.condition.holds(scene.nodes, n)}
     keep, undo = _choose(goal, scene, candidates, satisfied, goals, chosen_before)
     if goal.subject.quantifier in ("all", "rest") and goal.condition.relation is not None and goal.condition.negate:
