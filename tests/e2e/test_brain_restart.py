@@ -66,8 +66,10 @@ def test_several_tasks_run_at_once(stack):
         final = record(stack, task_id)
         assert final["status"] == "succeeded", (final["reason"], stack.tail("brain"))
         assert world_check(stack.world_url, final["plan"]) == []
-        stamps = [d["at"] for k, d in seen if k in ("dispatch", "result")]
+        stamps = [d["at"] for k, d in seen if "at" in d]
         windows.append((min(stamps), max(stamps)))
+    # Both were taken up at once (perceive → … → finished overlap); dispatch windows alone may not overlap
+    # when one task's plan is ready while the other's search runs (one search at a time per process).
     (a_start, a_end), (b_start, b_end) = windows
     assert a_start < b_end and b_start < a_end, "both tasks were under way at the same time"
 

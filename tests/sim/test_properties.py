@@ -90,11 +90,15 @@ def test_initial_random_spawn_keeps_ai2thors_rules_after_any_episode(scene: str,
     world = EmulatorWorld(scene, agent_count=AGENTS)
     for agent, action, pick in steps:
         _apply(world, agent, action, pick)
+    before = {o["objectId"]: o["position"] for o in world.metadata(0)["objects"]}
     md = world.step(0, "InitialRandomSpawn", randomSeed=seed, forceVisible=force_visible)
     assert md["lastActionSuccess"], md["errorMessage"]
     _check_invariants(world)
-    assert state_problems(md) == []
+    # As in AI2-THOR, an object that fits no allowed receptacle stays where it was, and a drop may have
+    # left it where placement rules would not put it (a towel on the floor): only what moved is judged.
+    stayed = {o["objectId"] for o in md["objects"] if before.get(o["objectId"]) == o["position"]}
+    assert [p for p in state_problems(md) if not any(f"({oid})" in p for oid in stayed)] == []
     objects = {o["objectId"]: o for o in md["objects"]}
     for o in objects.values():
-        if o["pickupable"] and o["parentReceptacles"]:
+        if o["pickupable"] and o["parentReceptacles"] and o["objectId"] not in stayed:
             assert accepts(objects[o["parentReceptacles"][0]]["objectType"], o["objectType"]), o["objectId"]
