@@ -50,7 +50,8 @@ def _settings(**overrides):
 
 
 @app.command()
-def serve(host: str = "127.0.0.1", port: int = 8000, planner: Optional[str] = typer.Option(None, help="auto|offline|llm")):
+def serve(host: str = "127.0.0.1", port: int = 8000,
+          planner: Optional[str] = typer.Option(None, help="auto, or a registered planner: offline, llm, or your own")):
     """Run the brain service (REST API + task runner)."""
     import uvicorn
 
@@ -185,7 +186,7 @@ def run(instruction: str = typer.Argument(..., help="what the team should do"),
         scene: str = typer.Option("Kitchen-0", help="Kitchen-N, LivingRoom-N, Bedroom-N, Bathroom-N, or FloorPlanN"),
         robots: str = typer.Option("mobile_manipulator,mobile_manipulator",
                                    help="comma-separated robot profiles, one per robot"),
-        planner: Optional[str] = typer.Option(None, help="auto|offline|llm"),
+        planner: Optional[str] = typer.Option(None, help="auto, or a registered planner: offline, llm, or your own"),
         timeout: float = typer.Option(240.0, min=1, help="seconds before the task counts as failed"),
         out: Optional[Path] = typer.Option(None, help="folder for trace.json and map.png"),
         verbose: bool = typer.Option(False, "--verbose", "-v", help="show every action"),
@@ -219,7 +220,7 @@ def run(instruction: str = typer.Argument(..., help="what the team should do"),
 
 @app.command("eval")
 def evaluate(suite: str = typer.Argument(..., help="a built-in suite name (e.g. builtin) or a .yaml/.json file"),
-             planner: Optional[str] = typer.Option(None, help="offline|llm (default: auto)"),
+             planner: Optional[str] = typer.Option(None, help="a registered planner: offline, llm, or your own (default: auto)"),
              repeat: int = typer.Option(1, min=1, help="runs per task"),
              workers: Optional[int] = typer.Option(None, min=1, help="worlds run at once (default: one per core)"),
              out: Optional[Path] = typer.Option(None, help="folder for results.json, metrics.png and traces"),
