@@ -24,6 +24,7 @@ grammar-constrained decoders (llama.cpp, vLLM's guided decoding) can enforce it.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -51,10 +52,27 @@ def piece_type(object_type: str) -> str:
     return PIECE_TYPES.get(object_type, f"{object_type}Sliced")
 
 
+class Yaml12Loader(yaml.SafeLoader):
+    """YAML 1.2 booleans (only true/false): in goals and lexicons the words on, off, yes and no are
+    words (`relation: on`), not YAML 1.1's booleans."""
+
+
+Yaml12Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+Yaml12Loader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+                                   list("tTfF"))
+
+
+def load_yaml(text: str) -> Any:
+    return yaml.load(text, Loader=Yaml12Loader)
+
+
 @lru_cache(maxsize=1)
 def categories() -> dict[str, frozenset[str]]:
     """Category name → AI2-THOR object types (brain/lexicon/categories.yaml)."""
-    raw = yaml.safe_load((Path(__file__).parent / "lexicon" / "categories.yaml").read_text())
+    raw = load_yaml((Path(__file__).parent / "lexicon" / "categories.yaml").read_text())
     return {name: frozenset(types) for name, types in raw["categories"].items()}
 
 

@@ -22,7 +22,7 @@ from robocortex.knowledge.object_types import OBJECT_TYPES, object_type
 from robocortex.knowledge.placement import accepts
 
 from robocortex.agents.evaluation.scenes import Nodes, agent_capacity, initial_nodes, room_of
-from robocortex.brain.goal_language import Selector, ancestors, categories, piece_type
+from robocortex.brain.goal_language import Selector, ancestors, categories, load_yaml, piece_type
 from robocortex.brain.goals import goal_holds
 from robocortex.brain.plan import Goal
 from robocortex.cerebellum.profiles import ProfileSpec, resolve_profile
@@ -88,18 +88,6 @@ class Suite(BaseModel):
 # --------------------------------------------------------------------------- loading
 
 
-class _Yaml12Loader(yaml.SafeLoader):
-    """YAML 1.2 booleans (only true/false), so `relation: on` stays the word "on", not True."""
-
-
-_Yaml12Loader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_Yaml12Loader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
-                                    list("tTfF"))
-
-
 def builtin_suites() -> list[str]:
     folder = resources.files("robocortex.agents") / "suites"
     return sorted(p.name.rsplit(".", 1)[0] for p in folder.iterdir() if p.name.endswith((".yaml", ".yml", ".json")))
@@ -121,7 +109,7 @@ def _source(ref: str) -> tuple[str, str]:
 def parse_suite(text: str, name: str = "suite") -> Suite:
     """The suite in `text` (YAML, or JSON which is YAML too), checked for shape only."""
     try:
-        data = json.loads(text) if name.endswith(".json") else yaml.load(text, Loader=_Yaml12Loader)
+        data = json.loads(text) if name.endswith(".json") else load_yaml(text)
     except (yaml.YAMLError, json.JSONDecodeError) as exc:
         raise SuiteError(f"{name}: not valid YAML/JSON: {str(exc).splitlines()[0]}") from None
     try:

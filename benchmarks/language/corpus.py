@@ -20,11 +20,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from robocortex.agents.evaluation.scenes import initial_nodes
-from robocortex.agents.evaluation.suite import _Yaml12Loader
+from robocortex.brain.goal_language import load_yaml as yaml12
 from robocortex.brain.goal_language import Goal, Selector, categories
 
 HERE = Path(__file__).parent
@@ -63,7 +62,7 @@ class Entry(BaseModel):
 
 
 def load_yaml(path: Path) -> Any:
-    return yaml.load(path.read_text(), Loader=_Yaml12Loader)  # YAML 1.2: `on` stays a word
+    return yaml12(path.read_text())  # YAML 1.2: `on` stays a word
 
 
 def load(part: str) -> list[Entry]:

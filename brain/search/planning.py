@@ -195,19 +195,10 @@ def _attempt(run: _Run) -> tuple[list[Stage], dict[int, Compiled]]:
         every.update(compiled)
         if not steps:
             continue
-        steps = justify(steps, problem.state(), problem.goal)
-        followed = follow(steps, problem.state())
-        liquids = {k: v for c in compiled.values() for k, v in c.liquids.items()}
-        calls = [skill_call(s, liquids) for s in steps]
-        units = build_units(steps, followed.traces, holder if problem.held_by else None, first_unit,
-                            [set(r.skills) for r in run.request.robots if r.name not in run.ex.robots])
-        earlier = list(range(first_unit))
-        for unit in units:
-            unit.deps |= set(earlier)
-            unit.stage = stage
-        stages.append(Stage(compiled, steps, calls, units))
-        first_unit += len(units)
-        nodes = _advance(nodes, calls, holder if problem.held_by else None)
+        held = holder if problem.held_by else None
+        stages.append(_stage(run, steps, problem, compiled, held, first_unit, stage))
+        first_unit += len(stages[-1].units)
+        nodes = _advance(nodes, stages[-1].calls, held)
         holder = None
         if clearing:  # then the stage's goals themselves, on the cleared receptacle
             notes = {i: c.note for i, c in compiled.items() if c.make_room}
@@ -218,19 +209,25 @@ def _attempt(run: _Run) -> tuple[list[Stage], dict[int, Compiled]]:
             every.update(compiled)
             if not steps:
                 continue
-            steps = justify(steps, problem.state(), problem.goal)
-            followed = follow(steps, problem.state())
-            liquids = {k: v for c in compiled.values() for k, v in c.liquids.items()}
-            calls = [skill_call(s, liquids) for s in steps]
-            units = build_units(steps, followed.traces, None, first_unit,
-                                [set(r.skills) for r in run.request.robots if r.name not in run.ex.robots])
-            for unit in units:
-                unit.deps |= set(range(first_unit))
-                unit.stage = stage
-            stages.append(Stage(compiled, steps, calls, units))
-            first_unit += len(units)
-            nodes = _advance(nodes, calls, None)
+            stages.append(_stage(run, steps, problem, compiled, None, first_unit, stage))
+            first_unit += len(stages[-1].units)
+            nodes = _advance(nodes, stages[-1].calls, None)
     return stages, every
+
+
+def _stage(run: _Run, steps: list[GroundStep], problem: Any, compiled: dict[int, Compiled],
+           held: tuple[str, str] | None, first_unit: int, stage: int) -> Stage:
+    """One stage's found steps as skill calls and units of work, each waiting for every earlier unit."""
+    steps = justify(steps, problem.state(), problem.goal)
+    followed = follow(steps, problem.state())
+    liquids = {k: v for c in compiled.values() for k, v in c.liquids.items()}
+    calls = [skill_call(s, liquids) for s in steps]
+    units = build_units(steps, followed.traces, held, first_unit,
+                        [set(r.skills) for r in run.request.robots if r.name not in run.ex.robots])
+    for unit in units:
+        unit.deps |= set(range(first_unit))
+        unit.stage = stage
+    return Stage(compiled, steps, calls, units)
 
 
 def _joint(run: _Run, nodes: dict[str, dict[str, Any]], pending: list[int],

@@ -17,10 +17,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
 from lemminflect import getAllLemmas, getLemma
 
-from robocortex.brain.goal_language import categories
+from robocortex.brain.goal_language import categories, load_yaml
 from robocortex.knowledge.object_types import OBJECT_TYPES
 
 LEXICON_DIR = Path(__file__).resolve().parent.parent / "lexicon"
@@ -65,20 +64,8 @@ class Word:
     bases: dict[str, str] = field(default_factory=dict)  # reading → its phrase ("washed": ADJ washed, VERB wash)
 
 
-class _Yaml12Loader(yaml.SafeLoader):
-    """YAML 1.2 booleans (only true/false), so the words on, off and no stay words."""
-
-
-_Yaml12Loader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_Yaml12Loader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
-                                    list("tTfF"))
-
-
 def _load(name: str) -> Any:
-    return yaml.load((LEXICON_DIR / name).read_text(), Loader=_Yaml12Loader)
+    return load_yaml((LEXICON_DIR / name).read_text())
 
 
 @lru_cache(maxsize=4096)
