@@ -13,6 +13,7 @@ from typing import Any
 
 from robocortex.sim.host import create_world_app
 from robocortex.sim.backends import make_world
+from robocortex.sim.initial_state import apply_initial_state
 from robocortex.sim.world import World
 
 from robocortex.memory.scene_graph import FloorPlan, Footprint
@@ -45,9 +46,14 @@ def nodes_of(metadata: dict[str, Any]) -> Nodes:
 
 
 def reset_and_seed(world: World, settings: Settings, scene: str, agent_count: int,
-                   memory: Memory | None) -> list[dict[str, Any]]:
-    """Load `scene`; with `memory`, start the team's scene graph from the world's object list."""
+                   memory: Memory | None, initial_state: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """Load `scene`, run the set-up steps of `initial_state` (sim/initial_state.py; raises
+    InitialStateRejected naming each refused step), and with `memory`, start the team's scene graph
+    from the world's object list as the steps left it."""
     metadata = world.reset(scene, agent_count, **world_init(scene, settings.thor_data, world.backend))
+    if initial_state:
+        metadata = apply_initial_state(world, initial_state, agent_count)
+        log.info("world: initial state of %d set-up step(s) applied", len(initial_state))
     log.info("world: %s backend, scene %s, %d agent(s), %d objects", world.backend, scene, agent_count,
              len(metadata[0].get("objects") or []))
     if memory is not None:

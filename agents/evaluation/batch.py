@@ -26,7 +26,7 @@ from robocortex.agents.settings import Settings
 def requests_for(suite: Suite, repeat: int = 1) -> list[RunRequest]:
     return [RunRequest(instruction=t.instruction, scene=t.scene, robots=t.robots, goals=t.goals, task_id=t.id,
                        category=t.category, phrasing=t.phrasing or "", room=t.room, timeout_s=suite.timeout_for(t),
-                       run_id=f"{t.id}.{k + 1}")
+                       initial_state=t.initial_steps(), run_id=f"{t.id}.{k + 1}")
             for k in range(repeat) for t in suite.tasks]
 
 
@@ -36,7 +36,7 @@ def failed_trace(request: RunRequest, planner: str, error: str) -> RunTrace:
     return RunTrace(
         run_id=request.run_id, task_id=request.task_id, scene=request.scene, room=request.room,
         category=request.category, phrasing=request.phrasing, instruction=request.instruction, planner=planner,
-        backend="",
+        initial_state=request.initial_state, backend="",
         robots=[RobotInfo(name=f"robot{i + 1}", profile=p, agent_id=i) for i, p in enumerate(request.robots)],
         goals_from="suite", goals=[GoalOutcome(goal=g.describe(), met=False) for g in request.goals or []],
         status="error", reason=error, started_at=now, finished_at=now,

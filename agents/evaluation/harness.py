@@ -53,6 +53,7 @@ class RunRequest:
     phrasing: str = ""
     room: str = ""
     timeout_s: float = 240.0
+    initial_state: list[dict[str, Any]] = field(default_factory=list)  # set-up steps run right after reset
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:10])
 
 
@@ -143,7 +144,7 @@ def run_task(request: RunRequest, settings: Settings, *, planner: Planner | None
     })
     world = SerializedWorld(make_world(settings.world_backend))
     memory = Memory.from_settings(settings)
-    starts = reset_and_seed(world, settings, request.scene, len(robots), memory)
+    starts = reset_and_seed(world, settings, request.scene, len(robots), memory, request.initial_state)
     layout = scene_map(world, starts)
     workers = [RobotWorker(settings, profile, world) for profile in robots]
     threads = [threading.Thread(target=w.run, name=w.name, daemon=True) for w in workers]
@@ -158,7 +159,7 @@ def run_task(request: RunRequest, settings: Settings, *, planner: Planner | None
         return RunTrace(
             run_id=request.run_id, task_id=request.task_id, scene=request.scene, room=request.room,
             category=request.category, phrasing=request.phrasing, instruction=request.instruction,
-            backend=world.backend,
+            initial_state=request.initial_state, backend=world.backend,
             planner=settings.planner_kind() if planner is None else getattr(planner, "name", type(planner).__name__),
             robots=[RobotInfo(name=r.name, profile=p, agent_id=r.agent_id,
                               start=(s["agent"]["position"]["x"], s["agent"]["position"]["z"]))

@@ -20,8 +20,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from robocortex.memory.schemas import STATE_FLAGS
 from robocortex.knowledge.object_types import OBJECT_TYPES, object_type
 from robocortex.knowledge.placement import accepts
+from robocortex.sim.initial_state import check_initial_state
 
 from robocortex.agents.evaluation.scenes import Nodes, agent_capacity, initial_nodes, room_of
+from robocortex.agents.world_host import world_init
 from robocortex.brain.goal_language import Selector, ancestors, categories, load_yaml, piece_type
 from robocortex.brain.goals import goal_holds
 from robocortex.brain.plan import Goal
@@ -45,6 +47,19 @@ class SuiteError(ValueError):
     """A suite that cannot be used as written; the message says which task and what to fix."""
 
 
+SetupAction = Literal["InitialRandomSpawn", "SetObjectStates", "SetObjectPoses", "PlaceObjectAtPoint",
+                      "GetSpawnCoordinatesAboveReceptacle"]
+
+
+class SetupStep(BaseModel):
+    """One AI2-THOR set-up action of a task's initial state: its name and ai2thor's own parameters,
+    e.g. {action: SetObjectStates, SetObjectStates: {objectType: Fridge, stateChange: openable, isOpen: true}}."""
+
+    model_config = ConfigDict(extra="allow")
+
+    action: SetupAction
+
+
 class TaskSpec(BaseModel):
     """One task: where, with which robots, what to ask, and what must hold in the world after."""
 
@@ -58,11 +73,17 @@ class TaskSpec(BaseModel):
     instruction: str = Field(min_length=1)
     goals: list[Goal] = Field(min_length=1, description="ground truth, checked in the world's final state")
     timeout_s: float | None = Field(default=None, gt=0, description="default: the suite's timeout_s")
+    initial_state: list[SetupStep] = Field(
+        default_factory=list, description="AI2-THOR set-up actions run right after the scene is loaded")
     note: str = ""
 
     @property
     def room(self) -> str:
         return room_of(self.scene)
+
+    def initial_steps(self) -> list[dict[str, Any]]:
+        """The initial state as the plain dicts `apply_initial_state` and AI2-THOR take."""
+        return [step.model_dump(mode="json") for step in self.initial_state]
 
 
 class Suite(BaseModel):
@@ -148,8 +169,17 @@ def task_problems(task: TaskSpec, profiles: dict[str, ProfileSpec] | None = None
             resolve_profile(name, profiles)
         except ValueError as exc:
             problems.append(str(exc))
+    steps = task.initial_steps()
+    if steps:  # the goals are judged on the scene as the steps leave it, so a refused state ends here
+        layouts = world_init(task.scene, thor_data, "emulator").get("layouts_dir")
+        try:
+            refused = check_initial_state(task.scene, steps, layouts)
+        except ValueError as exc:  # a scene that cannot be built
+            refused = [str(exc)]
+        if refused:
+            return [f"task {task.id}: {p}" for p in [*problems, *(f"initial state: {r}" for r in refused)]]
     try:
-        nodes = initial_nodes(task.scene, thor_data)
+        nodes = initial_nodes(task.scene, thor_data, steps)
         capacity = agent_capacity(task.scene, thor_data)
     except ValueError as exc:
         return [f"task {task.id}: {p}" for p in [*problems, str(exc)]]

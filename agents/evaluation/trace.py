@@ -48,6 +48,8 @@ class RunTrace(BaseModel):
     category: str = ""
     phrasing: str = Field(default="", description="the instruction's phrasing class, when the suite gives one")
     instruction: str
+    initial_state: list[dict[str, Any]] = Field(
+        default_factory=list, description="the set-up steps run right after the scene was loaded (AI2-THOR actions)")
     planner: str
     backend: str
     robots: list[RobotInfo]
