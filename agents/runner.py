@@ -29,7 +29,8 @@ class TaskRunner:
             scene=memory.scene, tasks=memory.tasks, robots=memory.robots, dispatcher=memory.dispatcher,
             planner=planner or make_planner(settings.planner_kind(), settings),
             config=BrainConfig(max_repairs=settings.max_repairs, max_replans=settings.max_replans,
-                               task_timeout_s=settings.task_timeout_s),
+                               task_timeout_s=settings.task_timeout_s,
+                               wait_for_robots_s=settings.wait_for_robots_s),
         )
         self.checkpointer = RedisCheckpointSaver(memory.r, memory.keys)
         self.graph = compile_graph(self.checkpointer)
@@ -81,7 +82,8 @@ class TaskRunner:
                 log.exception("could not mark task %s failed; it stays queued", task_id)
                 return
         self.memory.tasks.done(entry_id)
-        self.checkpointer.prune([task_id])  # the finished thread keeps only its last checkpoint
+        self.checkpointer.prune([task_id])  # the finished thread keeps only its last checkpoint,
+        self.checkpointer.expire([task_id], self.settings.retention_s)  # for as long as its events and results
 
     def run_task(self, task_id: str) -> None:
         record = self.memory.tasks.get(task_id)

@@ -175,6 +175,8 @@ class Settings(BaseSettings):
     max_repairs: int = 3
     max_replans: int = 3
     task_timeout_s: float = 600.0
+    wait_for_robots_s: float = Field(default=30.0, ge=0, description="how long a new task waits for a robot "
+                                     "to come online before it is planned anyway (0: plan at once)")
     heartbeat_ttl_s: float = 5.0
     lease_ms: int = 120_000
     max_deliveries: int = Field(default=3, ge=1, description="starts of one subtask before it fails over to a replan")

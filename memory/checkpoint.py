@@ -6,6 +6,8 @@ Layout (keys in keys.py; thread ids and namespaces are escaped so ":" in them st
   ckpt_w:<thread>:<ns>:<id>    hash   "<task_id>\\x00<idx>" -> one pending write
   ckpt_blobs:<thread>:<ns>     hash   [channel, version] -> channel value (stored once per version)
   ckpt_ns:<thread>             set    the thread's namespaces;  ckpt_threads  set of thread ids
+A thread's keys live until it is deleted, or until `expire` gives them a TTL (the runner does so for a
+finished task's thread, after pruning it to its last checkpoint, with the task retention).
 Each put / put_writes / delete is one MULTI/EXEC. Values are the saver's serde output, stored as
 bytes on a binary client that shares the given client's connection settings.
 """
@@ -212,6 +214,25 @@ class RedisCheckpointSaver(BaseCheckpointSaver[str]):
                 self._delete_checkpoints(thread, ns, cids[:-1])
                 if cids:
                     self._drop_unreferenced_blobs(thread, ns, cids[-1])
+
+    def expire(self, thread_ids: Sequence[str], seconds: int) -> None:
+        """Give every key of the threads a TTL of `seconds` (a finished task's thread, after `prune`).
+        The threads leave `ckpt_threads` at once, so that set names only threads that do not expire."""
+        ttl = max(1, int(seconds))
+        for thread in thread_ids:
+            keys = [self._namespaces(thread)]
+            for ns in self._thread_namespaces(thread):
+                for cid in self.r.zrange(self._index(thread, ns), 0, -1):
+                    keys += [self._ckpt(thread, ns, cid.decode()), self._writes(thread, ns, cid.decode())]
+                keys += [self._index(thread, ns), self._blobs(thread, ns)]
+            with self.r.pipeline(transaction=True) as pipe:
+                for key in keys:
+                    pipe.expire(key, ttl)  # a key that does not exist (no pending writes) is left alone
+                pipe.srem(self.keys.checkpoint_threads, thread)
+                pipe.execute()
+
+    async def aexpire(self, thread_ids: Sequence[str], seconds: int) -> None:
+        await asyncio.to_thread(self.expire, thread_ids, seconds)
 
     def _drop_unreferenced_blobs(self, thread: str, ns: str, kept: str) -> None:
         raw = self.r.hget(self._ckpt(thread, ns, kept), "checkpoint")

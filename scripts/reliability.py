@@ -10,7 +10,7 @@ chaos: while the tasks run, SIGKILLs busy workers mid-subtask (then starts them 
     prints lost / stuck / duplicated steps / process deaths / held at the end / scene graph vs world
     and exits 1 if any of them is not zero.
 soak: no faults; 8 robots and 200 tasks; prints every process's RSS and Redis's memory before and
-    after, and the keys left (finished tasks' streams expire after the retention, set short here).
+    after, and the keys left (finished tasks' streams and checkpoints expire after the retention, set short here).
 
     python scripts/reliability.py chaos [--tasks 48] [--robots 4] [--worker-kills 20] [--brain-kills 10]
     python scripts/reliability.py soak [--tasks 200] [--robots 8] [--retention 30]
@@ -321,6 +321,7 @@ def resources(run: Run, redis_server: RedisServer) -> dict[str, float]:
     out["redis keys"] = run.memory.r.dbsize()
     prefix = run.memory.keys.prefix
     out["task event/result streams"] = sum(1 for _ in run.memory.r.scan_iter(match=f"{prefix}:task:*", count=1000))
+    out["checkpoint keys"] = sum(1 for _ in run.memory.r.scan_iter(match=f"{prefix}:ckpt*", count=1000))
     return out
 
 

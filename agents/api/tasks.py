@@ -83,7 +83,15 @@ def cancel_task(record: ExistingTask, memory: MemoryDep) -> TaskRecord:
     return memory.tasks.get(task_id) or record
 
 
-@router.get("/{task_id}/events", response_class=EventSourceResponse, responses=error_responses(404))
+def _stream_errors(*codes: int) -> dict[int | str, dict]:
+    """error_responses for a stream route: its errors are JSON ErrorBody, not the route's text/event-stream
+    (FastAPI documents a `model` under the route's media type only)."""
+    ref = {"$ref": "#/components/schemas/ErrorBody"}
+    return {code: {"description": spec["description"], "content": {"application/json": {"schema": ref}}}
+            for code, spec in error_responses(*codes).items()}
+
+
+@router.get("/{task_id}/events", response_class=EventSourceResponse, responses=_stream_errors(404))
 async def follow_task(
     request: Request,
     task: ExistingTask,
@@ -97,8 +105,9 @@ async def follow_task(
     client that reconnects (Last-Event-ID) continues where it stopped: no event lost or repeated.
     FastAPI's SSE support sends keep-alive comments while the task is quiet."""
     task_id, cursor = task.id, after or last_event_id or "0"
+    block_ms = None  # what is stored is read at once; only live events are waited for
     while True:
-        batch = await run_in_threadpool(memory.tasks.events, task_id, cursor, 1000)
+        batch = await run_in_threadpool(memory.tasks.events, task_id, cursor, block_ms, 1000)
         if await request.is_disconnected():
             # Stop before yielding: FastAPI's keep-alive task fails if handed an event after the
             # client has gone (fastapi discussion #15725), which logs an error on every disconnect.
@@ -107,12 +116,19 @@ async def follow_task(
             cursor = entry_id
             yield ServerSentEvent(data=event.model_dump(mode="json"), event=event.kind, id=entry_id)
         if batch:
+            block_ms = None  # read on without waiting: the task may have ended with that batch
             continue
+        # A finished task ends its stream as soon as its stored events are sent, without first
+        # waiting a second for a live one that cannot come.
         record = await run_in_threadpool(memory.tasks.get, task_id)
-        if record is not None and record.status.terminal:
-            # drain what was written between the read and the status check
-            for entry_id, event in await run_in_threadpool(memory.tasks.events, task_id, cursor, None):
-                cursor = entry_id
-                yield ServerSentEvent(data=event.model_dump(mode="json"), event=event.kind, id=entry_id)
-            yield ServerSentEvent(data={"status": record.status.value, "reason": record.reason}, event="end")
+        if record is None or not record.status.terminal:
+            block_ms = 1000  # still running: wait (bounded, to see a disconnect or the end) for live events
+            continue
+        if await request.is_disconnected():
             return
+        # drain what was written between the read and the status check
+        for entry_id, event in await run_in_threadpool(memory.tasks.events, task_id, cursor, None):
+            cursor = entry_id
+            yield ServerSentEvent(data=event.model_dump(mode="json"), event=event.kind, id=entry_id)
+        yield ServerSentEvent(data={"status": record.status.value, "reason": record.reason}, event="end")
+        return

@@ -1,4 +1,5 @@
 import asyncio
+import time
 
 from langgraph.checkpoint.conformance import checkpointer_test, validate
 from langgraph.checkpoint.conformance.capabilities import ALL_CAPABILITIES
@@ -58,3 +59,42 @@ def test_thread_ids_and_namespaces_with_colons_do_not_collide(r, keys):
     assert [t.config for t in saver.list({"configurable": {"thread_id": "a:b"}})] == [a]
     saver.delete_thread("a")
     assert saver.get_tuple({"configurable": {"thread_id": "a:b"}}) is not None
+
+
+def test_a_finished_thread_expires_and_a_running_one_does_not(r, keys):
+    """The runner prunes a finished task's thread to its last checkpoint and gives what is left the
+    task retention as TTL; another task's thread, still running, keeps no TTL."""
+    from langgraph.checkpoint.base import empty_checkpoint
+
+    saver = RedisCheckpointSaver(r, keys)
+
+    def run(thread: str, steps: int) -> None:
+        config = {"configurable": {"thread_id": thread, "checkpoint_ns": ""}}
+        for i in range(steps):
+            checkpoint = {**empty_checkpoint(), "channel_versions": {"steps": str(i + 1)},
+                          "channel_values": {"steps": i}}
+            config = saver.put(config, checkpoint, {}, {"steps": str(i + 1)})
+            saver.put_writes(config, [("steps", i + 1)], task_id=f"t{i}")
+
+    def thread_keys(thread: str) -> list[str]:
+        parts = len(keys.prefix.split(":"))  # the key's kind, then the thread
+        return [k for k in r.scan_iter(match=f"{keys.prefix}:ckpt*:{thread}*") if k.split(":")[parts + 1] == thread]
+
+    run("finished", 3)
+    run("running", 3)
+    saver.prune(["finished"])
+    saver.expire(["finished"], 120)
+
+    finished, running = thread_keys("finished"), thread_keys("running")
+    # namespaces, index, blobs, the last checkpoint and its writes
+    assert len(finished) == 5, finished
+    assert all(0 < r.ttl(k) <= 120 for k in finished), {k: r.ttl(k) for k in finished}
+    assert len(running) == 9 and all(r.ttl(k) == -1 for k in running), {k: r.ttl(k) for k in running}
+    assert saver.get_tuple({"configurable": {"thread_id": "finished"}}).checkpoint["channel_values"] == {"steps": 2}
+    assert r.sismember(keys.checkpoint_threads, "running") and not r.sismember(keys.checkpoint_threads, "finished")
+
+    saver.expire(["finished"], 1)  # they really go
+    deadline = time.time() + 5
+    while thread_keys("finished") and time.time() < deadline:
+        time.sleep(0.1)
+    assert thread_keys("finished") == [] and len(thread_keys("running")) == 9
