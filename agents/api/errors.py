@@ -53,6 +53,14 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {code: {"model": ErrorBody, "description": reasons.get(code, "Error")} for code in (*codes, 422)}
 
 
+def stream_error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """error_responses for a server-sent-events route: its errors are JSON ErrorBody, not the route's
+    text/event-stream (FastAPI documents a `model` under the route's media type only)."""
+    ref = {"$ref": "#/components/schemas/ErrorBody"}
+    return {code: {"description": spec["description"], "content": {"application/json": {"schema": ref}}}
+            for code, spec in error_responses(*codes).items()}
+
+
 def explain(errors: list[dict[str, Any]]) -> str:
     """One readable sentence from pydantic's error list: where, and what to fix."""
     parts = []

@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from robocortex.memory.schemas import TaskRecord, TaskStatus
 
 from robocortex.agents.api.deps import MemoryDep
-from robocortex.agents.api.errors import error_responses
+from robocortex.agents.api.errors import error_responses, stream_error_responses
 
 router = APIRouter(prefix="/tasks", tags=["tasks"])
 MAX_INSTRUCTION = 2000
@@ -83,15 +83,7 @@ def cancel_task(record: ExistingTask, memory: MemoryDep) -> TaskRecord:
     return memory.tasks.get(task_id) or record
 
 
-def _stream_errors(*codes: int) -> dict[int | str, dict]:
-    """error_responses for a stream route: its errors are JSON ErrorBody, not the route's text/event-stream
-    (FastAPI documents a `model` under the route's media type only)."""
-    ref = {"$ref": "#/components/schemas/ErrorBody"}
-    return {code: {"description": spec["description"], "content": {"application/json": {"schema": ref}}}
-            for code, spec in error_responses(*codes).items()}
-
-
-@router.get("/{task_id}/events", response_class=EventSourceResponse, responses=_stream_errors(404))
+@router.get("/{task_id}/events", response_class=EventSourceResponse, responses=stream_error_responses(404))
 async def follow_task(
     request: Request,
     task: ExistingTask,

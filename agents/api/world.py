@@ -16,7 +16,7 @@ from robocortex.memory.scene_graph import FloorPlan, StaleRevision
 from robocortex.memory.schemas import RobotState, SceneChange, SceneNode, SceneSnapshot, TaskRecord
 
 from robocortex.agents.api.deps import MemoryDep
-from robocortex.agents.api.errors import error_responses
+from robocortex.agents.api.errors import error_responses, stream_error_responses
 
 router = APIRouter(tags=["world"])
 MAX_REVISION = 2**63 - 2  # revisions are Redis stream ids: rev + 1 must fit in 64 bits
@@ -78,7 +78,7 @@ def _rev_cursor(since: int | None, last_event_id: str | None) -> int | None:
     return None
 
 
-@router.get("/scene/events", response_class=EventSourceResponse, responses=error_responses())
+@router.get("/scene/events", response_class=EventSourceResponse, responses=stream_error_responses())
 async def follow_scene(
     request: Request,
     memory: MemoryDep,
@@ -125,7 +125,7 @@ def _task_cursor(after: float | None, last_event_id: str | None) -> float:
         return 0.0
 
 
-@router.get("/events", response_class=EventSourceResponse, responses=error_responses())
+@router.get("/events", response_class=EventSourceResponse, responses=stream_error_responses())
 async def follow_live(
     request: Request,
     memory: MemoryDep,

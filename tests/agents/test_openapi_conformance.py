@@ -70,3 +70,18 @@ def test_every_response_matches_the_openapi_document(service, tmp_path):
     assert result.returncode == 0, out[-6000:]
     generated = int(re.search(r"(\d+) generated", out).group(1))
     assert generated >= MIN_CASES, out[-2000:]
+
+
+def test_event_streams_document_their_errors_as_json():
+    """The two live feeds never end, so schemathesis cannot stream them; their error responses are
+    checked here: every 4xx of an event-stream route is documented as the JSON ErrorBody it sends."""
+    from robocortex.agents.brain_service import create_app
+
+    paths = create_app(run_tasks=False).openapi()["paths"]
+    streams = {p: op["get"] for p, op in paths.items()
+               if "get" in op and "text/event-stream" in op["get"]["responses"].get("200", {}).get("content", {})}
+    assert {"/scene/events", "/events", "/tasks/{task_id}/events"} <= set(streams)
+    for path, op in streams.items():
+        for code, response in op["responses"].items():
+            if code.startswith("4"):
+                assert list(response["content"]) == ["application/json"], (path, code)
