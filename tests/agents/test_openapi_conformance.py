@@ -4,57 +4,28 @@ violates the OpenAPI document, any schema-valid request refused and any invalid 
 
 from __future__ import annotations
 
-import os
 import re
-import socket
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
-import httpx
 import pytest
+
+from tests.support.service import Service
 
 pytestmark = pytest.mark.e2e
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 MIN_CASES = 2000
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def service(redis_url, tmp_path_factory):
-    port = _free_port()
-    log = tmp_path_factory.mktemp("st") / "serve.log"
-    # No robots here: a task does not wait for them, it fails at once, so its events stream ends.
-    env = {**os.environ, "ROBOCORTEX_REDIS_URL": redis_url, "ROBOCORTEX_KEY_PREFIX": f"st-{uuid.uuid4().hex[:8]}",
-           "ROBOCORTEX_WAIT_FOR_ROBOTS_S": "0"}
-    with open(log, "w") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "robocortex.agents.cli", "serve", "--port", str(port)],
-                                env=env, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    else:
-        proc.kill()
-        pytest.fail(f"service did not start: {log.read_text()[-2000:]}")
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:  # tasks still waiting for robots hold shutdown up (issue 12)
-        proc.kill()
-        proc.wait()
+    # A task with no robot fails at once instead of waiting for one, so its event stream ends.
+    svc = Service(redis_url, f"st-{uuid.uuid4().hex[:8]}", tmp_path_factory.mktemp("st") / "serve.log",
+                  env={"ROBOCORTEX_WAIT_FOR_ROBOTS_S": "0"}).start()
+    yield svc.url
+    svc.stop()
 
 
 def test_every_response_matches_the_openapi_document(service, tmp_path):

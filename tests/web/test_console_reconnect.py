@@ -16,7 +16,7 @@ from robocortex.memory.schemas import NodePatch, RobotProfile, SceneDelta, Scene
 from robocortex.memory.tasks import TaskStore
 
 from tests.web.conftest import save_shot
-from tests.web.support import Service
+from tests.support.service import Service
 
 pytestmark = pytest.mark.e2e
 

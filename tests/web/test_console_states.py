@@ -18,7 +18,7 @@ from robocortex.memory.schemas import (Failure, RobotProfile, SceneNode, Subtask
 from robocortex.memory.tasks import TaskStore
 
 from tests.web.conftest import save_shot
-from tests.web.support import Service
+from tests.support.service import Service
 
 pytestmark = pytest.mark.e2e
 REASON = 'subtask s2 failed: <script>alert("x")</script> the fridge is blocked'

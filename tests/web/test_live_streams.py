@@ -17,7 +17,8 @@ from robocortex.memory.scene_graph import FloorPlan, Footprint, SceneGraphStore
 from robocortex.memory.schemas import NodePatch, RobotProfile, SceneDelta, SceneNode, TaskStatus, Vec3
 from robocortex.memory.tasks import TaskStore
 
-from tests.web.support import SSE, Service
+from tests.support.service import Service
+from tests.web.support import SSE
 
 pytestmark = pytest.mark.e2e
 
