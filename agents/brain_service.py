@@ -10,8 +10,8 @@ from robocortex.agents.api import tasks as tasks_api
 from robocortex.agents.api import web as web_api
 from robocortex.agents.api import world as world_api
 from robocortex.agents.api.errors import install_error_handlers
-from robocortex.agents.context import Memory
-from robocortex.agents.runner import TaskRunner
+from robocortex.memory.stores import Memory
+from robocortex.brain.runner import TaskRunner
 from robocortex.agents.settings import Settings
 from robocortex.brain.planner import Planner
 
@@ -26,7 +26,7 @@ def create_app(settings: Settings | None = None, *, run_tasks: bool = True,
     async def lifespan(app: FastAPI):
         memory = Memory.from_settings(settings)
         app.state.memory = memory
-        runner = TaskRunner(memory, settings, planner=planner) if run_tasks else None
+        runner = TaskRunner(memory, settings.runner_config(), planner or settings.make_planner()) if run_tasks else None
         if runner:
             runner.start()
         log.info("brain service ready (planner: %s)", settings.planner_kind())

@@ -125,7 +125,7 @@ def demo(instruction: str = typer.Argument(DEMO_INSTRUCTION),
     from robocortex.agents.follow import events, print_event, submit, world_check
     from robocortex.agents.launcher import Stack, exit_code, raise_on_sigterm
 
-    from robocortex.agents.evaluation.commands import check_run_input
+    from robocortex.evaluation.commands import check_run_input
 
     settings = _settings()
     try:  # the scene exists and fits two robots; the planner is usable — before anything starts
@@ -194,9 +194,9 @@ def run(instruction: str = typer.Argument(..., help="what the team should do"),
                                     "(ROBOCORTEX_VISION__BASE_URL, or per role VISION__GROUNDING__BASE_URL…); "
                                     "frames saved in <out>/frames")):
     """One simulated run in this process: live progress, a report, the trace as JSON and a map PNG."""
-    from robocortex.agents.evaluation.commands import check_run_input, simulate, stamp
-    from robocortex.agents.evaluation.harness import RunRequest
-    from robocortex.agents.evaluation.scenes import room_of
+    from robocortex.evaluation.commands import check_run_input, simulate, stamp
+    from robocortex.evaluation.harness import RunRequest
+    from robocortex.evaluation.scenes import room_of
 
     logging.basicConfig(level="WARNING")
     settings = _settings(planner=planner)
@@ -226,8 +226,8 @@ def evaluate(suite: str = typer.Argument(..., help="a built-in suite name (e.g. 
              out: Optional[Path] = typer.Option(None, help="folder for results.json, metrics.png and traces"),
              maps: bool = typer.Option(False, "--maps", help="also draw a map PNG of every run")):
     """Run an evaluation suite in parallel worlds; print the metrics; write JSON and a plot."""
-    from robocortex.agents.evaluation import commands
-    from robocortex.agents.evaluation.suite import SuiteError, load_suite
+    from robocortex.evaluation import commands
+    from robocortex.evaluation.suite import SuiteError, load_suite
 
     logging.basicConfig(level="WARNING")
     settings = _settings(planner=planner)

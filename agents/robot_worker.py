@@ -26,7 +26,7 @@ from robocortex.memory.dispatch import Delivery
 from robocortex.memory.schemas import RobotProfile, SubtaskMessage, SubtaskResult
 from robocortex.sim.world import World
 
-from robocortex.agents.context import Memory
+from robocortex.memory.stores import Memory
 from robocortex.agents.settings import Settings
 from robocortex.cerebellum.executor import SubtaskExecutor
 from robocortex.cerebellum.reasoner import Reasoner

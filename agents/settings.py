@@ -12,7 +12,9 @@ import yaml
 from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from robocortex.brain.planner import available_planners, unknown_planner_message
+from robocortex.brain.graph import BrainConfig
+from robocortex.brain.planner import Planner, available_planners, make_planner, unknown_planner_message
+from robocortex.brain.runner import RunnerConfig
 from robocortex.cerebellum.profiles import ProfileSpec
 
 
@@ -201,3 +203,14 @@ class Settings(BaseSettings):
         if self.planner == "auto":
             return "llm" if self.llm.base_url else "offline"
         return self.planner
+
+    def runner_config(self) -> RunnerConfig:
+        """How this process's brain runs tasks."""
+        return RunnerConfig(
+            brain_id=self.brain_id, workers=self.brain_workers, retention_s=self.retention_s,
+            brain=BrainConfig(max_repairs=self.max_repairs, max_replans=self.max_replans,
+                              task_timeout_s=self.task_timeout_s, wait_for_robots_s=self.wait_for_robots_s),
+        )
+
+    def make_planner(self) -> Planner:
+        return make_planner(self.planner_kind(), self)

@@ -18,7 +18,7 @@ from robocortex.sim.world import World
 
 from robocortex.memory.scene_graph import FloorPlan, Footprint
 
-from robocortex.agents.context import Memory
+from robocortex.memory.stores import Memory
 from robocortex.agents.settings import Settings
 from robocortex.cerebellum.perception import nodes_from_metadata
 

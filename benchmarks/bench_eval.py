@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import argparse
 
-from robocortex.agents.evaluation.batch import run_suite
-from robocortex.agents.evaluation.metrics import run_metrics, summarize
-from robocortex.agents.evaluation.suite import load_suite
+from robocortex.evaluation.batch import run_suite
+from robocortex.evaluation.metrics import run_metrics, summarize
+from robocortex.evaluation.suite import load_suite
 from robocortex.agents.settings import Settings
 
 RUNS_PER_MINUTE_GOAL = 30.0

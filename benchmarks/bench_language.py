@@ -7,7 +7,7 @@ Each sentence of benchmarks/language/corpus-*.yaml is given to
 `robocortex.brain.understanding.understand(text, snapshot)` with the scene graph a team starts with
 in its scene (built from the emulator's metadata by the perception code the evaluation harness
 uses, two mobile manipulators registered; no Redis involved). A sentence scores when the goals mean
-exactly what the corpus says on that scene (`agents/evaluation/goal_meaning.py`: selectors resolved
+exactly what the corpus says on that scene (`evaluation/goal_meaning.py`: selectors resolved
 to the scene's objects, quantifiers and in/on normalised, stage by stage), or, for a refusal, when
 `understand` raises and its message names the word the corpus gives.
 
@@ -31,8 +31,8 @@ from rich.console import Console
 from rich.table import Table
 
 from benchmarks.language.corpus import CLASSES, Entry, entry_problems, load
-from robocortex.agents.evaluation.goal_meaning import difference
-from robocortex.agents.evaluation.scenes import initial_nodes
+from robocortex.evaluation.goal_meaning import difference
+from robocortex.evaluation.scenes import initial_nodes
 from robocortex.cerebellum.perception import nodes_from_metadata, robot_fields
 from robocortex.cerebellum.profiles import BUILTIN_PROFILES
 from robocortex.memory.schemas import RobotProfile, SceneNode, SceneSnapshot

@@ -35,7 +35,7 @@ from pathlib import Path
 import httpx
 import redis
 
-from robocortex.agents.context import Memory
+from robocortex.memory.stores import Memory
 from robocortex.agents.launcher import RobotSpec, Stack, free_port
 from robocortex.agents.settings import Settings
 from robocortex.agents.world_host import nodes_of

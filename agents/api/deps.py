@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from robocortex.agents.context import Memory
+from robocortex.memory.stores import Memory
 
 
 def get_memory(request: Request) -> Memory:

@@ -22,7 +22,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from robocortex.agents.evaluation.scenes import initial_nodes
+from robocortex.evaluation.scenes import initial_nodes
 from robocortex.brain.goal_language import load_yaml as yaml12
 from robocortex.brain.goal_language import Goal, Selector, categories
 

@@ -12,7 +12,7 @@ import sys
 from collections import defaultdict
 from typing import Any
 
-from robocortex.agents.evaluation.scenes import initial_nodes
+from robocortex.evaluation.scenes import initial_nodes
 
 AFFORDANCES = ("pickupable", "receptacle", "openable", "toggleable", "sliceable", "cookable", "dirtyable",
                "canFillWithLiquid", "breakable")

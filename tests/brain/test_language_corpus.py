@@ -6,8 +6,8 @@ from collections import Counter
 import pytest
 
 from benchmarks.language.corpus import CLASSES, load
-from robocortex.agents.evaluation.goal_meaning import canonical, difference, same_meaning
-from robocortex.agents.evaluation.scenes import initial_nodes
+from robocortex.evaluation.goal_meaning import canonical, difference, same_meaning
+from robocortex.evaluation.scenes import initial_nodes
 from robocortex.brain.goal_language import Goal, goal_holds
 from robocortex.knowledge.placement import accepts
 

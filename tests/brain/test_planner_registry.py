@@ -8,8 +8,8 @@ import textwrap
 import pytest
 from pydantic import ValidationError
 
-from robocortex.agents.context import Memory
-from robocortex.agents.runner import TaskRunner
+from robocortex.memory.stores import Memory
+from robocortex.brain.runner import TaskRunner
 from robocortex.agents.settings import Settings
 from robocortex.brain import planner as registry
 from robocortex.brain.plan import Plan
@@ -67,7 +67,7 @@ def brain_settings(redis_url, keys, r, kitchen, make_profile):
 
 def run_with(settings: Settings, instruction: str):
     memory = Memory.from_settings(settings)
-    runner = TaskRunner(memory, settings)
+    runner = TaskRunner(memory, settings.runner_config(), settings.make_planner())
     record = memory.tasks.create(instruction)
     runner.run_task(record.id)
     return runner, memory.tasks.get(record.id)

@@ -17,7 +17,7 @@ from typing import Callable, Iterator
 import httpx
 import pytest
 
-from robocortex.agents.context import Memory
+from robocortex.memory.stores import Memory
 from robocortex.agents.follow import events, submit, world_check
 from robocortex.agents.launcher import RobotSpec, Stack
 from robocortex.agents.settings import Settings

@@ -8,10 +8,10 @@ import uuid
 import pytest
 from PIL import Image
 
-from robocortex.agents.evaluation.batch import run_suite
-from robocortex.agents.evaluation.metrics import run_metrics
-from robocortex.agents.evaluation.suite import parse_suite
-from robocortex.agents.evaluation.topdown import draw_map
+from robocortex.evaluation.batch import run_suite
+from robocortex.evaluation.metrics import run_metrics
+from robocortex.evaluation.suite import parse_suite
+from robocortex.evaluation.topdown import draw_map
 from robocortex.agents.settings import Settings
 
 MINI = """
@@ -77,7 +77,7 @@ def test_the_map_is_a_png_with_every_robot_path(traces, tmp_path):
 def test_a_floor_plan_task_runs_from_the_layouts(redis_url):
     import os
 
-    from robocortex.agents.evaluation.harness import RunRequest, run_task
+    from robocortex.evaluation.harness import RunRequest, run_task
     from robocortex.brain.plan import Goal
 
     data = os.environ.get("ROBOCORTEX_THOR_DATA")

@@ -7,8 +7,8 @@ import uuid
 
 import pytest
 
-from robocortex.agents.evaluation.harness import RunRequest, run_task
-from robocortex.agents.evaluation.suite import SuiteError, load_suite, parse_suite, task_problems
+from robocortex.evaluation.harness import RunRequest, run_task
+from robocortex.evaluation.suite import SuiteError, load_suite, parse_suite, task_problems
 from robocortex.agents.settings import Settings
 
 FRIDGE_OPEN = [{"action": "SetObjectStates",

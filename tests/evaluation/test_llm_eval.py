@@ -10,7 +10,7 @@ import subprocess
 import sys
 import uuid
 
-from robocortex.agents.evaluation.harness import team
+from robocortex.evaluation.harness import team
 from robocortex.brain.offline import OfflinePlanner
 from robocortex.brain.planner import PlanRequest
 from robocortex.cerebellum.perception import nodes_from_metadata

@@ -6,8 +6,8 @@ import pytest
 
 from robocortex.memory.schemas import SubtaskState, TaskEvent
 
-from robocortex.agents.evaluation.metrics import aggregate, critical_path_actions, robot_tallies, run_metrics, summarize
-from robocortex.agents.evaluation.trace import GoalOutcome, RobotInfo, RunTrace
+from robocortex.evaluation.metrics import aggregate, critical_path_actions, robot_tallies, run_metrics, summarize
+from robocortex.evaluation.trace import GoalOutcome, RobotInfo, RunTrace
 
 
 def event(kind, robot=None, subtask=None, **data):
@@ -133,7 +133,7 @@ def test_success_per_phrasing_class_in_the_summary_and_the_report():
 
     from rich.console import Console
 
-    from robocortex.agents.evaluation.report import suite_report
+    from robocortex.evaluation.report import suite_report
 
     won = run_metrics(trace([], [], [("Apple in Fridge", True)], status="succeeded", category="simple",
                             phrasing="quantifier"))

@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from robocortex.agents.evaluation.suite import CATEGORIES, SuiteError, builtin_suites, load_suite, parse_suite
+from robocortex.evaluation.suite import CATEGORIES, SuiteError, builtin_suites, load_suite, parse_suite
 
 TASK = """
 name: mine
@@ -168,7 +168,7 @@ def test_whole_bread_does_not_fit_a_toaster(tmp_path):
 
 
 def test_natural_tasks_name_their_phrasing_class():
-    from robocortex.agents.evaluation.suite import PHRASINGS
+    from robocortex.evaluation.suite import PHRASINGS
 
     suite = load_suite("builtin")
     natural = [t for t in suite.tasks if t.phrasing]
@@ -195,7 +195,7 @@ def test_a_phrasing_outside_the_classes_is_rejected(tmp_path):
 def test_natural_tasks_leave_room_for_what_they_place():
     """By the emulator's placement geometry; the one crowded built-in task is meant to be (the team
     must clear the dresser first), and the check finds it."""
-    from robocortex.agents.evaluation.suite import crowded_placements
+    from robocortex.evaluation.suite import crowded_placements
 
     suite = load_suite("builtin")
     crowded = [p for t in suite.tasks for p in crowded_placements(t)]
@@ -203,7 +203,7 @@ def test_natural_tasks_leave_room_for_what_they_place():
 
 
 def test_a_full_receptacle_is_reported(tmp_path):
-    from robocortex.agents.evaluation.suite import crowded_placements
+    from robocortex.evaluation.suite import crowded_placements
 
     suite = load_suite(write(tmp_path, scene="Bathroom-4", instruction="x", goal="{object: {category: toiletries, "
                              "quantifier: all, located: {relation: on, target: CounterTop}}, relation: in, target: GarbageCan}"))

@@ -1,12 +1,12 @@
-"""map.png (agents/evaluation/topdown.py): pick, put and failure markers where they happened, a scale
+"""map.png (evaluation/topdown.py): pick, put and failure markers where they happened, a scale
 bar, and labels that never overlap, drawn from a trace alone."""
 
 from __future__ import annotations
 
 from PIL import Image, ImageDraw
 
-from robocortex.agents.evaluation import topdown
-from robocortex.agents.evaluation.trace import GoalOutcome, MapObject, RobotInfo, RunTrace, SceneMap
+from robocortex.evaluation import topdown
+from robocortex.evaluation.trace import GoalOutcome, MapObject, RobotInfo, RunTrace, SceneMap
 from robocortex.memory.schemas import TaskEvent
 
 

@@ -10,15 +10,15 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from robocortex.sim.scenes import load_scene
 
-from robocortex.agents.evaluation.batch import run_suite
-from robocortex.agents.evaluation.harness import RunRequest, run_task, team
-from robocortex.agents.evaluation.metrics import run_metrics, summarize
-from robocortex.agents.evaluation.plot import draw_summary
-from robocortex.agents.evaluation.report import run_report, suite_report, write_json
-from robocortex.agents.evaluation.scenes import layouts_dir
-from robocortex.agents.evaluation.suite import Suite
-from robocortex.agents.evaluation.topdown import draw_map
-from robocortex.agents.evaluation.trace import RunTrace
+from robocortex.evaluation.batch import run_suite
+from robocortex.evaluation.harness import RunRequest, run_task, team
+from robocortex.evaluation.metrics import run_metrics, summarize
+from robocortex.evaluation.plot import draw_summary
+from robocortex.evaluation.report import run_report, suite_report, write_json
+from robocortex.evaluation.scenes import layouts_dir
+from robocortex.evaluation.suite import Suite
+from robocortex.evaluation.topdown import draw_map
+from robocortex.evaluation.trace import RunTrace
 from robocortex.agents.follow import print_event
 from robocortex.agents.settings import Settings
 

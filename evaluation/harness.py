@@ -23,11 +23,11 @@ from robocortex.memory.schemas import RobotProfile, RobotStatus, TaskEvent, Task
 from robocortex.sim.backends import make_world
 from robocortex.sim.world import Metadata, World
 
-from robocortex.agents.context import Memory
-from robocortex.agents.evaluation.scenes import nodes_of
-from robocortex.agents.evaluation.trace import GoalOutcome, MapObject, RobotInfo, RunTrace, SceneMap
+from robocortex.memory.stores import Memory
+from robocortex.evaluation.scenes import nodes_of
+from robocortex.evaluation.trace import GoalOutcome, MapObject, RobotInfo, RunTrace, SceneMap
 from robocortex.agents.robot_worker import RobotWorker
-from robocortex.agents.runner import TaskRunner
+from robocortex.brain.runner import TaskRunner
 from robocortex.agents.settings import Settings
 from robocortex.agents.world_host import reset_and_seed
 from robocortex.brain.goals import goal_holds
@@ -183,7 +183,7 @@ def _run_brain(request: RunRequest, settings: Settings, memory: Memory, planner:
     """Submit the task, run its graph in a thread, and follow its events until it ends."""
     started = time.time()
     record = memory.tasks.create(request.instruction)
-    runner = TaskRunner(memory, settings, planner=planner)
+    runner = TaskRunner(memory, settings.runner_config(), planner or settings.make_planner())
     crash: list[BaseException] = []
 
     def brain() -> None:

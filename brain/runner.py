@@ -9,28 +9,36 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import dataclass, field
 
 from robocortex.memory.checkpoint import RedisCheckpointSaver
 from robocortex.memory.schemas import TaskStatus
 
-from robocortex.agents.context import Memory
-from robocortex.agents.settings import Settings
+from robocortex.memory.stores import Memory
+
 from robocortex.brain.graph import BrainConfig, BrainDeps, compile_graph, initial_state
-from robocortex.brain.planner import Planner, make_planner
+from robocortex.brain.planner import Planner
 
 log = logging.getLogger("robocortex.runner")
 
 
+@dataclass(frozen=True)
+class RunnerConfig:
+    """How a brain replica runs tasks (built from agents' Settings by Settings.runner_config())."""
+
+    brain_id: str
+    workers: int = 1
+    retention_s: float = 7 * 24 * 3600.0
+    brain: BrainConfig = field(default_factory=BrainConfig)
+
+
 class TaskRunner:
-    def __init__(self, memory: Memory, settings: Settings, planner: Planner | None = None):
+    def __init__(self, memory: Memory, config: RunnerConfig, planner: Planner):
         self.memory = memory
-        self.settings = settings
+        self.config = config
         self.deps = BrainDeps(
             scene=memory.scene, tasks=memory.tasks, robots=memory.robots, dispatcher=memory.dispatcher,
-            planner=planner or make_planner(settings.planner_kind(), settings),
-            config=BrainConfig(max_repairs=settings.max_repairs, max_replans=settings.max_replans,
-                               task_timeout_s=settings.task_timeout_s,
-                               wait_for_robots_s=settings.wait_for_robots_s),
+            planner=planner, config=config.brain,
         )
         self.checkpointer = RedisCheckpointSaver(memory.r, memory.keys)
         self.graph = compile_graph(self.checkpointer)
@@ -42,7 +50,7 @@ class TaskRunner:
     # ------------------------------------------------------------------ lifecycle
 
     def start(self) -> None:
-        for i in range(self.settings.brain_workers):
+        for i in range(self.config.workers):
             t = threading.Thread(target=self._work, name=f"brain-{i}", daemon=True)
             t.start()
             self._threads.append(t)
@@ -58,7 +66,7 @@ class TaskRunner:
     # ------------------------------------------------------------------ work
 
     def _work(self) -> None:
-        consumer = self.settings.brain_id
+        consumer = self.config.brain_id
         while not self._stop.is_set():
             try:
                 taken = self.memory.tasks.take(consumer, block_ms=1000)
@@ -83,7 +91,7 @@ class TaskRunner:
                 return
         self.memory.tasks.done(entry_id)
         self.checkpointer.prune([task_id])  # the finished thread keeps only its last checkpoint,
-        self.checkpointer.expire([task_id], self.settings.retention_s)  # for as long as its events and results
+        self.checkpointer.expire([task_id], self.config.retention_s)  # for as long as its events and results
 
     def run_task(self, task_id: str) -> None:
         record = self.memory.tasks.get(task_id)
@@ -104,7 +112,7 @@ class TaskRunner:
 
     def _housekeeping(self) -> None:
         """Reclaim subtasks of dead robots, and tasks of dead brain replicas; keep our own leases."""
-        consumer = self.settings.brain_id
+        consumer = self.config.brain_id
         while not self._stop.wait(2.0):
             try:
                 names = [r.profile.name for r in self.memory.robots.list()]

@@ -1,8 +1,9 @@
-"""Builds the memory-room objects every process needs from the settings, once."""
+"""The memory-room objects every process needs, built once from the settings."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import redis
 
@@ -14,7 +15,16 @@ from robocortex.memory.robots import RobotRegistry
 from robocortex.memory.scene_graph import SceneGraphStore
 from robocortex.memory.tasks import TaskStore
 
-from robocortex.agents.settings import Settings
+
+class StoreSettings(Protocol):
+    """What the stores read from the process settings (agents' Settings has these fields)."""
+
+    redis_url: str | None
+    key_prefix: str
+    retention_s: float
+    heartbeat_ttl_s: float
+    lease_ms: int
+    max_deliveries: int
 
 
 @dataclass
@@ -28,7 +38,7 @@ class Memory:
     reservations: Reservations
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "Memory":
+    def from_settings(cls, settings: StoreSettings) -> "Memory":
         r = connect(settings.redis_url)
         keys = Keys(settings.key_prefix)
         return cls(

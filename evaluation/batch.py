@@ -17,9 +17,9 @@ from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 
 from robocortex.memory.connection import EmbeddedRedis
 
-from robocortex.agents.evaluation.harness import RunRequest, run_task
-from robocortex.agents.evaluation.suite import Suite
-from robocortex.agents.evaluation.trace import GoalOutcome, RobotInfo, RunTrace
+from robocortex.evaluation.harness import RunRequest, run_task
+from robocortex.evaluation.suite import Suite
+from robocortex.evaluation.trace import GoalOutcome, RobotInfo, RunTrace
 from robocortex.agents.settings import Settings
 
 

@@ -10,9 +10,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from robocortex.agents.evaluation.metrics import Aggregate, RunMetrics, SuiteSummary
-from robocortex.agents.evaluation.suite import CATEGORIES, PHRASINGS
-from robocortex.agents.evaluation.trace import RunTrace
+from robocortex.evaluation.metrics import Aggregate, RunMetrics, SuiteSummary
+from robocortex.evaluation.suite import CATEGORIES, PHRASINGS
+from robocortex.evaluation.trace import RunTrace
 
 
 def write_json(path: Path, model: BaseModel) -> Path:

@@ -22,7 +22,7 @@ from robocortex.knowledge.object_types import OBJECT_TYPES, object_type
 from robocortex.knowledge.placement import accepts
 from robocortex.sim.initial_state import check_initial_state
 
-from robocortex.agents.evaluation.scenes import Nodes, agent_capacity, initial_nodes, room_of
+from robocortex.evaluation.scenes import Nodes, agent_capacity, initial_nodes, room_of
 from robocortex.agents.world_host import world_init
 from robocortex.brain.goal_language import Selector, ancestors, categories, load_yaml, piece_type
 from robocortex.brain.goals import goal_holds
@@ -110,7 +110,7 @@ class Suite(BaseModel):
 
 
 def builtin_suites() -> list[str]:
-    folder = resources.files("robocortex.agents") / "suites"
+    folder = resources.files("robocortex.evaluation") / "suites"
     return sorted(p.name.rsplit(".", 1)[0] for p in folder.iterdir() if p.name.endswith((".yaml", ".yml", ".json")))
 
 
@@ -119,7 +119,7 @@ def _source(ref: str) -> tuple[str, str]:
     path = Path(ref)
     if path.is_file():
         return path.read_text(), path.name
-    folder = resources.files("robocortex.agents") / "suites"
+    folder = resources.files("robocortex.evaluation") / "suites"
     for ext in (".yaml", ".yml", ".json"):
         candidate = folder / f"{ref}{ext}"
         if candidate.is_file():

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-from robocortex.agents.evaluation.metrics import Aggregate, SuiteSummary
-from robocortex.agents.evaluation.suite import CATEGORIES
+from robocortex.evaluation.metrics import Aggregate, SuiteSummary
+from robocortex.evaluation.suite import CATEGORIES
 
 RATES = [("success_rate", "SR", (38, 139, 210)), ("goal_condition_recall", "GCR", (133, 153, 0)),
          ("executability", "Exe", (181, 137, 0)), ("utilisation", "util", (211, 54, 130))]

@@ -25,7 +25,7 @@ from pydantic import BaseModel, Field
 
 from robocortex.memory.schemas import SubtaskState, TaskEvent
 
-from robocortex.agents.evaluation.trace import RunTrace
+from robocortex.evaluation.trace import RunTrace
 
 
 class RobotTally(BaseModel):

@@ -14,7 +14,7 @@ from typing import Literal
 
 from PIL import Image, ImageDraw, ImageFont
 
-from robocortex.agents.evaluation.trace import RunTrace
+from robocortex.evaluation.trace import RunTrace
 
 ROBOT_COLOURS = [(220, 50, 47), (38, 139, 210), (133, 153, 0), (211, 54, 130), (181, 137, 0), (42, 161, 152),
                  (108, 113, 196), (203, 75, 22)]
