@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from contextlib import asynccontextmanager
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from robocortex.agents.api import tasks as tasks_api
 from robocortex.agents.api import web as web_api
@@ -34,7 +35,9 @@ def create_app(settings: Settings | None = None, *, run_tasks: bool = True,
         if runner:
             runner.stop()
 
-    app = FastAPI(title="RoboCortex", version="0.1.0", lifespan=lifespan,
+    # /docs (Swagger UI) and /redoc with their scripts and styles served by this process (fastapi-offline
+    # ships them; MIT like Swagger UI's Apache-2.0 and ReDoc's MIT): the pages work without internet.
+    app = FastAPIOffline(title="RoboCortex", version="0.1.0", lifespan=lifespan, static_url="/docs-assets",
                   description="Multi-robot orchestration: submit tasks, follow them, read the shared scene graph.")
 
     install_error_handlers(app)
