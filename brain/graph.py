@@ -135,12 +135,16 @@ def sync(deps: BrainDeps, state: TaskState, update: Update) -> Update:
     record.metrics.update(merged.get("metrics") or {})
     deps.tasks.save(record)
     status = TaskStatus(merged.get("status", record.status))
-    if status != record.status:
-        try:
-            deps.tasks.transition(record.id, status, merged.get("reason"))
-        except ValueError as exc:  # e.g. cancelled meanwhile: the record's terminal state wins
-            log.info("task %s: %s", record.id, exc)
+    if status != record.status and not status.terminal:  # the end is recorded by `finish`, after its event
+        _transition(deps, record.id, status, merged.get("reason"))
     return update
+
+
+def _transition(deps: BrainDeps, task_id: str, status: TaskStatus, reason: str | None) -> None:
+    try:
+        deps.tasks.transition(task_id, status, reason)
+    except ValueError as exc:  # e.g. cancelled meanwhile: the record's terminal state wins
+        log.info("task %s: %s", task_id, exc)
 
 
 def online_robots(deps: BrainDeps) -> list[RobotState]:
@@ -403,9 +407,14 @@ def reflect(state: TaskState, runtime: Runtime[BrainDeps]) -> Update:
 
 
 def finish(state: TaskState, runtime: Runtime[BrainDeps]) -> Update:
+    """Log the end, then record it: a client that stops reading at the terminal status has every event."""
     emit(runtime.context, state, "finished",
          f"task {state.get('status')}" + (f": {state['reason']}" if state.get("reason") else ""),
          status=state.get("status"))
+    record = runtime.context.tasks.get(state["task_id"])
+    status = TaskStatus(state["status"])
+    if record is not None and record.status != status:
+        _transition(runtime.context, record.id, status, state.get("reason"))
     return {}
 
 

@@ -162,13 +162,15 @@ class SceneGraphStore:
 
     def changes_since(self, rev: int, limit: int | None = None) -> list[SceneChange]:
         """Changes with revision > rev, oldest first. Raises StaleRevision if some were trimmed."""
+        # The revision is read before the log: a change landing between the two reads is then in the
+        # log read, never mistaken for a trimmed one (which would skip it behind a snapshot).
+        current = self.revision()
         entries = self.r.xrange(self.keys.scene_changes, min=f"{rev + 1}-0", count=limit)
         if entries:
             first = int(entries[0][0].split("-")[0])
             if first > rev + 1:
                 raise StaleRevision(rev, first)
             return [_change(entry_id, fields) for entry_id, fields in entries]
-        current = self.revision()
         if current > rev:  # everything after rev was trimmed (or the log was deleted)
             oldest = self.r.xrange(self.keys.scene_changes, count=1)
             raise StaleRevision(rev, int(oldest[0][0].split("-")[0]) if oldest else None)

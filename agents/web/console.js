@@ -333,7 +333,9 @@ function markFailure(task, s) {
 }
 
 function onSnapshot(snap) {
+  const resent = state.scene.rev > 0;  // the stream skipped changes (trimmed log): rebuild trails and markers
   state.scene = {rev: snap.rev, nodes: snap.nodes};
+  if (resent) loadHistory();
   $("rev").textContent = snap.rev;
   for (const t of state.tasks.values()) for (const s of t.subtasks || []) if (s.status === "failed") markFailure(t, s);
   sceneChanged(true);

@@ -81,7 +81,10 @@ def test_plan_that_cannot_be_made_fails_the_task_with_the_reason(brain, online):
     update = g.plan(state, Runtime(context=deps))
     assert update["status"] == "failed" and update["reason"] == "planning failed: no fridge here"
     assert _events(deps, state, "plan_failed")[0].data["planning_ms"] >= 0
+    g.finish({**state, **update}, Runtime(context=deps))  # the end is recorded after its event
     assert deps.tasks.get(state["task_id"]).status == TaskStatus.failed
+    kinds = [e.kind for _, e in deps.tasks.events(state["task_id"], "0", None)]
+    assert kinds.index("finished") < len(kinds) - 1 and kinds[-1] == "status", kinds
 
 
 def test_an_invalid_reply_goes_back_as_the_last_reply(brain, online):
