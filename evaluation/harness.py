@@ -15,10 +15,14 @@ import logging
 import threading
 import time
 import uuid
+from urllib.parse import quote
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import redis
+
+from robocortex.memory.connection import default_url
 from robocortex.memory.schemas import RobotProfile, RobotStatus, TaskEvent, TaskRecord
 from robocortex.sim.backends import make_world
 from robocortex.sim.world import Metadata, World
@@ -37,6 +41,7 @@ from robocortex.cerebellum.profiles import ProfileSpec, resolve_profile
 
 log = logging.getLogger("robocortex.evaluation")
 ONLINE_TIMEOUT_S = 30.0
+STOP_TIMEOUT_S = 10.0  # robots stop within milliseconds (their blocking reads are unblocked); a bound, not a wait
 GRACE_S = 60.0  # beyond the brain's own task timeout, before the harness cancels the task itself
 
 
@@ -123,8 +128,39 @@ def _wait_online(memory: Memory, names: set[str], workers: list[threading.Thread
             return
         if not all(t.is_alive() for t in workers):
             break
-        time.sleep(0.05)
+        time.sleep(0.005)  # robots register within milliseconds of starting
     raise RuntimeError(f"robots did not come online: {sorted(names)}")
+
+
+def _named(url: str, client_name: str) -> str:
+    """`url` whose connections name themselves (CLIENT SETNAME), so the run can find them in CLIENT LIST."""
+    return f"{url}{'&' if '?' in url else '?'}client_name={quote(client_name, safe='')}"
+
+
+def _unblock(r: redis.Redis, client_names: set[str]) -> None:
+    """End the blocking reads (XREADGROUP … BLOCK) of the named connections at once, as a timeout
+    would (CLIENT UNBLOCK): a stopping robot then sees its stop event without waiting out the read."""
+    try:
+        for client in r.client_list():
+            if client.get("name") in client_names and "b" in client.get("flags", ""):
+                r.client_unblock(int(client["id"]))
+    except redis.ResponseError as exc:  # e.g. an ACL without CLIENT: the reads then end by their timeout
+        log.debug("cannot unblock the robots' reads (%s); they stop when their reads time out", exc)
+
+
+def _stop_robots(memory: Memory, workers: list[RobotWorker], threads: list[threading.Thread],
+                 client_names: set[str]) -> None:
+    """Signal every robot to stop and unblock its inbox read until its thread has ended."""
+    for w in workers:
+        w.stop_event.set()
+    deadline = time.monotonic() + STOP_TIMEOUT_S
+    while any(t.is_alive() for t in threads) and time.monotonic() < deadline:
+        _unblock(memory.r, client_names)  # again each round: a robot may have been about to block
+        for t in threads:
+            t.join(0.005)
+    for w in workers:
+        w.memory.dispatcher.close()
+        w.memory.r.connection_pool.disconnect()
 
 
 def _drop_keys(memory: Memory) -> None:
@@ -146,7 +182,14 @@ def run_task(request: RunRequest, settings: Settings, *, planner: Planner | None
     memory = Memory.from_settings(settings)
     starts = reset_and_seed(world, settings, request.scene, len(robots), memory, request.initial_state)
     layout = scene_map(world, starts)
-    workers = [RobotWorker(settings, profile, world) for profile in robots]
+    # each robot's own connections carry its name, so stopping can unblock its inbox read
+    run_tag = f"rc-eval-{request.run_id}-{uuid.uuid4().hex[:6]}"
+    client_names = {p.name: f"{run_tag}-{p.name}" for p in robots}
+    url = settings.redis_url or default_url()
+    workers = []
+    for profile in robots:
+        named = settings.model_copy(update={"redis_url": _named(url, client_names[profile.name])})
+        workers.append(RobotWorker(named, profile, world, memory=Memory.from_settings(named)))
     threads = [threading.Thread(target=w.run, name=w.name, daemon=True) for w in workers]
     try:
         for t in threads:
@@ -170,10 +213,7 @@ def run_task(request: RunRequest, settings: Settings, *, planner: Planner | None
             tokens=int(record.metrics.get("tokens", 0)), subtasks=record.subtasks, events=events, scene_map=layout,
         )
     finally:
-        for w in workers:
-            w.stop_event.set()
-        for t in threads:
-            t.join(10)
+        _stop_robots(memory, workers, threads, set(client_names.values()))
         world.stop()
         _drop_keys(memory)
 
@@ -195,11 +235,15 @@ def _run_brain(request: RunRequest, settings: Settings, memory: Memory, planner:
     thread = threading.Thread(target=brain, name=f"brain-{request.run_id}", daemon=True)
     thread.start()
     events: list[TaskEvent] = []
-    cursor, deadline, cancelled = "0", started + request.timeout_s + GRACE_S, False
-    while True:
-        got = memory.tasks.events(record.id, after=cursor, block_ms=300)
+    cursor, deadline, cancelled, finished = "0", started + request.timeout_s + GRACE_S, False, False
+    # Wait on the event stream: the graph's last event is "finished" (its `finish` node records the end
+    # right after it), so the run ends as soon as that event is read. The read's timeout only bounds how
+    # late a brain that crashed without finishing (its thread ended) or the deadline is noticed.
+    while not finished:
+        got = memory.tasks.events(record.id, after=cursor, block_ms=1000)
         for cursor, event in got:
             events.append(event)
+            finished = finished or (event.kind == "finished" and event.robot is None)  # the graph's, not a robot's
             if on_event is not None:
                 on_event(event)
         if not got and not thread.is_alive():
@@ -208,6 +252,7 @@ def _run_brain(request: RunRequest, settings: Settings, memory: Memory, planner:
             cancelled = True
             memory.tasks.request_cancel(record.id)
             log.warning("run %s: no end after %.0f s; cancelling", request.run_id, request.timeout_s + GRACE_S)
+    thread.join()  # after "finished": the terminal status and the last checkpoint, milliseconds away
     if crash:
         raise RuntimeError(f"the brain crashed on this task: {crash[0]!r}") from crash[0]
     return memory.tasks.get(record.id) or record, events, started
