@@ -98,6 +98,8 @@ class Selector(_Strict):
                                    "rest: all those not taken by the goal `rest_of` names")
     count: int | None = Field(default=None, ge=0, description="N for exactly / at_least")
     rest_of: int | None = Field(default=None, ge=0, description="index of the earlier goal 'the rest' complements")
+    exclude: list[Selector] = Field(default_factory=list,
+                                    description="objects left out ('everything but the knife'): none of these")
 
     @model_validator(mode="before")
     @classmethod
@@ -146,6 +148,8 @@ class Selector(_Strict):
         if self.located is not None:
             if nodes is None or not self.located.holds(nodes, node):
                 return False
+        if any(x.matches(node, nodes) for x in self.exclude):
+            return False
         return True
 
     def select(self, nodes: Nodes) -> list[Mapping[str, Any]]:
@@ -163,6 +167,8 @@ class Selector(_Strict):
             filters.append(f"temperature={self.temperature}")
         if self.located is not None:
             filters.append(self.located.describe())
+        if self.exclude:
+            filters.append("except " + ", ".join(x.describe() for x in self.exclude))
         if filters:
             what += f" ({', '.join(filters)})"
         prefix = {"the": "", "a": "", "all": "all ", "exactly": f"exactly {self.count} ",

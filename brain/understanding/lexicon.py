@@ -99,6 +99,9 @@ class Lexicon:
         self.bare_number_quantifier: str = fw.get("bare_number_quantifier", "at_least")
         self.products: dict[str, Any] = nn["products"]
         self.controls: dict[str, str] = nn.get("controls", {})
+        self.courtesy: dict[str, list[Any]] = {
+            k: [tuple(_split_words(_normalise(str(p)))) for p in v] if k != "modals" and k != "skip" else list(v)
+            for k, v in fw["courtesy"].items()}
         self.phrases: dict[str, set[str]] = defaultdict(set)  # phrase → terminals
         self.terminals: set[str] = {VERB, NOUN, ADJ, NUM}
         for terminal, words in fw["terminals"].items():
@@ -192,7 +195,7 @@ class Lexicon:
 
     def lex(self, text: str, ids: dict[str, str]) -> tuple[list[Word], list[str]]:
         """Words of the instruction (filler dropped) and the words not in the lexicon."""
-        raw = _split_words(_normalise(text))
+        raw = self.courteous(_split_words(_normalise(text)))
         out: list[Word] = []
         unknown: list[str] = []
         i = 0
@@ -225,13 +228,71 @@ class Lexicon:
             i += n
             nxt = raw[i] if i < len(raw) else ""
             counted = nxt.isdigit() or nxt in self.numbers  # "just one", "only two"
-            if FILLER in self.phrases[phrase] and not (len(cats) > 1 and (out and "DET" in out[-1].cats or counted)):
+            after_subject = "MODAL" in cats and out and out[-1].cats & {NOUN, "PRON", "EVERYTHING", "NOTHING", "ID"}
+            if FILLER in self.phrases[phrase] and not (len(cats) > 1 and (out and "DET" in out[-1].cats or counted
+                                                                          or after_subject)):
                 continue  # filler, unless a determiner or a number makes it a word ("the first", "just one")
             cats = cats - {FILLER}
             span = " ".join(raw[i - n:i])
             value = self.numbers.get(phrase, self.ordinals.get(phrase))
             out.append(Word(span, phrase, cats, plural=is_plural(raw[i - 1]), value=value, bases=bases))
         return out, unknown
+
+    # ------------------------------------------------------------------ courtesy
+
+    def _has(self, raw: list[str], i: int, terminal: str) -> bool:
+        m = self._match(raw, i)
+        return m is not None and any(terminal in self.phrases[p] for p in m[0])
+
+    def _names_object(self, raw: list[str]) -> bool:
+        return any("|" in w or w.isdigit() or self._has(raw, i, NOUN) for i, w in enumerate(raw))
+
+    @staticmethod
+    def _ends_with(raw: list[str], phrases: list[tuple[str, ...]]) -> bool:
+        return any(len(raw) >= len(p) and tuple(raw[len(raw) - len(p):]) == p for p in phrases)
+
+    def courteous(self, raw: list[str]) -> list[str]:
+        """The words of the request, without the courtesy around it (function_words.yaml `courtesy`):
+        asides ("when you get a chance", "sorry to bother you", "thanks so much") — a clause between
+        separators that opens with an aside word, addresses the listener and names no object — and a
+        request frame before the verb ("I was hoping you could", "any chance someone could", "can I ask
+        you to"): words naming no object that end in listener + modal, modal + listener or listener +
+        "to", followed by a verb. Words in them need not be in the lexicon."""
+        c = self.courtesy
+        seps = {",", ";", ":", ".", "!", "?"}
+        out: list[str] = []
+        i = 0
+        while i < len(raw):  # asides between separators
+            j = next((k for k in range(i, len(raw)) if raw[k] in seps), len(raw))
+            seg = raw[i:j]
+            opens = any(tuple(seg[:len(a)]) == a for a in c["asides"])
+            thanks = any(tuple(seg[:len(a)]) == a for a in c["thanks"])
+            addressed = any(tuple(seg[k:k + len(a)]) == a for a in c["listeners"] for k in range(len(seg)))
+            if seg and (thanks or opens and addressed) and not self._names_object(seg):
+                i = j + 1 if j < len(raw) and raw[j] in {",", ";", ":"} else j  # keep a sentence end
+                continue
+            k = next((k for k in range(i + 1, j) if any(tuple(raw[k:k + len(a)]) == a for a in c["asides"])
+                      and any(tuple(raw[k + len(a):k + len(a) + len(lst)]) == lst
+                              for a in c["asides"] if tuple(raw[k:k + len(a)]) == a for lst in c["listeners"])
+                      and not self._names_object(raw[k:j]) and not self._has(raw, k, "THEN")), None)
+            if k is not None:  # "… in the sink when you get the chance": an aside closing the clause
+                out += raw[i:k] + raw[j:j + 1]
+            else:
+                out += raw[i:j + 1]
+            i = j + 1
+        frames = [(m, *lst) for m in c["modals"] for lst in c["listeners"]] + \
+                 [(*lst, m) for m in c["modals"] for lst in c["listeners"]] + \
+                 [(*lst, "to") for lst in c["listeners"]]
+        best = 0
+        for p in range(1, min(len(out), 16) + 1):
+            if not self._ends_with(out[:p], frames) or self._names_object(out[:p]):
+                continue
+            rest = p
+            while rest < len(out) and (out[rest] in seps or out[rest] in c["skip"]):
+                rest += 1
+            if rest < len(out) and self._has(out, rest, VERB):
+                best = p
+        return out[best:]
 
     def _match(self, raw: list[str], i: int) -> tuple[list[str], int] | None:
         """The longest phrases starting at word i (every reading of that length; the surface form's first)."""

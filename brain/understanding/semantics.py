@@ -267,8 +267,17 @@ class Interpreter:
             self.add_filter(ref, self.word(_tokens(a)[-1]))
         for rel in _sub(tree, "relclause"):
             self.relclause(ref, rel)
+        for ex in [e for x in _sub(tree, "np_except") for e in _sub(x, "exclusion")]:
+            self.exclude(ref, self.objects(_sub(ex, "objects")[0], "subject", Word("", "", frozenset())))
         ref.text = self.text(tree)
         return ref
+
+    def exclude(self, ref: Ref, out: list[Ref]) -> None:
+        """"everything but the knife", "all the fruit except the apple": the objects left out."""
+        left = [Selector(type=o.selector.type, category=o.selector.category, id=o.selector.id,
+                         states=o.selector.states, located=o.selector.located) for o in out]
+        for r in ref.refs or [ref]:
+            r.selector = r.selector.model_copy(update={"exclude": [*r.selector.exclude, *left]})
 
     def np_of(self, tree: Tree, role: str) -> Ref:
         """"a slice of bread", "the rest of the apples", "two of the mugs", "a cup of coffee", "none of"."""
@@ -366,6 +375,9 @@ class Interpreter:
         """A noun head with the nouns before it: a type, a category, a room, a product, a liquid, pieces."""
         negate = any("NO" in x.cats for x in quant)
         entry = self.noun(w)
+        while entry.get("room") and modifiers and not self.noun(modifiers[-1]).get("room"):
+            w, modifiers = modifiers[-1], modifiers[:-1]  # "the lights in here": the room is the scene
+            entry = self.noun(w)
         typed = [m for m in modifiers if self.lex.nouns.get(m.base, {}).get("types")]
         if entry.get("any") and typed:  # "a toilet paper roll", "the soap bar": the thing the measure is of
             w, entry, modifiers = replace(typed[-1], plural=w.plural), self.lex.nouns[typed[-1].base], []
@@ -683,7 +695,10 @@ class Interpreter:
     def split_comps(self, comps: list[Any]) -> tuple[list[Word], list[Word], list[PP], list[Tree]]:
         particles, adjs, pps, pros = [], [], [], []
         for c in comps:
-            if isinstance(c, Tree) and c.data == "pp":
+            if isinstance(c, Tree) and c.data == "pp" and c.children[0].data in ("on", "off") and \
+                    self.lex.nouns.get(self.word(_tokens(c.children[1])[-1]).base, {}).get("room"):
+                particles.append(self.word(_tokens(c.children[0])[-1]))  # "turn the lights off in here"
+            elif isinstance(c, Tree) and c.data == "pp":
                 pps.append(c)
             elif isinstance(c, Tree) and c.data in ("there", "prep", "where_was"):
                 pros.append(c)
@@ -695,6 +710,8 @@ class Interpreter:
     def action(self, verb: Word, objects: Tree | None, comps: list[Any], given: list[Ref] | None = None,
                said: Said | None = None) -> list[Goal]:
         """Goals of one verb over its objects; `given`: objects already resolved (a passive's subject)."""
+        exclusions = [c for c in comps if isinstance(c, Tree) and c.data == "exclusion"]
+        comps = [c for c in comps if not (isinstance(c, Tree) and c.data == "exclusion")]
         r = self.read_comps(verb, comps)
         role = r.template or ("place" if r.dest is not None or r.negplace is not None else "adj")
         refs = given if given is not None else self.objects(objects, "product" if r.frames.product else role, verb)
@@ -703,6 +720,10 @@ class Interpreter:
             # "pour water into the mug": the mug filled with water
             r.liquid, refs, r.template, r.dest = refs[0].liquid, [poured[-1].ref], "filled", None
             r.filters = [pp for pp in r.filters if pp is not poured[-1]]
+        for ex in exclusions:  # "put everything in the drawer except the knife"
+            left = self.objects(_sub(ex, "objects")[0], "subject", verb)
+            for ref in refs:
+                self.exclude(ref, left)
         if said is not None:
             said.verb, said.refs, said.comps = verb, refs, comps
         goals: list[Goal] = []
@@ -815,9 +836,18 @@ class Interpreter:
         if tree is None:
             raise NotUnderstood(f"{verb.text} what? Name the object(s) to {verb.base}", [(verb.text, None)])
         out: list[Ref] = []
-        for np in _sub(tree, "np", "np_of"):
-            ref = self.np(np, role)
-            out += ref.refs or [ref]
+        but: list[Ref] = []  # "everything but the knife": after a whole set, "but" leaves things out
+        for child in tree.children:
+            if isinstance(child, Tree) and child.data == "and" and self.word(_tokens(child)[-1]).base == "but" \
+                    and out and all(r.selector.quantifier == "all" for r in out):
+                but = out
+            elif isinstance(child, Tree) and child.data in ("np", "np_of"):
+                ref = self.np(child, role)
+                if but:
+                    for u in but:
+                        self.exclude(u, ref.refs or [ref])
+                else:
+                    out += ref.refs or [ref]
         return out
 
     def verb_goals(self, verb: Word, frames: VerbFrames, ref: Ref, template: str | None, dest: PP | None,
@@ -942,6 +972,8 @@ class Interpreter:
             if floating:  # "the mugs should all be clean"
                 r.selector = r.selector.model_copy(update={"quantifier": "all", "count": None})
         goals = self.outcome(refs, parts)
+        if parts and not any(isinstance(p, Tree) and p.data == "verb" for p in parts):
+            self.last_action = (None, parts)  # "the mug goes in the sink, the plate too"
         if negate != unwanted:
             goals = [negate_goal(g) for g in goals]
         return goals, asks
@@ -965,6 +997,8 @@ class Interpreter:
     def state_part(self, ref: Ref, part: Any) -> list[Goal]:
         if isinstance(part, Tree) and part.data in ("pp", "there", "prep"):
             pp = self.pp(part) if part.data == "pp" else self.pro_pp(part)
+            if pp.ref.room and pp.kind in ("ON", "OFF"):  # "the lights off in here": "off", in the scene
+                return self.goals_of(ref, self.adjective(self.word(_tokens(part.children[0])[-1]), ref))
             if pp.ref.room:  # "every light in the kitchen off": the room is the scene
                 return []
             cond = Condition(relation=self.relation(pp), target=self.target(pp.ref),

@@ -1,0 +1,65 @@
+"""The way people talk around a request: courtesy frames and asides, "goes in", "everything but X",
+rooms as places ("the lights off in here"). Same hand-made scene as test_understanding.py."""
+
+from __future__ import annotations
+
+import pytest
+
+from robocortex.brain.goal_language import Selector
+from robocortex.brain.understanding import NotUnderstood
+
+from tests.brain.test_understanding import compact, goals, scene  # noqa: F401 - the scene fixture
+
+
+@pytest.mark.parametrize("text", [
+    "I was hoping you could put the mug in the sink",
+    "any chance someone could put the mug in the sink?",
+    "it would be great if you could put the mug in the sink",
+    "can I ask you to put the mug in the sink",
+    "sorry to bother you, but could you put the mug in the sink",
+    "when you have a minute, put the mug in the sink",
+    "put the mug in the sink when you get the chance",
+    "put the mug in the sink, if you have a sec. thanks so much!",
+    "do you think one of you could put the mug in the sink, whenever you are free",
+])
+def test_courtesy_around_a_request_carries_no_meaning(scene, text):  # noqa: F811
+    assert compact(goals(text, scene)) == ["Mug in SinkBasin"]
+
+
+def test_courtesy_never_swallows_an_object_or_an_order(scene):  # noqa: F811
+    # an aside that names an object is content (kept, so its unknown verb is refused); "when you are
+    # done" is an order word
+    with pytest.raises(NotUnderstood, match="see"):
+        goals("when you see the apple, put it in the fridge", scene)
+    gs = goals("put the bread on the table and when you are done turn off the light", scene)
+    assert [g.stage for g in gs] == [0, 1]
+    # an unknown verb in the request itself is still refused
+    with pytest.raises(NotUnderstood, match="juggle"):
+        goals("could you please juggle the apple", scene)
+
+
+def test_goes_and_belongs_say_where_things_should_be(scene):  # noqa: F811
+    assert compact(goals("the knife goes in the drawer, the fork too", scene)) == [
+        "Knife in Drawer", "Fork in Drawer"]
+    assert compact(goals("the cups belong in a cabinet", scene)) == ["all Cup in Cabinet"]
+    assert compact(goals("go get the knife", scene)) == ["Knife held"]  # "go" before a verb is filler
+
+
+def test_everything_but(scene):  # noqa: F811
+    for text in ("put everything but the knife in the sink", "put everything except the knife in the sink",
+                 "put everything in the sink apart from the knife"):
+        [g] = goals(text, scene)
+        assert g.subject.exclude == [Selector(type="Knife")], text
+        assert g.condition.target == Selector(type="SinkBasin")
+    [g] = goals("put all the fruit in the fridge except the apples", scene)
+    ids = {n["id"] for n in g.subject.select(scene.node_dicts())}
+    assert ids == {"Tomato|1"}
+    # "but" between two actions stays a conjunction
+    assert compact(goals("put the mug in the sink but the cup on the table", scene)) == [
+        "Mug in SinkBasin", "Cup on DiningTable"]
+
+
+def test_a_room_as_a_place_is_the_scene(scene):  # noqa: F811
+    for text in ("I want the lights off in here", "turn the lights off in here", "the lights in here should be off"):
+        [g] = goals(text, scene)
+        assert g.subject.category == "lights" and g.condition.state == "isToggled" and g.condition.value is False
