@@ -10,6 +10,7 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.concurrency import run_in_threadpool
 
+from robocortex.client.models import Task, TaskAccepted, TaskEventItem
 from robocortex.memory.schemas import TaskRecord, TaskStatus
 
 from robocortex.agents.api.deps import MemoryDep
@@ -34,11 +35,9 @@ class TaskSubmission(BaseModel):
         return v.strip()
 
 
-class TaskAccepted(BaseModel):
-    id: str
-    status: TaskStatus
-    url: str
-    events_url: str
+def as_task(record: TaskRecord) -> Task:
+    """The API's view of a stored record: the same fields, the plan typed."""
+    return Task.model_validate(record.model_dump())
 
 
 def _get_or_404(memory: MemoryDep, task_id: str) -> TaskRecord:
@@ -63,24 +62,24 @@ def submit_task(body: TaskSubmission, memory: MemoryDep) -> TaskAccepted:
                         events_url=f"/tasks/{record.id}/events")
 
 
-@router.get("", response_model=list[TaskRecord], responses=error_responses())
+@router.get("", response_model=list[Task], responses=error_responses())
 def list_tasks(memory: MemoryDep, status: TaskStatus | None = None,
-               limit: int = Query(default=50, ge=1, le=1000)) -> list[TaskRecord]:
-    return memory.tasks.list(status=status, limit=limit)
+               limit: int = Query(default=50, ge=1, le=1000)) -> list[Task]:
+    return [as_task(r) for r in memory.tasks.list(status=status, limit=limit)]
 
 
-@router.get("/{task_id}", response_model=TaskRecord, responses=error_responses(404))
-def get_task(task: ExistingTask) -> TaskRecord:
-    return task
+@router.get("/{task_id}", response_model=Task, responses=error_responses(404))
+def get_task(task: ExistingTask) -> Task:
+    return as_task(task)
 
 
-@router.post("/{task_id}/cancel", status_code=202, response_model=TaskRecord, responses=error_responses(404, 409))
-def cancel_task(record: ExistingTask, memory: MemoryDep) -> TaskRecord:
+@router.post("/{task_id}/cancel", status_code=202, response_model=Task, responses=error_responses(404, 409))
+def cancel_task(record: ExistingTask, memory: MemoryDep) -> Task:
     task_id = record.id
     if record.status.terminal:
         raise HTTPException(409, f"task {task_id} already {record.status.value}; nothing to cancel")
     memory.tasks.request_cancel(task_id)
-    return memory.tasks.get(task_id) or record
+    return as_task(memory.tasks.get(task_id) or record)
 
 
 @router.get("/{task_id}/events", response_class=EventSourceResponse, responses=stream_error_responses(404))
@@ -92,8 +91,9 @@ async def follow_task(
         'start after this event id ("0" = from the first event; ids look like 1795266081271-0); default: '
         "the Last-Event-ID header a reconnecting EventSource sends, else the first event"))] = None,
     last_event_id: Annotated[str | None, Header(include_in_schema=False, pattern=EVENT_ID)] = None,
-) -> AsyncIterator[ServerSentEvent]:
-    """Server-sent events: every event of the task, then live ones until it finishes (`end`). A
+) -> AsyncIterator[TaskEventItem]:
+    """Server-sent events: every event of the task, then live ones until it finishes (`end`, whose data
+    says how it ended). The SSE event name is the event's `kind`; its data is typed by kind. A
     client that reconnects (Last-Event-ID) continues where it stopped: no event lost or repeated.
     FastAPI's SSE support sends keep-alive comments while the task is quiet."""
     task_id, cursor = task.id, after or last_event_id or "0"
@@ -122,5 +122,5 @@ async def follow_task(
         for entry_id, event in await run_in_threadpool(memory.tasks.events, task_id, cursor, None):
             cursor = entry_id
             yield ServerSentEvent(data=event.model_dump(mode="json"), event=event.kind, id=entry_id)
-        yield ServerSentEvent(data={"status": record.status.value, "reason": record.reason}, event="end")
+        yield ServerSentEvent(data={"kind": "end", "status": record.status.value, "reason": record.reason}, event="end")
         return

@@ -5,15 +5,15 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Header, HTTPException, Query, Request
 from fastapi.sse import EventSourceResponse, ServerSentEvent
-from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from robocortex.memory.scene_graph import FloorPlan, StaleRevision
-from robocortex.memory.schemas import RobotState, SceneChange, SceneNode, SceneSnapshot, TaskRecord
+from robocortex.client.models import Health, RobotsUpdate, Task
+from robocortex.memory.schemas import RobotState, SceneChange, SceneNode, SceneSnapshot
 
 from robocortex.agents.api.deps import MemoryDep
 from robocortex.agents.api.errors import error_responses, stream_error_responses
@@ -49,10 +49,10 @@ def scene_changes(memory: MemoryDep, since: int = Query(ge=0, le=MAX_REVISION, d
         raise HTTPException(410, f"{exc}; read GET /scene for a fresh snapshot") from exc
 
 
-@router.get("/health")
-def health(memory: MemoryDep) -> dict[str, Any]:
+@router.get("/health", response_model=Health)
+def health(memory: MemoryDep) -> Health:
     memory.r.ping()
-    return {"ok": True, "scene_rev": memory.scene.revision()}
+    return Health(ok=True, scene_rev=memory.scene.revision())
 
 
 # ---------------------------------------------------------------------- live streams (server-sent events)
@@ -60,13 +60,6 @@ def health(memory: MemoryDep) -> dict[str, Any]:
 LIVE_TASKS = 50  # the live stream follows the newest tasks, as the console's list shows them
 POLL_S = 0.5  # how often the live stream looks at task records and robots
 ROBOTS_REFRESH_S = 5.0  # robots are re-sent at least this often, so heartbeat ages stay honest
-
-
-class RobotsUpdate(BaseModel):
-    """Every registered robot, as of `at` (the server's clock: a robot's heartbeat age is at - last_seen)."""
-
-    at: float
-    robots: list[RobotState]
 
 
 def _rev_cursor(since: int | None, last_event_id: str | None) -> int | None:
@@ -133,7 +126,7 @@ async def follow_live(
         "resume: send only tasks updated after this time (the id of the last `task` event). Default: the "
         "Last-Event-ID header a reconnecting EventSource sends, else every task of the list"))] = None,
     last_event_id: Annotated[str | None, Header(include_in_schema=False, max_length=40)] = None,
-) -> AsyncIterator[TaskRecord | RobotsUpdate]:
+) -> AsyncIterator[Task | RobotsUpdate]:
     """Server-sent events for a console: `task` (a task record, each time one of the newest 50 changes;
     its id is the record's updated_at, so a reconnect resumes after it) and `robots` (every robot, when
     one's status, work or profile changes, and at least every 5 s)."""

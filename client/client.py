@@ -1,0 +1,445 @@
+"""Typed clients for the brain service: `Client` (sync) and `AsyncClient`, both on httpx.
+
+Every route of the service has one method (`ROUTES` names them; a test checks it against the OpenAPI
+document). Event streams are followed with httpx-sse and resume by themselves: when a connection
+drops, the client reconnects with the `Last-Event-ID` of the last event it got, so no event is lost
+or repeated (the service resumes every stream from that id).
+
+    from robocortex.client import Client
+
+    with Client("http://127.0.0.1:8000") as rc:
+        task = rc.submit("put the apple in the fridge")
+        for event in rc.events(task.id):
+            print(event.kind, event.message if hasattr(event, "message") else event.status)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from urllib.parse import quote
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import httpx
+from httpx_sse import ServerSentEvent, aconnect_sse, connect_sse
+from pydantic import TypeAdapter
+
+from robocortex.client.models import AnyTaskEvent, EndEvent, Health, RobotsUpdate, Task, TaskAccepted, parse_task_event
+from robocortex.memory.scene_graph import FloorPlan
+from robocortex.memory.schemas import RobotState, SceneChange, SceneNode, SceneSnapshot, TaskStatus
+
+T = TypeVar("T")
+
+# (method, OpenAPI path) -> the method of Client and AsyncClient that calls it.
+ROUTES: dict[tuple[str, str], str] = {
+    ("POST", "/tasks"): "submit",
+    ("GET", "/tasks"): "tasks",
+    ("GET", "/tasks/{task_id}"): "task",
+    ("POST", "/tasks/{task_id}/cancel"): "cancel",
+    ("GET", "/tasks/{task_id}/events"): "events",
+    ("GET", "/robots"): "robots",
+    ("GET", "/scene"): "scene",
+    ("GET", "/scene/nodes/{node_id}"): "node",
+    ("GET", "/scene/changes"): "scene_changes",
+    ("GET", "/scene/events"): "scene_events",
+    ("GET", "/scene/floor"): "floor",
+    ("GET", "/events"): "live",
+    ("GET", "/health"): "health",
+}
+
+_TASKS = TypeAdapter(list[Task])
+_ROBOTS = TypeAdapter(list[RobotState])
+_CHANGES = TypeAdapter(list[SceneChange])
+
+
+class ServiceError(Exception):
+    """The service answered with an error: `status` (HTTP), `detail` (what is wrong and what to send
+    instead), `errors` (the fields at fault, for a 422)."""
+
+    def __init__(self, status: int, detail: str, errors: list[dict[str, Any]] | None = None):
+        super().__init__(f"{status}: {detail}")
+        self.status, self.detail, self.errors = status, detail, list(errors or [])
+
+
+class StreamGaveUp(ServiceError):
+    """An event stream could not be resumed after `reconnects` attempts in a row."""
+
+
+@dataclass(frozen=True)
+class _Call:
+    """One request and how to read its answer; shared by the sync and the async client."""
+
+    method: str
+    path: str
+    parse: Callable[[Any], Any]
+    params: dict[str, Any] = field(default_factory=dict)
+    json: Any = None
+
+
+def _check(resp: httpx.Response) -> None:
+    if resp.is_success:
+        return
+    try:
+        body = resp.json()
+        detail, errors = str(body.get("detail", resp.text)), body.get("errors") or []
+    except ValueError:
+        detail, errors = resp.text or resp.reason_phrase, []
+    raise ServiceError(resp.status_code, detail, errors)
+
+
+def _quote(segment: str) -> str:
+    return quote(segment, safe="")
+
+
+def _params(**values: Any) -> dict[str, Any]:
+    return {k: (v.value if isinstance(v, TaskStatus) else v) for k, v in values.items() if v is not None}
+
+
+# --------------------------------------------------------------------------- the requests
+
+
+def _submit(instruction: str) -> _Call:
+    return _Call("POST", "/tasks", TaskAccepted.model_validate, json={"instruction": instruction})
+
+
+def _tasks(status: TaskStatus | str | None, limit: int) -> _Call:
+    return _Call("GET", "/tasks", _TASKS.validate_python, params=_params(status=status, limit=limit))
+
+
+def _task(task_id: str) -> _Call:
+    return _Call("GET", f"/tasks/{_quote(task_id)}", Task.model_validate)
+
+
+def _cancel(task_id: str) -> _Call:
+    return _Call("POST", f"/tasks/{_quote(task_id)}/cancel", Task.model_validate)
+
+
+def _robots() -> _Call:
+    return _Call("GET", "/robots", _ROBOTS.validate_python)
+
+
+def _scene() -> _Call:
+    return _Call("GET", "/scene", SceneSnapshot.model_validate)
+
+
+def _node(node_id: str) -> _Call:
+    return _Call("GET", f"/scene/nodes/{node_id}", SceneNode.model_validate)  # the route takes a path
+
+
+def _scene_changes(since: int, limit: int) -> _Call:
+    return _Call("GET", "/scene/changes", _CHANGES.validate_python, params=_params(since=since, limit=limit))
+
+
+def _floor() -> _Call:
+    return _Call("GET", "/scene/floor", FloorPlan.model_validate)
+
+
+def _health() -> _Call:
+    return _Call("GET", "/health", Health.model_validate)
+
+
+def _scene_item(sse: ServerSentEvent) -> SceneSnapshot | SceneChange | None:
+    if sse.event == "snapshot":
+        return SceneSnapshot.model_validate_json(sse.data)
+    if sse.event == "change":
+        return SceneChange.model_validate_json(sse.data)
+    return None
+
+
+def _live_item(sse: ServerSentEvent) -> Task | RobotsUpdate | None:
+    if sse.event == "task":
+        return Task.model_validate_json(sse.data)
+    if sse.event == "robots":
+        return RobotsUpdate.model_validate_json(sse.data)
+    return None
+
+
+def _task_item(sse: ServerSentEvent) -> AnyTaskEvent | None:
+    if not sse.data:
+        return None
+    return parse_task_event(json.loads(sse.data))
+
+
+@dataclass
+class _Stream:
+    """Where a followed stream is: the last event id seen, and how many reconnects in a row failed."""
+
+    path: str
+    params: dict[str, Any]
+    item: Callable[[ServerSentEvent], Any]
+    ends: Callable[[Any], bool]
+    last_id: str | None = None
+    failures: int = 0
+
+    def headers(self) -> dict[str, str]:
+        headers = {"Accept": "text/event-stream"}
+        if self.last_id is not None:
+            headers["Last-Event-ID"] = self.last_id
+        return headers
+
+    def request_params(self) -> dict[str, Any]:
+        # The first connection uses the caller's starting point; a resumed one only Last-Event-ID
+        # (the service prefers a query parameter over the header, so it must not be sent again).
+        return self.params if self.last_id is None else {}
+
+    def seen(self, sse: ServerSentEvent) -> Any:
+        if sse.id:
+            self.last_id = sse.id
+        self.failures = 0
+        return self.item(sse)
+
+
+# --------------------------------------------------------------------------- the clients
+
+
+class _Base:
+    def __init__(self, base_url: str, *, timeout: float, reconnects: int, retry_s: float):
+        self.base_url = base_url.rstrip("/")
+        self.timeout, self.reconnects, self.retry_s = timeout, reconnects, retry_s
+
+    def _stream_timeout(self) -> httpx.Timeout:
+        # Keep-alive comments come every ~15 s; a read that waits much longer means a dead connection.
+        return httpx.Timeout(self.timeout, read=max(self.timeout, 45.0))
+
+    def _give_up(self, stream: _Stream, exc: BaseException) -> StreamGaveUp:
+        return StreamGaveUp(0, f"lost {stream.path} and could not resume after {self.reconnects} attempts: {exc}")
+
+    def _delay(self, stream: _Stream) -> float:
+        return min(self.retry_s * 2 ** (stream.failures - 1), 10.0)
+
+
+_RETRYABLE = (httpx.TransportError,)
+
+
+class Client(_Base):
+    """Synchronous client. Use as a context manager, or call close()."""
+
+    def __init__(self, base_url: str = "http://127.0.0.1:8000", *, timeout: float = 10.0, reconnects: int = 10,
+                 retry_s: float = 0.5, http: httpx.Client | None = None):
+        super().__init__(base_url, timeout=timeout, reconnects=reconnects, retry_s=retry_s)
+        self.http = http or httpx.Client(base_url=self.base_url, timeout=timeout)
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.http.close()
+
+    def _run(self, call: _Call) -> Any:
+        resp = self.http.request(call.method, call.path, params=call.params, json=call.json)
+        _check(resp)
+        return call.parse(resp.json())
+
+    # tasks
+    def submit(self, instruction: str) -> TaskAccepted:
+        """Submit a task in plain language; it is stored and queued (202)."""
+        return self._run(_submit(instruction))
+
+    def tasks(self, status: TaskStatus | str | None = None, limit: int = 50) -> list[Task]:
+        """The newest tasks first, optionally only those with this status."""
+        return self._run(_tasks(status, limit))
+
+    def task(self, task_id: str) -> Task:
+        return self._run(_task(task_id))
+
+    def cancel(self, task_id: str) -> Task:
+        """Ask the task to stop (409 ServiceError if it has already finished)."""
+        return self._run(_cancel(task_id))
+
+    def events(self, task_id: str, after: str | None = None) -> Iterator[AnyTaskEvent]:
+        """Every event of the task (after this event id, if given), then live ones; ends with EndEvent."""
+        params = _params(after=after)
+        return self._follow(_Stream(f"/tasks/{_quote(task_id)}/events", params, _task_item,
+                                    ends=lambda e: isinstance(e, EndEvent)))
+
+    def wait(self, task_id: str, timeout: float | None = None) -> Task:
+        """Follow the task's events until it ends (or `timeout` s pass) and return the task."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        for _ in self.events(task_id):
+            if deadline is not None and time.monotonic() > deadline:
+                break
+        return self.task(task_id)
+
+    # robots and the scene graph
+    def robots(self) -> list[RobotState]:
+        return self._run(_robots())
+
+    def scene(self) -> SceneSnapshot:
+        return self._run(_scene())
+
+    def node(self, node_id: str) -> SceneNode:
+        return self._run(_node(node_id))
+
+    def scene_changes(self, since: int, limit: int = 1000) -> list[SceneChange]:
+        """The scene graph's changes after revision `since` (410 ServiceError if trimmed from the log)."""
+        return self._run(_scene_changes(since, limit))
+
+    def scene_events(self, since: int | None = None) -> Iterator[SceneSnapshot | SceneChange]:
+        """A snapshot (unless resuming after `since`), then every change, live; never ends by itself."""
+        return self._follow(_Stream("/scene/events", _params(since=since), _scene_item, ends=lambda _: False))
+
+    def floor(self) -> FloorPlan:
+        return self._run(_floor())
+
+    def live(self, after: float | None = None) -> Iterator[Task | RobotsUpdate]:
+        """The console's feed: task records as they change, and the robots; never ends by itself."""
+        return self._follow(_Stream("/events", _params(after=after), _live_item, ends=lambda _: False))
+
+    def health(self) -> Health:
+        return self._run(_health())
+
+    def metrics(self) -> str:
+        """The Prometheus exposition text of /metrics (not in the OpenAPI document)."""
+        resp = self.http.get("/metrics")
+        _check(resp)
+        return resp.text
+
+    def _follow(self, stream: _Stream) -> Iterator[Any]:
+        while True:
+            try:
+                with connect_sse(self.http, "GET", stream.path, params=stream.request_params(),
+                                 headers=stream.headers(), timeout=self._stream_timeout()) as source:
+                    _check_open(source.response)
+                    for sse in source.iter_sse():
+                        item = stream.seen(sse)
+                        if item is None:
+                            continue
+                        yield item
+                        if stream.ends(item):
+                            return
+            except _RETRYABLE as exc:
+                stream.failures += 1
+                if stream.failures > self.reconnects:
+                    raise self._give_up(stream, exc) from exc
+                time.sleep(self._delay(stream))
+                continue
+            # the server closed the stream without its last event: resume
+            stream.failures += 1
+            if stream.failures > self.reconnects:
+                raise self._give_up(stream, RuntimeError("stream closed early"))
+            time.sleep(self._delay(stream))
+
+
+class AsyncClient(_Base):
+    """Asynchronous client (asyncio). Use as an async context manager, or await aclose()."""
+
+    def __init__(self, base_url: str = "http://127.0.0.1:8000", *, timeout: float = 10.0, reconnects: int = 10,
+                 retry_s: float = 0.5, http: httpx.AsyncClient | None = None):
+        super().__init__(base_url, timeout=timeout, reconnects=reconnects, retry_s=retry_s)
+        self.http = http or httpx.AsyncClient(base_url=self.base_url, timeout=timeout)
+
+    async def __aenter__(self) -> "AsyncClient":
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    async def _run(self, call: _Call) -> Any:
+        resp = await self.http.request(call.method, call.path, params=call.params, json=call.json)
+        _check(resp)
+        return call.parse(resp.json())
+
+    async def submit(self, instruction: str) -> TaskAccepted:
+        return await self._run(_submit(instruction))
+
+    async def tasks(self, status: TaskStatus | str | None = None, limit: int = 50) -> list[Task]:
+        return await self._run(_tasks(status, limit))
+
+    async def task(self, task_id: str) -> Task:
+        return await self._run(_task(task_id))
+
+    async def cancel(self, task_id: str) -> Task:
+        return await self._run(_cancel(task_id))
+
+    def events(self, task_id: str, after: str | None = None) -> AsyncIterator[AnyTaskEvent]:
+        return self._follow(_Stream(f"/tasks/{_quote(task_id)}/events", _params(after=after), _task_item,
+                                    ends=lambda e: isinstance(e, EndEvent)))
+
+    async def wait(self, task_id: str, timeout: float | None = None) -> Task:
+        async def drain() -> None:
+            async for _ in self.events(task_id):
+                pass
+
+        try:
+            await asyncio.wait_for(drain(), timeout)
+        except asyncio.TimeoutError:
+            pass
+        return await self.task(task_id)
+
+    async def robots(self) -> list[RobotState]:
+        return await self._run(_robots())
+
+    async def scene(self) -> SceneSnapshot:
+        return await self._run(_scene())
+
+    async def node(self, node_id: str) -> SceneNode:
+        return await self._run(_node(node_id))
+
+    async def scene_changes(self, since: int, limit: int = 1000) -> list[SceneChange]:
+        return await self._run(_scene_changes(since, limit))
+
+    def scene_events(self, since: int | None = None) -> AsyncIterator[SceneSnapshot | SceneChange]:
+        return self._follow(_Stream("/scene/events", _params(since=since), _scene_item, ends=lambda _: False))
+
+    async def floor(self) -> FloorPlan:
+        return await self._run(_floor())
+
+    def live(self, after: float | None = None) -> AsyncIterator[Task | RobotsUpdate]:
+        return self._follow(_Stream("/events", _params(after=after), _live_item, ends=lambda _: False))
+
+    async def health(self) -> Health:
+        return await self._run(_health())
+
+    async def metrics(self) -> str:
+        resp = await self.http.get("/metrics")
+        _check(resp)
+        return resp.text
+
+    async def _follow(self, stream: _Stream) -> AsyncIterator[Any]:
+        while True:
+            try:
+                async with aconnect_sse(self.http, "GET", stream.path, params=stream.request_params(),
+                                        headers=stream.headers(), timeout=self._stream_timeout()) as source:
+                    await _acheck_open(source.response)
+                    async for sse in source.aiter_sse():
+                        item = stream.seen(sse)
+                        if item is None:
+                            continue
+                        yield item
+                        if stream.ends(item):
+                            return
+            except _RETRYABLE as exc:
+                stream.failures += 1
+                if stream.failures > self.reconnects:
+                    raise self._give_up(stream, exc) from exc
+                await asyncio.sleep(self._delay(stream))
+                continue
+            stream.failures += 1
+            if stream.failures > self.reconnects:
+                raise self._give_up(stream, RuntimeError("stream closed early"))
+            await asyncio.sleep(self._delay(stream))
+
+
+def _check_open(resp: httpx.Response) -> None:
+    """A stream that could not start (404, 422…) answers JSON: raise it as a ServiceError, never retry it."""
+    if not resp.is_success:
+        resp.read()
+        _check(resp)
+
+
+async def _acheck_open(resp: httpx.Response) -> None:
+    if not resp.is_success:
+        await resp.aread()
+        _check(resp)
+
+
+__all__ = ["ROUTES", "AsyncClient", "Client", "ServiceError", "StreamGaveUp"]

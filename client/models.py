@@ -1,0 +1,241 @@
+"""What the brain service's REST API sends, typed: one definition for the server (its OpenAPI document)
+and for robocortex.client.
+
+The records themselves are memory's schemas; here they gain what the wire adds: a task's `plan` typed
+as the brain's Plan, a task's events typed by `kind`, and small response bodies. Timestamps are epoch
+seconds (floats), as the stored records and the web console use them.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from robocortex.brain.plan import GoalReport, Plan
+from robocortex.memory.schemas import Failure, RobotState, TaskEvent, TaskRecord, TaskStatus
+
+_EXAMPLE_OBJECT = "Apple|+01.00|+00.90|-01.20"
+_EXAMPLE_FRIDGE = "Fridge|-02.10|+00.00|+01.07"
+EXAMPLE_PLAN: dict[str, Any] = Plan.model_validate({
+    "goals": [{"object": "Apple", "relation": "in", "target": "Fridge"}],
+    "subtasks": [{"id": "s1", "robot": "robot1", "description": "put the apple in the fridge", "steps": [
+        {"skill": "navigate_to", "args": {"object": _EXAMPLE_OBJECT}},
+        {"skill": "pick_up", "args": {"object": _EXAMPLE_OBJECT}},
+        {"skill": "put", "args": {"object": _EXAMPLE_OBJECT, "receptacle": _EXAMPLE_FRIDGE}}]}],
+    "reasoning": "one robot carries the apple to the fridge",
+    "reports": [{"goal": {"object": "Apple", "relation": "in", "target": "Fridge"}, "status": "planned"}],
+}).model_dump(mode="json")
+
+
+# --------------------------------------------------------------------------- plain responses
+
+
+class TaskAccepted(BaseModel):
+    """POST /tasks: the task is stored and queued; follow it at `events_url`."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "id": "t-3f2a9c1b", "status": "pending", "url": "/tasks/t-3f2a9c1b", "events_url": "/tasks/t-3f2a9c1b/events"}]})
+
+    id: str
+    status: TaskStatus
+    url: str
+    events_url: str
+
+
+class Task(TaskRecord):
+    """A task as the API shows it: the stored record with its plan typed (null until one is made)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "id": "t-3f2a9c1b", "instruction": "put the apple in the fridge", "status": "running",
+        "created_at": 1795266081.27, "updated_at": 1795266082.91, "plan": EXAMPLE_PLAN,
+        "subtasks": [{"id": "s1", "robot": "robot1", "description": "put the apple in the fridge",
+                      "depends_on": [], "status": "dispatched", "attempt": 1}],
+        "reason": None, "replans": 0, "metrics": {"planning_ms": 41.2}}]})
+
+    plan: Plan | None = Field(default=None, description="goals, the subtask DAG across robots, their skill "
+                                                        "steps and the reasoning (null until planned)")
+
+
+class RobotsUpdate(BaseModel):
+    """Every registered robot, as of `at` (the server's clock: a robot's heartbeat age is at - last_seen)."""
+
+    at: float
+    robots: list[RobotState]
+
+
+class Health(BaseModel):
+    ok: bool = Field(description="Redis answered")
+    scene_rev: int = Field(ge=0, description="the scene graph's revision")
+
+
+# --------------------------------------------------------------------------- a task's events, by kind
+
+
+class _Data(BaseModel):
+    model_config = ConfigDict(extra="allow")  # producers may add keys; the documented ones are typed
+
+
+class StatusData(_Data):
+    status: TaskStatus
+    from_: TaskStatus = Field(alias="from")
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+
+class Usage(_Data):
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+class PlanData(_Data):
+    plan: Plan
+    reports: list[GoalReport] = Field(default_factory=list)
+    planning_ms: float = Field(default=0.0, description="time to make the plan")
+    timing: dict[str, float] = Field(default_factory=dict, description="the planner's own split (parse_ms, search_ms…)")
+    thinking: str = ""
+    latency_s: float | None = Field(default=None, description="the model call's latency (model planners only)")
+    attempts: int | None = None
+    output_format: str | None = None
+    usage: Usage | None = None
+
+
+class DispatchData(_Data):
+    attempt: int = Field(ge=1)
+
+
+class ResultData(_Data):
+    success: bool
+    actions: int = 0
+    failed_actions: int = 0
+    failure_kind: str | None = None
+    failure: Failure | None = None
+
+
+class ReplanData(_Data):
+    replan: int = Field(ge=1, description="how many replans so far")
+
+
+class ModelCallData(_Data):
+    phase: Literal["start", "end"]
+    attempt: int | None = None
+    ok: bool | None = None
+
+
+class _Event(BaseModel):
+    task_id: str
+    at: float = Field(description="when, in epoch seconds")
+    robot: str | None = None
+    subtask_id: str | None = None
+    message: str = ""
+
+
+class StatusEvent(_Event):
+    """The task moved from one status to another (`message`: the reason, if any)."""
+
+    kind: Literal["status"]
+    data: StatusData
+
+
+class PlanEvent(_Event):
+    """A plan was made: the plan, what became of each goal, and what it cost."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "kind": "plan", "task_id": "t-3f2a9c1b", "at": 1795266081.31, "message": "one robot carries the apple",
+        "data": {"plan": EXAMPLE_PLAN, "reports": EXAMPLE_PLAN["reports"], "planning_ms": 41.2,
+                 "timing": {"parse_ms": 3.1, "search_ms": 30.5}, "thinking": ""}}]})
+
+    kind: Literal["plan"]
+    data: PlanData
+
+
+class DispatchEvent(_Event):
+    """A subtask was sent to its robot (`robot`, `subtask_id`)."""
+
+    kind: Literal["dispatch"]
+    data: DispatchData
+
+
+class ResultEvent(_Event):
+    """A robot reported a subtask done or failed (typed failure when it failed)."""
+
+    kind: Literal["result"]
+    data: ResultData
+
+
+class ReplanEvent(_Event):
+    """The brain replans: `message` gives the feedback the planner gets."""
+
+    kind: Literal["replan"]
+    data: ReplanData
+
+
+class ModelCallEvent(_Event):
+    """A call to the planner model starts or ends."""
+
+    kind: Literal["model_call"]
+    data: ModelCallData
+
+
+class RobotEvent(_Event):
+    """A robot's observation / thought / action loop and its vision queries, while it runs a subtask."""
+
+    kind: Literal["observation", "thought", "action", "vision"]
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class BrainEvent(_Event):
+    """The brain's other steps: what it perceived, plan checks, a failed planning, goals met."""
+
+    kind: Literal["perceive", "plan_valid", "plan_invalid", "plan_failed", "goals_met"]
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class FinishedData(_Data):
+    status: TaskStatus
+
+
+class FinishedEvent(_Event):
+    """The brain's last step for the task: how it ended (`message` gives the reason, if any)."""
+
+    kind: Literal["finished"]
+    data: FinishedData
+
+
+class EndEvent(BaseModel):
+    """The last event of a task's stream: how the task ended."""
+
+    kind: Literal["end"] = "end"
+    status: TaskStatus
+    reason: str | None = None
+
+
+TaskEventItem = Annotated[
+    Union[StatusEvent, PlanEvent, DispatchEvent, ResultEvent, ReplanEvent, ModelCallEvent, RobotEvent, BrainEvent,
+          FinishedEvent, EndEvent],
+    Field(discriminator="kind"),
+]
+"""One event of GET /tasks/{id}/events, told apart by `kind` (the SSE event name is the same word)."""
+
+TYPED_KINDS = frozenset({"status", "plan", "dispatch", "result", "replan", "model_call", "observation", "thought",
+                         "action", "vision", "perceive", "plan_valid", "plan_invalid", "plan_failed", "goals_met",
+                         "finished", "end"})
+_EVENT = TypeAdapter(TaskEventItem)
+
+AnyTaskEvent = Union[StatusEvent, PlanEvent, DispatchEvent, ResultEvent, ReplanEvent, ModelCallEvent, RobotEvent,
+                     BrainEvent, FinishedEvent, EndEvent, TaskEvent]
+
+
+def parse_task_event(data: dict[str, Any]) -> AnyTaskEvent:
+    """The typed event for this payload; a kind this version does not know comes back as memory's plain
+    TaskEvent (kind and data untyped) rather than failing, so an older client keeps following newer servers."""
+    if data.get("kind") in TYPED_KINDS:
+        return _EVENT.validate_python(data)
+    return TaskEvent.model_validate(data)
+
+
+__all__ = [
+    "AnyTaskEvent", "BrainEvent", "DispatchEvent", "EndEvent", "FinishedEvent", "Health", "ModelCallEvent", "PlanEvent",
+    "RobotEvent", "RobotsUpdate", "ReplanEvent", "ResultEvent", "StatusEvent", "Task", "TaskAccepted",
+    "TaskEventItem", "parse_task_event",
+]
