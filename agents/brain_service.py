@@ -6,11 +6,13 @@ import logging
 from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
+from prometheus_client import REGISTRY
 
 from robocortex.agents.api import tasks as tasks_api
 from robocortex.agents.api import web as web_api
 from robocortex.agents.api import world as world_api
 from robocortex.agents.api.errors import install_error_handlers
+from robocortex.agents.api.metrics import DomainCollector
 from robocortex.memory.stores import Memory
 from robocortex.brain.runner import TaskRunner
 from robocortex.agents.settings import Settings
@@ -27,13 +29,18 @@ def create_app(settings: Settings | None = None, *, run_tasks: bool = True,
     async def lifespan(app: FastAPI):
         memory = Memory.from_settings(settings)
         app.state.memory = memory
+        collector = DomainCollector(memory)
+        REGISTRY.register(collector)  # /metrics: tasks, robots, queues, latencies, model use (from Redis)
         runner = TaskRunner(memory, settings.runner_config(), planner or settings.make_planner()) if run_tasks else None
         if runner:
             runner.start()
         log.info("brain service ready (planner: %s)", settings.planner_kind())
-        yield
-        if runner:
-            runner.stop()
+        try:
+            yield
+        finally:
+            REGISTRY.unregister(collector)
+            if runner:
+                runner.stop()
 
     # /docs (Swagger UI) and /redoc with their scripts and styles served by this process (fastapi-offline
     # ships them; MIT like Swagger UI's Apache-2.0 and ReDoc's MIT): the pages work without internet.
