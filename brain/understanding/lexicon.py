@@ -233,6 +233,9 @@ class Lexicon:
                                                                           or after_subject)):
                 continue  # filler, unless a determiner or a number makes it a word ("the first", "just one")
             cats = cats - {FILLER}
+            if n == 1 and {VERB, NOUN} <= cats and raw[i - 1] != bases[VERB] and raw[i - 1].endswith("s") \
+                    and is_plural(raw[i - 1]):
+                cats = cats - {VERB}  # "lights off": an order never says "lights", a plural noun does
             span = " ".join(raw[i - n:i])
             value = self.numbers.get(phrase, self.ordinals.get(phrase))
             out.append(Word(span, phrase, cats, plural=is_plural(raw[i - 1]), value=value, bases=bases))

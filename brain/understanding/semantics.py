@@ -492,6 +492,8 @@ class Interpreter:
                 for m in group:
                     if self._fits(m.ref, "" if loose else role, typed):
                         return m.ref
+        if not self.mentions and role in ("adj", "subject", "product"):  # "make it dark", "I want it bright": the room
+            return Ref(EVERYTHING, "it", room=True)
         raise NotUnderstood("I don't know what 'it' refers to here: name the object", [("it", None)])
 
     def antecedents(self, role: str) -> list[Ref]:
@@ -1035,7 +1037,8 @@ class Interpreter:
         if tree.data == "action":
             nots = _sub(tree, "not")
             objects = next(iter(_sub(tree, "objects")), None)
-            comps = [c for c in tree.children
+            kids = [k for c in tree.children for k in (c.children if isinstance(c, Tree) and c.data == "comp" else [c])]
+            comps = [c for c in kids  # "… off the sofa and onto the table": the "and" joins two phrases
                      if not (isinstance(c, Tree) and c.data in ("objects", "verb", "not", "exactly", "and"))]
             goals = []
             for v in _sub(tree, "verb"):  # "heat up and slice the potato": each verb over the objects

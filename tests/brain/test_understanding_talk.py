@@ -63,3 +63,19 @@ def test_a_room_as_a_place_is_the_scene(scene):  # noqa: F811
     for text in ("I want the lights off in here", "turn the lights off in here", "the lights in here should be off"):
         [g] = goals(text, scene)
         assert g.subject.category == "lights" and g.condition.state == "isToggled" and g.condition.value is False
+
+
+def test_the_room_itself_and_plural_nouns_before_a_particle(scene):  # noqa: F811
+    for text in ("make it dark in here", "I want it dark", "lights off please"):
+        [g] = goals(text, scene)
+        assert g.subject.category == "lights" and g.condition.value is False, text
+    with pytest.raises(NotUnderstood, match="whole room"):  # "it" with nothing said before: the room
+        goals("it should be closed", scene)
+
+
+def test_two_phrases_joined_by_and(scene):  # noqa: F811
+    [g] = goals("get the mug off the counter and onto the table", scene)
+    assert g.condition.target == Selector(type="DiningTable") and not g.condition.negate
+    # a particle after "and" is still the verb's ("turn on the tv and off the lamp")
+    assert compact(goals("turn on the tv and off the lamp", scene)) == ["Television isToggled=True",
+                                                                       "FloorLamp isToggled=False"]
