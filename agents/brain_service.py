@@ -29,18 +29,25 @@ def create_app(settings: Settings | None = None, *, run_tasks: bool = True,
     async def lifespan(app: FastAPI):
         memory = Memory.from_settings(settings)
         app.state.memory = memory
-        collector = DomainCollector(memory)
-        REGISTRY.register(collector)  # /metrics: tasks, robots, queues, latencies, model use (from Redis)
-        runner = TaskRunner(memory, settings.runner_config(), planner or settings.make_planner()) if run_tasks else None
-        if runner:
-            runner.start()
-        log.info("brain service ready (planner: %s)", settings.planner_kind())
+        collector: DomainCollector | None = DomainCollector(memory)
+        try:  # /metrics: tasks, robots, queues, latencies, model use (read from Redis at each scrape)
+            REGISTRY.register(collector)
+        except ValueError:  # another app in this process already reports them (tests, in-process runs)
+            log.warning("domain metrics already registered in this process; this app's /metrics shares them")
+            collector = None
         try:
-            yield
-        finally:
-            REGISTRY.unregister(collector)
+            runner = TaskRunner(memory, settings.runner_config(), planner or settings.make_planner()) if run_tasks else None
             if runner:
-                runner.stop()
+                runner.start()
+            log.info("brain service ready (planner: %s)", settings.planner_kind())
+            try:
+                yield
+            finally:
+                if runner:
+                    runner.stop()
+        finally:
+            if collector is not None:
+                REGISTRY.unregister(collector)
 
     # /docs (Swagger UI) and /redoc with their scripts and styles served by this process (fastapi-offline
     # ships them; MIT like Swagger UI's Apache-2.0 and ReDoc's MIT): the pages work without internet.
