@@ -1,13 +1,16 @@
-"""The robot worker: one process per robot. It registers, heartbeats, takes its subtasks from its
+"""The robot worker: one robot, in a process of its own or with others in a pool (agents/pool.py). It registers, heartbeats, takes its subtasks from its
 own inbox stream, reserves the objects it will handle, runs the cerebellum executor in the shared
 world, stores the result and only then acks.
 
 A worker that restarts under the same name first drains what it held before; a redelivered
 subtask that was already finished is recognised by its idempotency key and only acked again, and
 one that was interrupted continues after its last finished step (the executor records each step).
-On SIGTERM or Ctrl-C it stops at the next world action and leaves its subtask unacked, so the
-next worker of this robot resumes it; killed with SIGKILL, the same. If its lease is lost
-meanwhile (the reaper took the subtask), it stops working on it and leaves the outcome to the brain.
+On SIGTERM or Ctrl-C it stops at the next world action (its blocked inbox read ends at once) and
+leaves its subtask unacked; killed with SIGKILL, the same. A robot that is offline — signed off, or
+its heartbeat expired — has its subtasks failed over by the brain's reaper at once (`robot_lost`, so
+they are replanned around it); one that is back before the reaper sees it gone resumes its subtask
+after the last finished step. If its lease is lost meanwhile (the reaper took the subtask), it stops
+working on it and leaves the outcome to the brain.
 
 Redis going away (a restart, a failover) never ends the worker: every command retries with backoff,
 and what outlasts that is waited out in the loop — one log line when Redis goes, one when it is
@@ -34,16 +37,42 @@ from robocortex.cerebellum.reasoner import Reasoner
 log = logging.getLogger("robocortex.robot")
 
 
+class _StopEvent(threading.Event):
+    """The worker's stop flag; setting it also ends the worker's blocking inbox read at once."""
+
+    def __init__(self, on_set) -> None:
+        super().__init__()
+        self._on_set = on_set
+
+    def set(self) -> None:
+        super().set()
+        # on a thread of its own: set() may run in a signal handler, which must not wait on a lock
+        # the interrupted code holds (the Redis client pool's)
+        threading.Thread(target=self._wake, name="wake", daemon=True).start()
+
+    def _wake(self) -> None:
+        try:
+            self._on_set()
+        except Exception:  # waking is a courtesy: the read ends by its own timeout anyway
+            log.debug("waking the inbox read failed", exc_info=True)
+
+
 class RobotWorker:
+    """One robot: its own identity, inbox and heartbeat. Several can share a process (agents/pool.py):
+    they then share `memory` (one Redis client pool) and the world client, and the pool beats for
+    all of them from one thread (`own_heartbeat=False`, `beat_once`)."""
+
     def __init__(self, settings: Settings, profile: RobotProfile, world: World, memory: Memory | None = None,
-                 reserve_wait_s: float = 60.0):
+                 reserve_wait_s: float = 60.0, own_heartbeat: bool = True):
         self.settings = settings
         self.profile = profile
         self.name = profile.name
         self.world = world
         self.memory = memory or Memory.from_settings(settings)
         self.reserve_wait_s = reserve_wait_s
-        self.stop_event = threading.Event()
+        self.own_heartbeat = own_heartbeat
+        self.ready = threading.Event()  # registered and published: it takes subtasks from now on
+        self.stop_event = _StopEvent(lambda: self.memory.dispatcher.wake(self.name))
         self.outage = outage()  # the process's one report: a line when Redis goes, one when it is back
         self._current: Delivery | None = None
         self._lease_lost = threading.Event()
@@ -56,6 +85,14 @@ class RobotWorker:
                                         policy=settings.policy.client(settings.vision.frames_dir))
 
     # ------------------------------------------------------------------ liveness
+
+    def stop(self) -> None:
+        """Stop at the next world action (a subtask in progress stays unacked, to be resumed)."""
+        self.stop_event.set()
+
+    def beat_once(self) -> None:
+        """One heartbeat (and lease extension) now; what the heartbeat thread, or a pool, calls."""
+        self._beat_once()
 
     def _beat_once(self) -> None:
         with self._lock:
@@ -106,8 +143,9 @@ class RobotWorker:
 
         if not self._until_redis_answers("registering", start):
             return
-        beat = threading.Thread(target=self._heartbeat, name=f"{self.name}-heartbeat", daemon=True)
-        beat.start()
+        if self.own_heartbeat:
+            threading.Thread(target=self._heartbeat, name=f"{self.name}-heartbeat", daemon=True).start()
+        self.ready.set()
         log.info("%s ready (agent %d, %s, skills: %s)", self.name, self.profile.agent_id, self.profile.embodiment,
                  ", ".join(self.profile.skills))
         try:
@@ -130,9 +168,11 @@ class RobotWorker:
             if delivery is not None:
                 self.handle(delivery)
         except Exception as exc:
-            if not is_outage(exc):
-                raise
-            self.outage.failed(exc)
+            if is_outage(exc):
+                self.outage.failed(exc)
+            else:  # a bug must not end the robot: the entry stays unacked and counts as one start
+                log.exception("%s: unexpected error; the subtask is read again (at most max_deliveries times)",
+                              self.name)
             # whatever was interrupted is still this worker's unacked entry: read it again when back
             self.memory.dispatcher.resync(self.name, self.name)
             self.stop_event.wait(0.5)
@@ -208,7 +248,7 @@ class RobotWorker:
                 busy = ", ".join(f"{o} (held by {h})" for o, h in holders.items() if h and h != self.name)
                 return self._failed(msg, "blocked",
                                     f"could not reserve {busy or 'its objects'} within {self.reserve_wait_s:.0f} s")
-            time.sleep(0.2)
+            self.stop_event.wait(0.2)
         with self._lock:
             self._held = list(msg.objects)
         log.info("%s: starting %s: %s", self.name, msg.key, msg.description)

@@ -4,7 +4,9 @@ Before each skill it checks the skill's declared preconditions against the scene
 check the brain's validator runs); it acts through the `World` and turns every observation into
 scene-graph deltas. Failures are typed (a `Failure`: code — precondition, action_failed,
 object_missing, blocked, timeout, cancelled —, the step, the skill call and details such as the
-world's raw error) and met with bounded alternatives chosen by those types, never by reading the
+world's raw error; anything unexpected the world does — an exception from a step — ends the subtask
+with code `other` and `details.problem = "unexpected_world_state"`, never an exception out of the
+worker; only a Redis outage propagates, for the worker to wait out) and met with bounded alternatives chosen by those types, never by reading the
 message: open the closed receptacle first, approach again, look around, take another instance of
 the same type. A subtask without steps goes to the
 model's tool-calling loop (reasoner.py) when the robot has one. Every thought, action and
@@ -25,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 from pydantic import BaseModel
 
+from robocortex.memory.connection import is_outage
 from robocortex.memory.scene_graph import SceneGraphStore
 from robocortex.memory.schemas import (
     Failure,
@@ -294,6 +297,16 @@ class SubtaskExecutor:
                                   "free-text subtasks", kind="precondition")
         except SkillFailed as exc:
             outcome = dict(success=False, error=str(exc), failure=exc.failure(step_index, self.holding()))
+        except Exception as exc:  # noqa: BLE001 - whatever the world does, the subtask ends in a typed result
+            if is_outage(exc):
+                raise  # Redis is away: the worker waits it out and resumes this subtask
+            log.exception("%s: unexpected error in %s", self.robot, message.key)
+            failed = SkillFailed(f"unexpected world state: {type(exc).__name__}: {exc}", kind="other",
+                                 details={"problem": "unexpected_world_state", "error_type": type(exc).__name__})
+            if step_index is not None and step_index < len(message.steps):
+                step = message.steps[step_index]
+                failed.at(step.skill, step.args)
+            outcome = dict(success=False, error=str(failed), failure=failed.failure(step_index, self.holding()))
         observation = self.summary()
         self.event("observation", observation, success=outcome["success"], error=outcome["error"])
         return SubtaskResult(

@@ -1,7 +1,10 @@
 """Navigation: shortest paths over AI2-THOR's reachable grid, ending in an interactable pose.
 
 Cells held by other robots are avoided; when a move is blocked anyway (a robot stepped in), the
-blocked cell is excluded and the path is planned again, a bounded number of times.
+blocked cell is excluded and the path is planned again, a bounded number of times. A robot that finds
+itself somewhere its path does not say (something else moved or turned its body between two of its
+actions) plans again from where it really is; whatever the world does, navigation ends in a pose or a
+`NavigationError` with a failure code, never in another exception.
 """
 
 from __future__ import annotations
@@ -74,8 +77,19 @@ class GridMap:
         return list(reversed(path))
 
 
+def _cell_of_agent(grid: GridMap, md: dict[str, Any]) -> Cell | None:
+    position = (md.get("agent") or {}).get("position")
+    return grid.cell_of(position) if position else None
+
+
+def _heading(md: dict[str, Any]) -> int:
+    """The agent's yaw rounded to the nearest of 0/90/180/270."""
+    yaw = float(((md.get("agent") or {}).get("rotation") or {}).get("y", 0.0))
+    return int(round(yaw / 90.0)) * 90 % 360
+
+
 def _rotations(current: int, wanted: int) -> list[str]:
-    diff = (wanted - current) % 360
+    diff = int(round((wanted - current) / 90.0)) * 90 % 360
     return {0: [], 90: ["RotateRight"], 180: ["RotateRight", "RotateRight"], 270: ["RotateLeft"]}[diff]
 
 
@@ -123,7 +137,9 @@ class Navigator:
         for _attempt in range(self.max_replans + 1):
             poses = self.interactable_poses(object_id)
             md = self.act("Pass")
-            here = self.grid.cell_of(md["agent"]["position"])
+            here = _cell_of_agent(self.grid, md)
+            if here is None:
+                raise NavigationError("the world reports no pose for this robot", kind="other")
             blocked = (occupied() | blocked_extra) - {here}
             by_cell: dict[Cell, Pose] = {}
             for p in poses:  # standing poses come first and win their cell
@@ -132,11 +148,15 @@ class Navigator:
             path = self.grid.path(here, set(by_cell), blocked)
             if path is None:
                 raise NavigationError(f"no free path to {object_id} ({len(blocked)} cell(s) blocked by robots)")
-            md, stopped_at = self._walk(md, path)
+            md, stopped_at, displaced = self._walk(md, path)
             if stopped_at is not None:
                 blocked_extra.add(stopped_at)
                 self.on_replan(f"cell {stopped_at} on the way to {object_id} is blocked "
                                f"({md.get('errorMessage') or 'move failed'}); replanning")
+                continue
+            if displaced is not None:
+                self.on_replan(f"on the way to {object_id} this robot is at {displaced}, off its path "
+                               "(moved by something else); replanning from there")
                 continue
             return self._face(md, by_cell[path[-1]])
         raise NavigationError(f"blocked on the way to {object_id} after {self.max_replans} replans")
@@ -150,25 +170,32 @@ class Navigator:
             raise NavigationError(f"{object_id} is out of reach of this robot's base", kind="blocked")
         return self._face(self.act("Pass"), poses[0])
 
-    def _walk(self, md: dict[str, Any], path: list[Cell]) -> tuple[dict[str, Any], Cell | None]:
-        """Follow `path`; returns the last metadata and the cell it could not enter, if any."""
-        heading = int(round(md["agent"]["rotation"]["y"])) % 360
+    def _walk(self, md: dict[str, Any], path: list[Cell]) -> tuple[dict[str, Any], Cell | None, Cell | None]:
+        """Follow `path`; returns the last metadata, the cell it could not enter (if any) and, when
+        the robot turned out to be off the path (its body moved by something else), where it is."""
         for nxt in path[1:]:
-            prev = self.grid.cell_of(md["agent"]["position"])
-            want = _HEADING_OF_STEP[(nxt[0] - prev[0], nxt[1] - prev[1])]
-            for rot in _rotations(heading, want):
+            prev = _cell_of_agent(self.grid, md)
+            if prev is None:
+                raise NavigationError("the world reports no pose for this robot", kind="other")
+            want = _HEADING_OF_STEP.get((nxt[0] - prev[0], nxt[1] - prev[1]))
+            if want is None:  # not one step away from the next cell: somebody moved this body
+                return md, None, prev
+            for rot in _rotations(_heading(md), want):
                 md = self.act(rot)
-            heading = want
+            if _heading(md) != want:  # turned by something else between the two actions
+                return md, None, _cell_of_agent(self.grid, md) or prev
             md = self.act("MoveAhead")
             if not md.get("lastActionSuccess"):
-                return md, nxt
-        return md, None
+                return md, nxt, None
+        here = _cell_of_agent(self.grid, md)
+        if here is not None and path and here != path[-1]:
+            return md, None, here
+        return md, None, None
 
     def _face(self, md: dict[str, Any], goal: Pose) -> dict[str, Any]:
         if goal.standing != md["agent"].get("isStanding", True):
             md = self.act("Stand" if goal.standing else "Crouch")
-        heading = int(round(md["agent"]["rotation"]["y"])) % 360
-        for rot in _rotations(heading, goal.rotation):
+        for rot in _rotations(_heading(md), goal.rotation):
             md = self.act(rot)
         for look in _horizon_actions(float(md["agent"].get("cameraHorizon", 0.0)), goal.horizon):
             md = self.act(look)

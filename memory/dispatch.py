@@ -5,7 +5,8 @@ either loses nothing (the entry is redelivered) or has already recorded the outc
 is also kept under the message's idempotency key (task, subtask, attempt), so a redelivered
 subtask is recognised and not done twice. Leases are the entries' idle time in the consumer
 group: a working robot resets it with extend_lease(); the reaper fails entries whose robot is
-offline or that were started too often, posting a "robot_lost" result for the brain to replan.
+offline (at once: the heartbeat's expiry ends the lease) or that were started too often, posting a
+"robot_lost" result for the brain to replan.
 
 Starts are counted in the attempt's own hash (`Keys.attempt`), once per worker that begins the
 subtask — not the stream's times_delivered, which re-reads, claims and the reaper's probes also
@@ -20,6 +21,7 @@ re-creating the group on NOGROUP, wherever a command needs it.
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections import deque
 from dataclasses import dataclass, replace
@@ -29,10 +31,15 @@ import redis
 from ._lua import script
 from ._streams import entries
 from .keys import ROBOT_GROUP, Keys
+from .reservations import Reservations
+from .robots import RobotRegistry
 from .schemas import Failure, SubtaskMessage, SubtaskResult
 
 DONE_TTL_S = 7 * 24 * 3600
 RESULTS_MAXLEN = 10_000
+# An offline robot's entries are failed over once idle this long (not the lease): its worker stopped
+# touching them a heartbeat TTL ago; the second keeps two brain replicas from failing one entry twice.
+LOST_MIN_IDLE_MS = 1_000
 
 
 @dataclass(frozen=True)
@@ -61,6 +68,14 @@ class Dispatcher:
         self._recovered: set[tuple[str, str]] = set()
         self._backlog: dict[tuple[str, str], deque[Delivery]] = {}
         self._next_claim: dict[tuple[str, str], float] = {}
+        self._blockers: dict[str, redis.Redis] = {}  # consumer -> its connection for blocking reads
+        self._blocked_ids: dict[str, int] = {}  # consumer -> that connection's CLIENT ID
+        self._blockers_pid = os.getpid()
+        self._woken: set[str] = set()
+        self._lock = threading.Lock()
+        self._marked_lost: set[str] = set()  # robots this reaper has marked offline in the scene graph
+        self._reservations = Reservations(r, keys)
+        self._registry = RobotRegistry(r, keys)  # for the scene-graph marks of robots found offline
 
     @property
     def _hot(self) -> redis.Redis:
@@ -139,13 +154,41 @@ class Dispatcher:
             started = self._start(backlog.popleft())
             if started is not None:
                 return started
-        # what is already waiting, without blocking; only an empty inbox waits (on the pool)
+        # what is already waiting, without blocking; only an empty inbox waits (on its own connection)
         reply = self._hot.xreadgroup(ROBOT_GROUP, consumer, {inbox: ">"}, count=1)
         if not reply and block_ms:
-            reply = self.r.xreadgroup(ROBOT_GROUP, consumer, {inbox: ">"}, count=1, block=block_ms)
+            reply = self._blocking_read(consumer, inbox, block_ms)
         for eid, fields in entries(reply):
             return self._start(Delivery(eid, SubtaskMessage.model_validate_json(fields["msg"]), 0, consumer))
         return None
+
+    def _blocking_read(self, consumer: str, inbox: str, block_ms: int) -> object:
+        """XREADGROUP BLOCK on the consumer's own connection, whose client id `wake` can unblock."""
+        with self._lock:
+            client = self._blockers.get(consumer)
+            if client is None or self._blockers_pid != os.getpid():
+                if self._blockers_pid != os.getpid():
+                    self._blockers, self._blocked_ids, self._blockers_pid = {}, {}, os.getpid()
+                client = redis.Redis(connection_pool=self.r.connection_pool, single_connection_client=True)
+                self._blockers[consumer] = client
+        self._blocked_ids[consumer] = int(client.client_id())
+        if consumer in self._woken:  # woken before it got here: do not wait
+            self._woken.discard(consumer)
+            return None
+        reply = client.xreadgroup(ROBOT_GROUP, consumer, {inbox: ">"}, count=1, block=block_ms)
+        self._woken.discard(consumer)
+        return reply
+
+    def wake(self, consumer: str) -> None:
+        """End the consumer's blocking read now (its receive returns None at once): how a worker
+        that is told to stop stops without waiting out its read. Safe from any thread."""
+        self._woken.add(consumer)
+        client_id = self._blocked_ids.get(consumer)
+        if client_id is not None and self._blockers_pid == os.getpid():
+            try:
+                self.r.client_unblock(client_id)
+            except redis.RedisError:
+                pass  # Redis away: the read ends with the connection anyway
 
     def resync(self, robot: str, consumer: str) -> None:
         """Forget what this worker was handed, so its next receive() reads its unacked entries
@@ -182,10 +225,15 @@ class Dispatcher:
         self._step_script(keys=[self.keys.attempt(message.key)], args=[finished, self.retention_s], client=self._hot)
 
     def close(self) -> None:
-        """Give the hot-path connection back to the pool (the client `r` stays usable)."""
+        """Give the hot-path and blocking-read connections back to the pool (`r` stays usable)."""
         if self._hot_client is not None and self._hot_pid == os.getpid():
             self._hot_client.close()
         self._hot_client, self._hot_pid = None, 0
+        with self._lock:
+            blockers, self._blockers, self._blocked_ids = self._blockers, {}, {}
+        if self._blockers_pid == os.getpid():
+            for client in blockers.values():
+                client.close()
 
     def extend_lease(self, robot: str, consumer: str, entry_id: str) -> bool:
         """Reset the entry's idle time so the reaper leaves a working robot alone.
@@ -220,19 +268,30 @@ class Dispatcher:
     # ------------------------------------------------------------------ reaper
 
     def reap(self, robots: list[str], consumer: str = "reaper") -> list[SubtaskMessage]:
-        """Fail entries idle past the lease whose robot is offline or that were started
-        `max_deliveries` times, and messages an offline robot never picked up within a lease:
-        dead-letter them and post a failed "robot_lost" result for the brain. Returns what was reaped."""
+        """Fail what robots can no longer do: every entry of a robot that is offline (its heartbeat
+        key expired — at once, not after the lease), entries of a live robot idle past the lease that
+        were started `max_deliveries` times, and messages an offline robot never picked up. Each is
+        dead-lettered with a failed "robot_lost" result for the brain to replan around, and the
+        reservations it named are released. A robot found offline is also marked so in the scene
+        graph, and what it held there as unavailable (`RobotRegistry.mark_lost`; cleared when it
+        registers again). Returns what was reaped."""
         reaped: list[SubtaskMessage] = []
         for robot in robots:
             inbox = self.keys.inbox(robot)
+            alive = bool(self.r.exists(self.keys.robot_alive(robot)))
+            if not alive:
+                self._lost(robot)
+            elif robot in self._marked_lost:  # beating again without registering anew (its heartbeat lapsed)
+                self._registry.found(robot)
+                self._marked_lost.discard(robot)
             try:
-                stale = self.r.xpending_range(inbox, ROBOT_GROUP, "-", "+", 1000, idle=self.lease_ms)
+                # an offline robot's lease ended with its heartbeat: its entries are taken whatever their idle time
+                stale = self.r.xpending_range(inbox, ROBOT_GROUP, "-", "+", 1000,
+                                              idle=self.lease_ms if alive else min(LOST_MIN_IDLE_MS, self.lease_ms))
             except redis.ResponseError as e:
                 if "NOGROUP" in str(e):
                     continue
                 raise
-            alive = bool(self.r.exists(self.keys.robot_alive(robot)))
             if not alive:
                 reaped += self._reap_undelivered(inbox, robot, consumer)
             for p in stale:
@@ -244,10 +303,20 @@ class Dispatcher:
                     if not alive
                     else f"started {count} times (limit {self.max_deliveries}) without a result"
                 )
-                message = self._dead_letter(inbox, consumer, p["message_id"], why, count)
+                message = self._dead_letter(inbox, consumer, p["message_id"], why, count,
+                                            min_idle_ms=self.lease_ms if alive else min(LOST_MIN_IDLE_MS, self.lease_ms))
                 if message is not None:
                     reaped.append(message)
+        for message in reaped:
+            if message.objects:
+                self._reservations.release(list(message.objects), message.robot)
         return reaped
+
+    def _lost(self, robot: str) -> None:
+        """The first time a robot is found offline: mark it, and what it held, in the scene graph."""
+        if robot not in self._marked_lost:
+            self._registry.mark_lost(robot)
+            self._marked_lost.add(robot)
 
     def _starts_of(self, inbox: str, entry_id: str) -> int:
         found = self.r.xrange(inbox, entry_id, entry_id, count=1)
@@ -256,11 +325,12 @@ class Dispatcher:
         return self.starts(SubtaskMessage.model_validate_json(found[0][1]["msg"]))
 
     def _dead_letter(
-        self, inbox: str, consumer: str, entry_id: str, why: str, count: int
+        self, inbox: str, consumer: str, entry_id: str, why: str, count: int, min_idle_ms: int | None = None
     ) -> SubtaskMessage | None:
         # Claiming first (with the lease as min idle) makes the reaper the owner; if a worker
         # touched the entry meanwhile, the claim returns nothing and the entry is left alone.
-        claimed = self.r.xclaim(inbox, ROBOT_GROUP, consumer, self.lease_ms, [entry_id])
+        min_idle = self.lease_ms if min_idle_ms is None else min_idle_ms
+        claimed = self.r.xclaim(inbox, ROBOT_GROUP, consumer, min_idle, [entry_id])
         if not claimed:
             return None
         eid, fields = claimed[0]
@@ -270,13 +340,15 @@ class Dispatcher:
         return self._fail(entry_id, fields, why, count)
 
     def _reap_undelivered(self, inbox: str, robot: str, consumer: str) -> list[SubtaskMessage]:
-        """Messages an offline robot never picked up, sent longer than a lease ago."""
+        """Messages an offline robot never picked up (nobody will), sent more than a second ago (or
+        the lease, if shorter): a message sent that moment ago may still be on its way to a robot
+        that is just starting."""
         groups = {g["name"]: g for g in self.r.xinfo_groups(inbox)}
         if ROBOT_GROUP not in groups:
             return []
         last = groups[ROBOT_GROUP]["last-delivered-id"]
         seconds, micros = self.r.time()
-        cutoff_ms = seconds * 1000 + micros // 1000 - self.lease_ms
+        cutoff_ms = seconds * 1000 + micros // 1000 - min(LOST_MIN_IDLE_MS, self.lease_ms)
         old = self.r.xrange(inbox, min=f"({last}", max=str(cutoff_ms), count=1000)
         if not old:
             return []

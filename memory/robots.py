@@ -2,6 +2,11 @@
 
 Each robot has its own alive key with its own TTL, refreshed by its heartbeat; a robot whose key
 expired is offline without anyone having to notice and clean up. Status is derived on read.
+
+In the scene graph, a robot found offline (by the dispatcher's reaper) is marked `offline: true`, and
+the object it held `unavailable` (the reason, a sentence) with the robot's `lost_holding` naming it:
+nobody can use that object until the robot is back. `register` clears both marks, and the robot's
+first observation then says again what it holds.
 """
 
 from __future__ import annotations
@@ -11,7 +16,8 @@ import time
 import redis
 
 from .keys import Keys
-from .schemas import RobotProfile, RobotState, RobotStatus
+from .scene_graph import SceneGraphStore
+from .schemas import NodePatch, RobotProfile, RobotState, RobotStatus, SceneDelta
 
 
 class RobotRegistry:
@@ -19,6 +25,13 @@ class RobotRegistry:
         self.r = r
         self.keys = keys
         self.ttl_ms = max(1, int(heartbeat_ttl_s * 1000))
+        self._scene: SceneGraphStore | None = None
+
+    @property
+    def scene(self) -> SceneGraphStore:
+        if self._scene is None:
+            self._scene = SceneGraphStore(self.r, self.keys)
+        return self._scene
 
     def register(self, profile: RobotProfile) -> None:
         """Store the profile and count the registration as a first heartbeat."""
@@ -26,6 +39,31 @@ class RobotRegistry:
             pipe.hset(self.keys.robots, profile.name, profile.model_dump_json())
             self._beat(pipe, profile.name, None)
             pipe.execute()
+        self.found(profile.name)
+
+    def mark_lost(self, name: str) -> str | None:
+        """Mark an offline robot in the scene graph, and what it held as unavailable; returns the
+        held object's id. Idempotent; a robot without a scene node is left alone."""
+        node = self.scene.node(name)
+        if node is None or getattr(node, "offline", False):
+            return getattr(node, "lost_holding", None) if node is not None else None
+        held = getattr(node, "holding", None)
+        patches = [NodePatch(id=name, set={"offline": True, "lost_holding": held})]
+        if held and self.scene.node(held) is not None:
+            patches.append(NodePatch(id=held, set={"unavailable": f"held by {name}, which is offline"}))
+        self.scene.apply(SceneDelta(patches=patches, source=f"robots:{name} offline"))
+        return held
+
+    def found(self, name: str) -> None:
+        """A robot (re)registered or beating again: lift the marks `mark_lost` left."""
+        node = self.scene.node(name)
+        if node is None or not getattr(node, "offline", False):
+            return
+        patches = [NodePatch(id=name, set={"offline": False, "lost_holding": None})]
+        held = getattr(node, "lost_holding", None)
+        if held and self.scene.node(held) is not None:
+            patches.append(NodePatch(id=held, set={"unavailable": None}))
+        self.scene.apply(SceneDelta(patches=patches, source=f"robots:{name} back"))
 
     def heartbeat(self, name: str, current_subtask: str | None = None, profile: RobotProfile | None = None) -> None:
         """Renew the robot's alive key; with `profile`, store it again too (so a Redis that came

@@ -12,12 +12,12 @@ from typing import Any
 from fastapi import FastAPI, HTTPException
 from pydantic import BaseModel, Field
 
-from robocortex.sim.world import World
+from robocortex.sim.world import MAX_AGENTS, World
 
 
 class ResetRequest(BaseModel):
     scene: str
-    agent_count: int = Field(default=1, ge=1, le=8)
+    agent_count: int = Field(default=1, ge=1, le=MAX_AGENTS)
     init: dict[str, Any] = Field(default_factory=dict)
 
 

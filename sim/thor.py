@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from robocortex.sim.backends import register_backend
+from robocortex.sim.world import check_agent_count
 
 Metadata = dict[str, Any]
 
@@ -61,7 +62,7 @@ class ThorWorld:
     def reset(self, scene: str, agent_count: int = 1, **init: Any) -> list[Metadata]:
         from ai2thor.controller import Controller
 
-        params = {**self._init, **init, "agentCount": agent_count}
+        params = {**self._init, **init, "agentCount": check_agent_count(agent_count)}
         executable = os.environ.get("ROBOCORTEX_THOR_EXECUTABLE")
         if executable and "local_executable_path" not in params:
             params["local_executable_path"] = executable

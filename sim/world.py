@@ -18,6 +18,17 @@ from typing import Any, Protocol, runtime_checkable
 
 Metadata = dict[str, Any]
 
+# The most agents one world serves (AI2-THOR's `agentCount`): the world host's ResetRequest, the
+# emulator and the thor backend all refuse more, with a ValueError that says this number.
+MAX_AGENTS = 64
+
+
+def check_agent_count(agent_count: Any) -> int:
+    """`agent_count` as an int in 1..MAX_AGENTS, or ValueError saying what is allowed."""
+    if isinstance(agent_count, bool) or not isinstance(agent_count, int) or not 1 <= agent_count <= MAX_AGENTS:
+        raise ValueError(f"agent count must be a whole number from 1 to {MAX_AGENTS}, got {agent_count!r}")
+    return agent_count
+
 
 @runtime_checkable
 class World(Protocol):

@@ -15,6 +15,7 @@ from robocortex.sim.emulator.engine import Simulation
 from robocortex.sim.emulator.render import Frames, render
 from robocortex.sim.scenes import load_scene
 from robocortex.sim.scenes.spec import SceneSpec
+from robocortex.sim.world import check_agent_count
 
 # Initialize parameters the emulator understands, with ai2thor's defaults.
 INIT_DEFAULTS: dict[str, Any] = {
@@ -52,7 +53,7 @@ def simulation_options(init: dict[str, Any]) -> dict[str, Any]:
     if merged["agentMode"] != "default":
         raise ValueError(f"agentMode {merged['agentMode']!r} is not supported by the emulator (only 'default')")
     return {
-        "agent_count": int(merged["agentCount"]),
+        "agent_count": check_agent_count(merged["agentCount"]),
         "grid_size": float(merged["gridSize"]),
         "rotate_step_degrees": float(merged["rotateStepDegrees"]),
         "visibility_distance": float(merged["visibilityDistance"]),
