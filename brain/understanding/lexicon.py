@@ -194,8 +194,25 @@ class Lexicon:
     # ------------------------------------------------------------------ lexing
 
     def lex(self, text: str, ids: dict[str, str]) -> tuple[list[Word], list[str]]:
-        """Words of the instruction (filler dropped) and the words not in the lexicon."""
+        """Words of the instruction (filler dropped) and the words not in the lexicon. Unknown words in
+        a phrase the speaker takes back ("… and dry… no, just wash them") go with the phrase."""
         raw = self.courteous(_split_words(_normalise(text)))
+        out, unknown, at = self._lex(raw, ids)
+        while at:
+            fix = next((k for k in range(at[0] + 1, len(raw)) if self._has(raw, k, "CORRECT")
+                        and not self._has(raw, k, "AND")), None)
+            if fix is None or any(a > fix for a in at):
+                break
+            start = max((k for k in range(at[0]) if raw[k] in {",", ";", ".", "!", "?", "and"}), default=-1)
+            if start < 0:
+                break
+            n = self._match(raw, fix)[1]  # type: ignore[index]
+            raw = raw[:start + 1] + raw[fix + n:]
+            out, unknown, at = self._lex(raw, ids)
+        return out, unknown
+
+    def _lex(self, raw: list[str], ids: dict[str, str]) -> tuple[list[Word], list[str], list[int]]:
+        at: list[int] = []
         out: list[Word] = []
         unknown: list[str] = []
         i = 0
@@ -205,6 +222,7 @@ class Lexicon:
                 oid = ids.get(w) or ids.get(w.rstrip(".!?"))
                 if oid is None:
                     unknown.append(w)
+                    at.append(i)
                 else:
                     out.append(Word(w, w, frozenset({"ID"}), value=oid))
                 i += 1
@@ -216,6 +234,7 @@ class Lexicon:
             match = self._match(raw, i)
             if match is None:
                 unknown.append(w)
+                at.append(i)
                 i += 1
                 continue
             phrases, n = match
@@ -239,7 +258,7 @@ class Lexicon:
             span = " ".join(raw[i - n:i])
             value = self.numbers.get(phrase, self.ordinals.get(phrase))
             out.append(Word(span, phrase, cats, plural=is_plural(raw[i - 1]), value=value, bases=bases))
-        return out, unknown
+        return out, unknown, at
 
     # ------------------------------------------------------------------ courtesy
 
@@ -287,8 +306,11 @@ class Lexicon:
                  [(*lst, m) for m in c["modals"] for lst in c["listeners"]] + \
                  [(*lst, "to") for lst in c["listeners"]]
         best = 0
+        named = [("|" in w or w.isdigit() or self._has(out, i, NOUN)) for i, w in enumerate(out[:16])]
         for p in range(1, min(len(out), 16) + 1):
-            if not self._ends_with(out[:p], frames) or self._names_object(out[:p]):
+            if any(named[:p]):
+                break
+            if not self._ends_with(out[:p], frames):
                 continue
             rest = p
             while rest < len(out) and (out[rest] in seps or out[rest] in c["skip"]):

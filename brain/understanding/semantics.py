@@ -834,22 +834,36 @@ class Interpreter:
                     return PP("out of", "FROM", Ref(Selector(type=t), type_words(t), frozenset({t})))
         return None
 
+    def _restriction(self, np: Tree) -> bool:
+        """A bare "just one"/"only one" after a noun phrase: a restriction of it, not another object."""
+        head, quant = _sub(np, "head"), [t for q in _sub(np, "quant") for t in _tokens(q)]
+        return np.data == "np" and bool(head) and _kind(_tokens(head[0])[-1], {"ONE"}) is not None and \
+            len(quant) == 1 and _kind(quant[0], {"EXACTLY"}) is not None
+
     def objects(self, tree: Tree | None, role: str, verb: Word) -> list[Ref]:
         if tree is None:
             raise NotUnderstood(f"{verb.text} what? Name the object(s) to {verb.base}", [(verb.text, None)])
         out: list[Ref] = []
         but: list[Ref] = []  # "everything but the knife": after a whole set, "but" leaves things out
+        listed: list[Mention] = []
         for child in tree.children:
             if isinstance(child, Tree) and child.data == "and" and self.word(_tokens(child)[-1]).base == "but" \
                     and out and all(r.selector.quantifier == "all" for r in out):
                 but = out
             elif isinstance(child, Tree) and child.data in ("np", "np_of"):
+                if out and self._restriction(child):  # "open one drawer, just one": the count, said again
+                    out[-1].selector = out[-1].selector.model_copy(update={"quantifier": "exactly", "count": 1})
+                    continue
                 ref = self.np(child, role)
                 if but:
                     for u in but:
                         self.exclude(u, ref.refs or [ref])
                 else:
-                    out += ref.refs or [ref]
+                    for r in ref.refs or [ref]:  # "grab a knife and the other one": earlier in the list
+                        listed.append(Mention(r, len(self.goals) + len(out), self.clause))
+                        out.append(r)
+                    self.mentions += listed[-len(ref.refs or [ref]):]
+        self.mentions = [m for m in self.mentions if not any(m is x for x in listed)]  # remembered with goals
         return out
 
     def verb_goals(self, verb: Word, frames: VerbFrames, ref: Ref, template: str | None, dest: PP | None,

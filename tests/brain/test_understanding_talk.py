@@ -79,3 +79,20 @@ def test_two_phrases_joined_by_and(scene):  # noqa: F811
     # a particle after "and" is still the verb's ("turn on the tv and off the lamp")
     assert compact(goals("turn on the tv and off the lamp", scene)) == ["Television isToggled=True",
                                                                        "FloorLamp isToggled=False"]
+
+
+def test_references_inside_one_list(scene):  # noqa: F811
+    gs = goals("put an apple in the fridge and the other one on the counter", scene)
+    assert gs[1].subject.quantifier == "rest" and gs[1].subject.rest_of == 0
+    gs = goals("grab an apple and the other one", scene)  # one verb over the list
+    assert gs[0].subject.quantifier == "a" and gs[1].subject.quantifier == "rest" and gs[1].subject.rest_of == 0
+    [g] = goals("open one drawer, just one", scene)  # a restriction said again, not another drawer
+    assert (g.subject.type, g.subject.quantifier, g.subject.count) == ("Drawer", "exactly", 1)
+    assert compact(goals("the mug is dirty. wash that", scene)) == ["Mug isDirty=False"]
+
+
+def test_a_phrase_taken_back_takes_its_unknown_words_with_it(scene):  # noqa: F811
+    assert compact(goals("wash the mug and the cup, and dry... no, just wash them", scene)) == [
+        "Mug isDirty=False", "Cup isDirty=False"]
+    with pytest.raises(NotUnderstood, match="dry"):  # not taken back: refused
+        goals("wash the mug, and dry it", scene)
