@@ -1,7 +1,7 @@
 """robocortex.client: a typed Python client for the brain service's REST API, sync (`Client`) and async
 (`AsyncClient`), on httpx; event streams followed with httpx-sse, resumed by Last-Event-ID. See docs/api.md."""
 
-from robocortex.client.client import ROUTES, AsyncClient, Client, ServiceError, StreamGaveUp
+from robocortex.client.client import ROUTES, AsyncClient, AsyncEventStream, Client, EventStream, ServiceError, StreamGaveUp
 from robocortex.client.models import (
     AnyTaskEvent,
     BrainEvent,
@@ -22,7 +22,7 @@ from robocortex.client.models import (
 )
 
 __all__ = [
-    "ROUTES", "AnyTaskEvent", "AsyncClient", "BrainEvent", "Client", "DispatchEvent", "EndEvent", "FinishedEvent", "Health",
+    "ROUTES", "AnyTaskEvent", "AsyncClient", "AsyncEventStream", "EventStream", "BrainEvent", "Client", "DispatchEvent", "EndEvent", "FinishedEvent", "Health",
     "ModelCallEvent", "PlanEvent", "ReplanEvent", "ResultEvent", "RobotEvent", "RobotsUpdate", "ServiceError",
     "StatusEvent", "StreamGaveUp", "Task", "TaskAccepted", "parse_task_event",
 ]

@@ -21,7 +21,7 @@ import time
 from urllib.parse import quote
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import httpx
 from httpx_sse import ServerSentEvent, aconnect_sse, connect_sse
@@ -192,6 +192,60 @@ class _Stream:
         return self.item(sse)
 
 
+class EventStream(Generic[T]):
+    """A stream being followed (sync): iterate it for its items. `last_id` is the id of the last event
+    received: give it as `after` (task events) or `since` (scene) to resume later, even from another
+    process. `close()` (or leaving a `with` block) hangs up."""
+
+    def __init__(self, items: Iterator[T], state: _Stream):
+        self._items, self._state = items, state
+
+    def __iter__(self) -> "EventStream[T]":
+        return self
+
+    def __next__(self) -> T:
+        return next(self._items)
+
+    @property
+    def last_id(self) -> str | None:
+        return self._state.last_id
+
+    def close(self) -> None:
+        self._items.close()  # type: ignore[attr-defined]
+
+    def __enter__(self) -> "EventStream[T]":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class AsyncEventStream(Generic[T]):
+    """The same for AsyncClient: `async for`, `last_id`, `await aclose()` or `async with`."""
+
+    def __init__(self, items: AsyncIterator[T], state: _Stream):
+        self._items, self._state = items, state
+
+    def __aiter__(self) -> "AsyncEventStream[T]":
+        return self
+
+    async def __anext__(self) -> T:
+        return await self._items.__anext__()
+
+    @property
+    def last_id(self) -> str | None:
+        return self._state.last_id
+
+    async def aclose(self) -> None:
+        await self._items.aclose()  # type: ignore[attr-defined]
+
+    async def __aenter__(self) -> "AsyncEventStream[T]":
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+
 # --------------------------------------------------------------------------- the clients
 
 
@@ -252,11 +306,10 @@ class Client(_Base):
         """Ask the task to stop (409 ServiceError if it has already finished)."""
         return self._run(_cancel(task_id))
 
-    def events(self, task_id: str, after: str | None = None) -> Iterator[AnyTaskEvent]:
+    def events(self, task_id: str, after: str | None = None) -> EventStream[AnyTaskEvent]:
         """Every event of the task (after this event id, if given), then live ones; ends with EndEvent."""
-        params = _params(after=after)
-        return self._follow(_Stream(f"/tasks/{_quote(task_id)}/events", params, _task_item,
-                                    ends=lambda e: isinstance(e, EndEvent)))
+        return self._open(_Stream(f"/tasks/{_quote(task_id)}/events", _params(after=after), _task_item,
+                                  ends=lambda e: isinstance(e, EndEvent)))
 
     def wait(self, task_id: str, timeout: float | None = None) -> Task:
         """Follow the task's events until it ends (or `timeout` s pass) and return the task."""
@@ -280,14 +333,14 @@ class Client(_Base):
         """The scene graph's changes after revision `since` (410 ServiceError if trimmed from the log)."""
         return self._run(_scene_changes(since, limit))
 
-    def scene_events(self, since: int | None = None) -> Iterator[SceneSnapshot | SceneChange]:
+    def scene_events(self, since: int | None = None) -> EventStream[SceneSnapshot | SceneChange]:
         """A snapshot (unless resuming after `since`), then every change, live; never ends by itself."""
         return self._follow(_Stream("/scene/events", _params(since=since), _scene_item, ends=lambda _: False))
 
     def floor(self) -> FloorPlan:
         return self._run(_floor())
 
-    def live(self, after: float | None = None) -> Iterator[Task | RobotsUpdate]:
+    def live(self, after: float | None = None) -> EventStream[Task | RobotsUpdate]:
         """The console's feed: task records as they change, and the robots; never ends by itself."""
         return self._follow(_Stream("/events", _params(after=after), _live_item, ends=lambda _: False))
 
@@ -299,6 +352,9 @@ class Client(_Base):
         resp = self.http.get("/metrics")
         _check(resp)
         return resp.text
+
+    def _open(self, stream: _Stream) -> EventStream[Any]:
+        return EventStream(self._follow(stream), stream)
 
     def _follow(self, stream: _Stream) -> Iterator[Any]:
         while True:
@@ -360,8 +416,8 @@ class AsyncClient(_Base):
     async def cancel(self, task_id: str) -> Task:
         return await self._run(_cancel(task_id))
 
-    def events(self, task_id: str, after: str | None = None) -> AsyncIterator[AnyTaskEvent]:
-        return self._follow(_Stream(f"/tasks/{_quote(task_id)}/events", _params(after=after), _task_item,
+    def events(self, task_id: str, after: str | None = None) -> AsyncEventStream[AnyTaskEvent]:
+        return self._open(_Stream(f"/tasks/{_quote(task_id)}/events", _params(after=after), _task_item,
                                     ends=lambda e: isinstance(e, EndEvent)))
 
     async def wait(self, task_id: str, timeout: float | None = None) -> Task:
@@ -387,14 +443,14 @@ class AsyncClient(_Base):
     async def scene_changes(self, since: int, limit: int = 1000) -> list[SceneChange]:
         return await self._run(_scene_changes(since, limit))
 
-    def scene_events(self, since: int | None = None) -> AsyncIterator[SceneSnapshot | SceneChange]:
-        return self._follow(_Stream("/scene/events", _params(since=since), _scene_item, ends=lambda _: False))
+    def scene_events(self, since: int | None = None) -> AsyncEventStream[SceneSnapshot | SceneChange]:
+        return self._open(_Stream("/scene/events", _params(since=since), _scene_item, ends=lambda _: False))
 
     async def floor(self) -> FloorPlan:
         return await self._run(_floor())
 
-    def live(self, after: float | None = None) -> AsyncIterator[Task | RobotsUpdate]:
-        return self._follow(_Stream("/events", _params(after=after), _live_item, ends=lambda _: False))
+    def live(self, after: float | None = None) -> AsyncEventStream[Task | RobotsUpdate]:
+        return self._open(_Stream("/events", _params(after=after), _live_item, ends=lambda _: False))
 
     async def health(self) -> Health:
         return await self._run(_health())
@@ -403,6 +459,9 @@ class AsyncClient(_Base):
         resp = await self.http.get("/metrics")
         _check(resp)
         return resp.text
+
+    def _open(self, stream: _Stream) -> AsyncEventStream[Any]:
+        return AsyncEventStream(self._follow(stream), stream)
 
     async def _follow(self, stream: _Stream) -> AsyncIterator[Any]:
         while True:
@@ -442,4 +501,4 @@ async def _acheck_open(resp: httpx.Response) -> None:
         _check(resp)
 
 
-__all__ = ["ROUTES", "AsyncClient", "Client", "ServiceError", "StreamGaveUp"]
+__all__ = ["ROUTES", "AsyncClient", "AsyncEventStream", "Client", "EventStream", "ServiceError", "StreamGaveUp"]

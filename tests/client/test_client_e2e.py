@@ -66,6 +66,14 @@ def test_sync_client_reads_every_resource(stack, done):
         # what the stored events say once more, from the start: the same story
         replay = list(rc.events(accepted.id, after="0"))
         assert [e.kind for e in replay] == [e.kind for e in done[1]]
+        # stop after three events, and go on later from the id of the last one: nothing lost or repeated
+        with rc.events(accepted.id) as stream:
+            head = [next(stream) for _ in range(3)]
+            last = stream.last_id
+        assert last and "-" in last
+        rest = list(rc.events(accepted.id, after=last))
+        assert [(e.kind, getattr(e, "at", None)) for e in head + rest] == \
+            [(e.kind, getattr(e, "at", None)) for e in done[1]]
         robots = rc.robots()
         assert sorted(r.profile.name for r in robots) == ["robot1", "robot2"]
         scene = rc.scene()
