@@ -24,13 +24,14 @@ from langgraph.runtime import Runtime
 
 from robocortex.memory.dispatch import Dispatcher
 from robocortex.memory.robots import RobotRegistry
-from robocortex.memory.scene_graph import SceneGraphStore
+from robocortex.memory.scene_graph import SceneGraphStore, StaleRevision
 from robocortex.memory.schemas import (
     Failure,
     RobotState,
     RobotStatus,
     SkillCall,
     SubtaskMessage,
+    SubtaskResult,
     SubtaskState,
     SubtaskStatus,
     TaskEvent,
@@ -82,6 +83,7 @@ class TaskState(TypedDict, total=False):
     last_reply: str  # the planner's last answer, sent back with the reasons when it must be repaired
     metrics: dict[str, float]  # model calls, attempts, tokens, latency and planning time, summed over the task
     failures: list[FailureRecord]  # every failed subtask so far, for the planner to learn from
+    checked_rev: int  # the scene revision the rest of the plan was last found sound at (absent: unknown)
 
 
 @dataclass
@@ -203,14 +205,81 @@ def failure_record(subtask: dict[str, Any], steps: list[SkillCall], holding: str
                          details=dict(failure.details), step_index=failure.step_index)
 
 
-def remaining_problems(deps: BrainDeps, state: TaskState, subtasks: dict[str, dict[str, Any]]) -> list[str]:
-    """Dry-run the subtasks still waiting on the scene graph as it is now."""
+def remaining_problems(deps: BrainDeps, state: TaskState, subtasks: dict[str, dict[str, Any]]) -> tuple[list[str], int]:
+    """Dry-run the subtasks still waiting on the scene graph as it is now: (problems, the revision read)."""
     waiting = {k for k, s in subtasks.items() if s["status"] == SubtaskStatus.waiting.value}
     plan_now = Plan.model_validate(state["plan"])
     rest = [st.model_copy(update={"depends_on": [d for d in st.depends_on if d in waiting]})
             for st in plan_now.subtasks if st.id in waiting]
-    return validate(plan_now.model_copy(update={"subtasks": rest}), deps.scene.snapshot(),
-                    [r.profile for r in online_robots(deps)])
+    scene = deps.scene.snapshot()
+    return validate(plan_now.model_copy(update={"subtasks": rest}), scene,
+                    [r.profile for r in online_robots(deps)]), scene.rev
+
+
+def ready_subtasks(plan: Plan, subtasks: dict[str, dict[str, Any]]) -> list[str]:
+    """Ids of the plan's waiting subtasks whose dependencies have all succeeded, in plan order."""
+    done = {k for k, v in subtasks.items() if v["status"] == SubtaskStatus.succeeded.value}
+    return [st.id for st in plan.subtasks
+            if st.id in subtasks and subtasks[st.id]["status"] == SubtaskStatus.waiting.value
+            and set(st.depends_on) <= done]
+
+
+def send_subtasks(deps: BrainDeps, task_id: str, plan: Plan, subtasks: dict[str, dict[str, Any]],
+                  ids: list[str]) -> None:
+    """Mark `ids` dispatched (next attempt) in `subtasks` and send them; events are the caller's to emit.
+
+    Sending before the step's checkpoint is safe: a brain killed in between resumes from the earlier
+    checkpoint, where these subtasks are still waiting at the same attempt, so it sends the same
+    (task, subtask, attempt) again — a duplicate the robot recognises by that idempotency key (it acks it
+    again without redoing it), and whose duplicate result the monitor skips."""
+    for sid in ids:
+        st, s = plan.subtask(sid), subtasks[sid]
+        s["attempt"] += 1
+        s["status"] = SubtaskStatus.dispatched.value
+        deps.dispatcher.send(SubtaskMessage(task_id=task_id, subtask_id=sid, attempt=s["attempt"], robot=st.robot,
+                                            description=st.description, steps=st.steps, objects=st.object_ids()))
+
+
+def emit_dispatched(deps: BrainDeps, state: TaskState, plan: Plan, subtasks: dict[str, dict[str, Any]],
+                    ids: list[str]) -> None:
+    for sid in ids:
+        st = plan.subtask(sid)
+        emit(deps, state, "dispatch", f"{sid} → {st.robot}: {st.description}", robot=st.robot, subtask_id=sid,
+             attempt=subtasks[sid]["attempt"])
+
+
+def _robot_of(source: str) -> str | None:
+    """The robot whose own work a scene change reports ("perception:robot2"); None for anyone else
+    (the world host, the registry marking a robot offline, a person or another program)."""
+    kind, _, who = source.partition(":")
+    if kind in ("world", "robots") or not who or " " in who:
+        return None
+    return who
+
+
+def untouched_since(deps: BrainDeps, plan: Plan, subtasks: dict[str, dict[str, Any]], rev: int | None) -> int | None:
+    """The scene revision up to which nothing but the plan's own robots touched what the rest of the plan
+    uses (its objects and robots) since `rev`, the revision it was last found sound at; None when something
+    else did, or `rev` is unknown or too old — then the rest of the plan must be dry-run again.
+
+    This is the cheap check between a result and the next dispatch: one read of the scene's change log,
+    looking only at the nodes the remaining subtasks touch. The plan's own robots change those nodes as
+    planned (a robot that could not reports a failure, which is replanned)."""
+    if rev is None:
+        return None
+    rest = [st for st in plan.subtasks if subtasks.get(st.id, {}).get("status") == SubtaskStatus.waiting.value]
+    touched = {o for st in rest for o in st.object_ids()} | {st.robot for st in rest}
+    ours = {st.robot for st in plan.subtasks}
+    try:
+        changes = deps.scene.changes_since(rev)
+    except StaleRevision:
+        return None
+    for change in changes:
+        if _robot_of(change.source) in ours:
+            continue
+        if any(p.id in touched for p in change.patches):
+            return None
+    return changes[-1].rev if changes else rev
 
 
 def replan(deps: BrainDeps, state: TaskState, feedback: list[str],
@@ -296,10 +365,11 @@ def check(state: TaskState, runtime: Runtime[BrainDeps]) -> Update:
         problems = list(state.get("problems") or ["no plan"])
     else:
         p = Plan.model_validate(state["plan"])
-        problems = validate(p, deps.scene.snapshot(), [r.profile for r in online_robots(deps)])
+        scene = deps.scene.snapshot()
+        problems = validate(p, scene, [r.profile for r in online_robots(deps)])
         if not problems:
             emit(deps, state, "plan_valid", f"plan valid: {len(p.subtasks)} subtask(s)")
-            return {"problems": [], "feedback": [], "last_reply": ""}
+            return {"problems": [], "feedback": [], "last_reply": "", "checked_rev": scene.rev}
         emit(deps, state, "plan_invalid", "; ".join(problems), problems=problems)
     repairs = state.get("repairs", 0) + 1
     update: Update = {"problems": problems, "feedback": problems, "repairs": repairs}
@@ -322,27 +392,25 @@ def dispatch(state: TaskState, runtime: Runtime[BrainDeps]) -> Update:
         if st.id not in subtasks:
             subtasks[st.id] = SubtaskState(id=st.id, robot=st.robot, description=st.description,
                                            depends_on=st.depends_on).model_dump(mode="json")
-    done = {k for k, v in subtasks.items() if v["status"] == SubtaskStatus.succeeded.value}
-    for st in p.subtasks:
-        s = subtasks[st.id]
-        if s["status"] != SubtaskStatus.waiting.value or not set(st.depends_on) <= done:
-            continue
-        s["attempt"] += 1
-        s["status"] = SubtaskStatus.dispatched.value
-        deps.dispatcher.send(SubtaskMessage(task_id=state["task_id"], subtask_id=st.id, attempt=s["attempt"],
-                                            robot=st.robot, description=st.description, steps=st.steps,
-                                            objects=st.object_ids()))
-        emit(deps, state, "dispatch", f"{st.id} → {st.robot}: {st.description}", robot=st.robot, subtask_id=st.id,
-             attempt=s["attempt"])
+    ready = ready_subtasks(p, subtasks)
+    send_subtasks(deps, state["task_id"], p, subtasks, ready)
+    emit_dispatched(deps, state, p, subtasks, ready)
     return sync(deps, state, {"subtasks": subtasks, "status": TaskStatus.running.value})
 
 
 def monitor(state: TaskState, runtime: Runtime[BrainDeps]) -> Update:
-    """Read the robots' results (blocking up to `monitor_block_ms`); watch for a cancel meanwhile."""
+    """Read the robots' results (blocking up to `monitor_block_ms`); watch for a cancel meanwhile.
+
+    A success that makes further subtasks ready dispatches them here, first thing after the read —
+    before the events, the task record and this step's checkpoint — when nothing but the plan's own
+    robots touched what the rest of the plan uses since it was last found sound (`untouched_since`).
+    Otherwise (a failure, or a world changed by someone else) `reflect` decides, with a dry run."""
     deps = runtime.context
     subtasks = {k: dict(v) for k, v in state["subtasks"].items()}
     cursor = state.get("cursor", "0")
     deadline = time.time() + deps.config.monitor_block_ms / 1000
+    fresh: list[SubtaskResult] = []
+    update: Update = {}
     while True:
         if deps.tasks.cancel_requested(state["task_id"]):
             return {**(cancel_update(deps, {**state, "subtasks": subtasks}) or {}), "cursor": cursor}
@@ -355,14 +423,29 @@ def monitor(state: TaskState, runtime: Runtime[BrainDeps]) -> Update:
             s["status"] = (SubtaskStatus.succeeded if result.success else SubtaskStatus.failed).value
             s["error"] = result.error
             s["failure"] = result.failure.model_dump(mode="json") if result.failure else None
-            emit(deps, state, "result", f"{result.subtask_id} by {result.robot}: "
-                 + ("done" if result.success else f"failed ({result.failure_kind}): {result.error}"),
-                 robot=result.robot, subtask_id=result.subtask_id, success=result.success,
-                 actions=result.actions, failed_actions=result.failed_actions, failure_kind=result.failure_kind,
-                 failure=s["failure"])
+            fresh.append(result)
         if got or time.time() >= deadline:
             break
-    return sync(deps, state, {"subtasks": subtasks, "cursor": cursor})
+    sent: list[str] = []
+    p = Plan.model_validate(state["plan"]) if fresh and state.get("plan") else None
+    if p is not None and all(r.success for r in fresh) and not any(
+            subtasks.get(st.id, {}).get("status") == SubtaskStatus.failed.value for st in p.subtasks):
+        ready = ready_subtasks(p, subtasks)
+        rev = untouched_since(deps, p, subtasks, state.get("checked_rev")) if ready else None
+        if rev is not None:
+            send_subtasks(deps, state["task_id"], p, subtasks, ready)  # the handoff: nothing else before it
+            sent = ready
+            update = {"checked_rev": rev, "status": TaskStatus.running.value}
+    # bookkeeping, after the dispatch
+    for result in fresh:
+        emit(deps, state, "result", f"{result.subtask_id} by {result.robot}: "
+             + ("done" if result.success else f"failed ({result.failure_kind}): {result.error}"),
+             robot=result.robot, subtask_id=result.subtask_id, success=result.success,
+             actions=result.actions, failed_actions=result.failed_actions, failure_kind=result.failure_kind,
+             failure=subtasks[result.subtask_id]["failure"])
+    if p is not None and sent:
+        emit_dispatched(deps, state, p, subtasks, sent)
+    return sync(deps, state, {**update, "subtasks": subtasks, "cursor": cursor})
 
 
 def reflect(state: TaskState, runtime: Runtime[BrainDeps]) -> Update:
@@ -389,9 +472,9 @@ def reflect(state: TaskState, runtime: Runtime[BrainDeps]) -> Update:
     if failed or in_flight:
         return {}
     if SubtaskStatus.waiting.value in statuses:
-        changed = remaining_problems(deps, state, subtasks)
+        changed, rev = remaining_problems(deps, state, subtasks)
         return replan(deps, state, ["the world changed, so the rest of the plan no longer works: "
-                                    + "; ".join(changed)]) if changed else {}
+                                    + "; ".join(changed)]) if changed else {"checked_rev": rev}
     plan_now = Plan.model_validate(state["plan"])
     goals = final_goals(plan_now.goals)  # the DAG ordered the stages on the way
     unmet = unmet_goals(deps.scene.snapshot().node_dicts(), goals)

@@ -15,10 +15,10 @@ import logging
 import threading
 import time
 import uuid
-from urllib.parse import quote
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 import redis
 
