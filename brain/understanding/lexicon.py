@@ -290,6 +290,10 @@ class Lexicon:
             opens = any(tuple(seg[:len(a)]) == a for a in c["asides"])
             thanks = any(tuple(seg[:len(a)]) == a for a in c["thanks"])
             addressed = any(tuple(seg[k:k + len(a)]) == a for a in c["listeners"] for k in range(len(seg)))
+            if opens and not addressed:  # "if it's no trouble": words of no request, one of them unknown
+                found = [self._match(seg, k) for k in range(len(seg))]
+                addressed = None in found and not any(
+                    {VERB, ADJ, NOUN, "ON", "OFF", "PREP"} & self.phrases[p] for m in found if m for p in m[0])
             if seg and (thanks or opens and addressed) and not self._names_object(seg):
                 i = j + 1 if j < len(raw) and raw[j] in {",", ";", ":"} else j  # keep a sentence end
                 continue

@@ -409,6 +409,8 @@ class Interpreter:
             ante = self.antecedent("sliced", typed=True)
             sel = self.quantify(Selector(type=ante.selector.type, piece=True), quant, w.plural, category=False)
             return Ref(sel, w.text, ante.types, plural=w.plural)
+        if entry.get("switched_by") and role in ("toggled_on", "toggled_off", "adj", "subject"):  # "the water off"
+            entry = {"types": entry["switched_by"]}
         if entry.get("liquid") and (role == "with" or role != "product" and not entry.get("types")):
             # "pour coffee into …", "a glass of wine"
             return Ref(Selector(), w.text, liquid=entry["liquid"])
@@ -712,6 +714,7 @@ class Interpreter:
     def action(self, verb: Word, objects: Tree | None, comps: list[Any], given: list[Ref] | None = None,
                said: Said | None = None) -> list[Goal]:
         """Goals of one verb over its objects; `given`: objects already resolved (a passive's subject)."""
+        self.last_action = (verb, comps)  # before anything can fail: "turn on the tv… sorry, the radio"
         exclusions = [c for c in comps if isinstance(c, Tree) and c.data == "exclusion"]
         comps = [c for c in comps if not (isinstance(c, Tree) and c.data == "exclusion")]
         r = self.read_comps(verb, comps)
@@ -851,6 +854,11 @@ class Interpreter:
                     and out and all(r.selector.quantifier == "all" for r in out):
                 but = out
             elif isinstance(child, Tree) and child.data in ("np", "np_of"):
+                head = _sub(child, "head")
+                if but and head and _kind(_tokens(head[0])[-1], {"ONE", "NUM"}):  # "every drawer but one"
+                    w = self.word(_tokens(head[0])[-1])
+                    raise NotUnderstood(f"'but {w.text}': I cannot leave out a number of things; say how many "
+                                        "to act on ('open four drawers')", [(w.text, None)])
                 if out and self._restriction(child):  # "open one drawer, just one": the count, said again
                     out[-1].selector = out[-1].selector.model_copy(update={"quantifier": "exactly", "count": 1})
                     continue
@@ -966,7 +974,7 @@ class Interpreter:
         be = _sub(tree, "be_phrase")
         pred = _sub(tree, "predicate")
         negate = any("NOT" in self.word(t).cats for c in be for t in _tokens(c))
-        asks = (unwanted or any(_kind(t, {"ENSURE"}) for t in _tokens(tree.children[0]))
+        asks = (unwanted or any(_kind(t, {"ENSURE", "MODAL"}) for t in _tokens(tree.children[0]))
                 or any("MODAL" in self.word(t).cats for c in be for t in _tokens(c)))
         obj_tree = _sub(subject[0], "objects")[0]
         pp_trees = _sub(subject[0], "pp")

@@ -96,3 +96,15 @@ def test_a_phrase_taken_back_takes_its_unknown_words_with_it(scene):  # noqa: F8
         "Mug isDirty=False", "Cup isDirty=False"]
     with pytest.raises(NotUnderstood, match="dry"):  # not taken back: refused
         goals("wash the mug, and dry it", scene)
+
+
+def test_questions_and_corrected_objects(scene):  # noqa: F811
+    assert compact(goals("can the fridge be closed?", scene)) == ["Fridge isOpen=False"]
+    assert compact(goals("if it's no trouble, could the tv be turned off", scene)) == ["Television isToggled=False"]
+    assert compact(goals("give the mug to me", scene)) == ["Mug held"]
+    # the corrected item failed (no laptop here), and the correction still borrows its verb
+    assert compact(goals("turn on the laptop... sorry, I mean the tv", scene)) == ["Television isToggled=True"]
+    with pytest.raises(NotUnderstood, match="one"):
+        goals("open every drawer but one", scene)
+    with pytest.raises(NotUnderstood, match="laptop"):  # not corrected: refused
+        goals("turn on the laptop", scene)
