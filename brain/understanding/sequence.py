@@ -1,0 +1,242 @@
+"""The sequence: items in order; connectives and markers set stages ("then", "once", "before"),
+conditions ("if", "unless", "otherwise") and self-corrections; the end state kept at the finish."""
+
+from __future__ import annotations
+
+from lark import Tree
+
+from robocortex.brain.goal_language import Goal
+from robocortex.brain.understanding.lexicon import Word
+from robocortex.brain.understanding.words import (
+    TEMPLATE_NEEDS,
+    NotUnderstood,
+    negate_goal,
+    Said,
+    Flow,
+    _items,
+    _tokens,
+    _kind,
+    _sub,
+)
+
+
+class Sequence:
+    """Part of the `Interpreter` (semantics.py): its methods read `self`'s lexicon, scene, words,
+    goals, notes, mentions and the other parts' methods."""
+
+    def body(self, tree: Tree, said: Said) -> tuple[list[Goal], bool]:
+        """Goals of one item, and whether they are asked for (False: a description of the scene)."""
+        if tree.data == "action":
+            nots = _sub(tree, "not")
+            objects = next(iter(_sub(tree, "objects")), None)
+            kids = [k for c in tree.children for k in (c.children if isinstance(c, Tree) and c.data == "comp" else [c])]
+            comps = [c for c in kids  # "… off the sofa and onto the table": the "and" joins two phrases
+                     if not (isinstance(c, Tree) and c.data in ("objects", "verb", "not", "exactly", "and"))]
+            goals = []
+            for v in _sub(tree, "verb"):  # "heat up and slice the potato": each verb over the objects
+                goals += self.action(self.word(_tokens(v)[-1]), objects, comps, said=said)
+            return ([negate_goal(g) for g in goals] if nots else goals), True
+        if tree.data == "gapped":
+            objects = _sub(tree, "objects")[0]
+            nots = _sub(tree, "not")
+            comps = [c for c in tree.children if c is not objects and not (isinstance(c, Tree) and c.data == "not")]
+            if self.last_action is None or self.last_action[0] is None:  # "the floor lamp on, the desk lamp off"
+                comps = comps or (self.last_action[1] if self.last_action else [])
+                refs = self.objects(objects, "subject", Word("", "", frozenset()))
+                self.last_action = (None, comps)
+                goals = self.outcome(refs, comps)
+            else:
+                verb, last_comps = self.last_action
+                lead = comps[0] if comps and tree.children.index(comps[0]) < tree.children.index(objects) else None
+                nps = _sub(objects, "np", "np_of")
+                if lead is not None and lead.data in ("on", "off") and len(nps) == 1 and \
+                        not self._particle(verb, lead, nps[0]):
+                    # "… actually on the bed": a place for the last objects, not "turn … on"
+                    return self.body(Tree("fragment", [Tree("pp", [lead, nps[0]]), *comps[1:]]), said)
+                goals = self.action(verb, objects, comps or last_comps, said=said)
+            return ([negate_goal(g) for g in goals] if nots else goals), True
+        if tree.data == "fragment":  # "… no, in the sink": the last verb and objects, these words
+            verb = said.verb or (self.last_action[0] if self.last_action else None)
+            if verb is None or not said.refs:
+                raise NotUnderstood(f"what should go {self.text(tree)!r}? Start with a verb", [(self.text(tree), None)])
+            return self.action(verb, None, list(tree.children), given=said.refs), True
+        return self.state(tree)
+
+    def _particle(self, verb: Word, tree: Tree, np: Tree) -> bool:
+        """Whether "on"/"off" before `np` is the verb's particle for it ("… and off the light") rather
+        than a place ("… actually on the bed"): the verb takes it and the object affords it."""
+        p = self.word(_tokens(tree)[-1]).base
+        frames = [self.lex.verbs.get(verb.base), self.lex.verbs.get(verb.base.split()[0])]
+        templates = [f.particles[p] for f in frames if f is not None and p in f.particles]
+        if not templates:
+            return False
+        need = TEMPLATE_NEEDS.get(templates[0])
+        try:
+            types = self.np(np, "subject").types
+        except NotUnderstood:
+            return True
+        return not need or not types or self.scene.can(types, need) or self.scene.can(
+            frozenset(self.lex.controls.get(t, t) for t in types), need)
+
+    def emit(self, goals: list[Goal], stage: int) -> list[int]:
+        start = len(self.goals)
+        self.goals += [g.model_copy(update={"stage": stage}) for g in goals]
+        return list(range(start, len(self.goals)))
+
+    def restage(self, indices: list[int], stage: int) -> None:
+        for i in indices:
+            self.goals[i] = self.goals[i].model_copy(update={"stage": stage})
+
+    def attach(self, indices: list[int], conds: list[Goal], negate: bool) -> None:
+        when = [negate_goal(c) if negate else c for c in conds]
+        when = [c.model_copy(update={"stage": 0, "when": []}) for c in when]
+        for i in indices:
+            self.goals[i] = self.goals[i].model_copy(update={"when": when})
+
+    def sequence(self, tree: Tree) -> None:
+        """Items in order; connectives and markers set stages, conditions and corrections."""
+        flow = Flow()
+        children = _items(tree)
+        for k, child in enumerate(children):
+            if child.data == "conn":
+                flow.conn = [self.word(t) for t in _tokens(child)]
+                continue
+            inner = child if child.data == "marked" else child.children[0]
+            trailing = not flow.first and (child.data == "marked" or inner.data == "marked" and self._ends(children, k))
+            self.clause += 1
+            self.connective(flow)
+            said = Said(len(self.goals), refs=flow.last_said.refs, verb=flow.last_said.verb)
+            if inner.data == "plain":
+                self.plain(flow, inner.children[0], said, corrected=self._corrected(children, k))
+            else:
+                self.marked(flow, inner, said, trailing)
+
+    def connective(self, flow: Flow) -> None:
+        """What the words before an item say: a correction, the next stage, a new sentence."""
+        conn = flow.conn
+        if any("CORRECT" in w.cats and not ({"AND", "COMMA", "THEN"} & w.cats) for w in conn) and not flow.first:
+            del self.goals[flow.last_said.start:]  # a self-correction replaces what it corrects
+            flow.last = []
+        ordinal_step = any("ORD" in w.cats and w.value not in (None, 1) for w in conn)  # "second, …"
+        if (ordinal_step or any("THEN" in w.cats for w in conn)) and any(g.stage == flow.stage for g in self.goals):
+            flow.stage += 1
+        flow.new_sentence = any("PERIOD" in w.cats for w in conn)
+        if flow.new_sentence:
+            flow.condition = None
+        flow.conn, flow.first = [], False
+
+    def plain(self, flow: Flow, body: Tree, said: Said, corrected: bool) -> None:
+        try:
+            goals, asked = self.body(body, said)
+            if not asked and flow.asked_state and not flow.new_sentence:
+                asked = True  # "make sure the tv is off and the lights are off"
+            flow.asked_state = asked and body.data.startswith("state")
+        except NotUnderstood:
+            if not corrected:
+                raise
+            goals, asked = [], False  # "… next to them... actually on the bed": corrected next
+        idx = self.emit(goals, flow.stage) if asked else []
+        if flow.pending_before is not None:  # "before X, P": X after P
+            flow.stage += 1
+            self.restage(flow.pending_before, flow.stage)
+            flow.pending_before = None
+        if flow.condition is not None:  # "if C, G1 and G2"
+            self.attach(idx, *flow.condition)
+        flow.last, flow.last_said = idx, said
+
+    def marked(self, flow: Flow, inner: Tree, said: Said, trailing: bool) -> None:
+        marker = _kind(_tokens(inner.children[0])[-1], {"ONCE", "BEFORE", "AFTER", "IF", "UNLESS", "ELSE"})
+        body = inner.children[1]
+        if marker == "IF" and body.data in ("action", "gapped"):  # "when you've put X …": an order, not a test
+            marker = "ONCE"
+        if marker == "ELSE":
+            if flow.condition is None:
+                raise NotUnderstood("'otherwise' needs an 'if' before it", [("otherwise", None)])
+            goals, _ = self.body(body, said)
+            idx = self.emit(goals, flow.stage)
+            self.attach(idx, flow.condition[0], not flow.condition[1])
+            flow.condition, flow.last, flow.last_said = None, idx, said
+            return
+        if marker in ("IF", "UNLESS"):
+            conds, _ = self.body(body, said)
+            if trailing and flow.last:
+                self.attach(flow.last, conds, marker == "UNLESS")
+                flow.condition = None
+            else:
+                flow.condition = (conds, marker == "UNLESS")
+            return
+        goals, _ = self.body(body, said)
+        if trailing and flow.last:
+            if marker == "BEFORE":  # "P before X"
+                flow.stage += 1
+                flow.last = self.emit(goals, flow.stage)
+            else:  # "P after X", "P once X": X first
+                here = self.emit(goals, flow.stage)
+                flow.stage += 1
+                self.restage(flow.last, flow.stage)
+                flow.last = here
+        elif marker == "BEFORE":  # "before X, P": X after P
+            flow.pending_before = self.emit(goals, flow.stage)
+        else:  # "once X, P", "after X, P"
+            flow.last = self.emit(goals, flow.stage)
+            flow.stage += 1
+        flow.last_said = said
+
+    def _corrected(self, children: list[Tree], k: int) -> bool:
+        """Whether item k is followed by a self-correction ("no", "actually", "I mean")."""
+        nxt = children[k + 1] if k + 1 < len(children) else None
+        return nxt is not None and nxt.data == "conn" and any(
+            "CORRECT" in self.word(t).cats for t in _tokens(nxt))
+
+    def _ends(self, children: list[Tree], k: int) -> bool:
+        """Whether item k closes its sentence ("put the egg in the fridge, unless it is there")."""
+        for c in children[k + 1:]:
+            if c.data == "conn":
+                return any("PERIOD" in self.word(t).cats for t in _tokens(c))
+            return False
+        return True
+
+    def finish(self) -> list[Goal]:
+        """Goals describe the end state: drop means (holding, taking out of) that a later goal on the
+        same objects completes, states a later goal in the same stage undoes, and repeats."""
+        keep = []
+        referenced = {g.subject.rest_of for g in self.goals}
+        for i, g in enumerate(self.goals):
+            later = [h for h in self.goals[i + 1:] if _same_subject(g, h)]
+            if i in referenced:
+                keep.append(g)
+                continue
+            if g.condition.held and later and not g.when:  # "grab the mug and wash it": holding it is a step
+                self.notes.append(f"holding {g.subject.describe()} is a step, not a goal")
+                continue
+            if g.condition.relation and g.condition.negate and not g.when and \
+                    any(h.condition.relation and not h.condition.negate and h.stage == g.stage for h in later):
+                continue  # "take the egg out of the fridge and put it on the counter"
+            if g.condition.state and any(h.stage == g.stage and h.condition.state == g.condition.state and
+                                         h.condition.value != g.condition.value and not h.when for h in later):
+                continue  # "open the microwave, put the potato inside and close it"
+            if any(h == g for h in keep):
+                continue
+            keep.append(g)
+        out = self._reindex(keep)
+        stages = sorted({g.stage for g in out})
+        dense = {s: k for k, s in enumerate(stages)}
+        return [g.model_copy(update={"stage": dense[g.stage]}) if dense[g.stage] != g.stage else g for g in out]
+
+    def _reindex(self, kept: list[Goal]) -> list[Goal]:
+        """rest_of indices point into the goal list: keep them pointing at the same goal."""
+        new_index = {i: k for i, g in enumerate(self.goals) for k, h in enumerate(kept) if h is g}
+        out = []
+        for k, g in enumerate(kept):
+            r = g.subject.rest_of
+            if r is not None and new_index.get(r, r) >= k:
+                raise NotUnderstood(f"'the rest' of {g.subject.describe()}: of what? Name the objects first")
+            if r is not None and r in new_index and new_index[r] != r:
+                g = g.model_copy(update={"subject": g.subject.model_copy(update={"rest_of": new_index[r]})})
+            out.append(g)
+        return out
+
+
+
+def _same_subject(a: Goal, b: Goal) -> bool:
+    return (a.subject.type, a.subject.id, a.subject.category) == (b.subject.type, b.subject.id, b.subject.category)
