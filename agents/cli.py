@@ -6,6 +6,7 @@ import logging
 import os
 import signal
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Optional
 
@@ -25,44 +26,104 @@ class BadInput(click.UsageError):
     """Bad input from the user: one line on stderr, exit code 2."""
 
 
-def _logging(level: str = "INFO") -> None:
-    logging.basicConfig(level=level, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-
-
 _FLAGS = {"world_backend": "--backend"}  # command-line options named unlike their setting
+log = logging.getLogger("robocortex.cli")
+
+
+def _flag(name: str) -> str:
+    return _FLAGS.get(name, "--" + name.replace("_", "-"))
 
 
 def _settings(**overrides):
+    """The settings, with the options given on the command line; a bad one is one line naming the
+    setting and where it came from (option, environment variable, or config file and line)."""
+    from robocortex.agents.config_file import Provenance
     from robocortex.agents.settings import Settings
 
+    given = {k: v for k, v in overrides.items() if v is not None}
     try:
-        return Settings(**{k: v for k, v in overrides.items() if v is not None})
-    except ValidationError as exc:  # say which setting, where it comes from, and what it should be
-        problems = []
-        for e in exc.errors():
-            name = ".".join(str(p) for p in e["loc"])
-            env = "ROBOCORTEX_" + name.upper().replace(".", "__")
-            flag = f" or {_FLAGS.get(name, '--' + name.replace('_', '-'))}" if name in overrides else ""
-            problems.append(f"{name} ({env}{flag}): {e['msg']}")
-        raise BadInput("bad setting " + "; ".join(problems)) from None
-    except Exception as exc:  # a bad config file
+        return Settings(**given)
+    except ValidationError as exc:
+        where = Provenance.current(cli={k: _flag(k) for k in given})
+        raise BadInput("; ".join(_problem(e, where) for e in exc.errors())) from None
+    except Exception as exc:  # a config file that cannot be read or parsed
         raise BadInput(f"bad settings: {exc}".splitlines()[0]) from None
 
 
+def _problem(error, where) -> str:
+    import difflib
+
+    loc = tuple(str(p) for p in error["loc"])
+    name, source = ".".join(loc), where.source(loc, exact=False).removeprefix("CLI ").removeprefix("env ")
+    if error["type"] == "extra_forbidden":
+        close = difflib.get_close_matches(name, _setting_names(), n=1)
+        return f"unknown setting {name!r} ({source})" + (f"; did you mean {close[0]!r}?" if close else "")
+    return f"bad setting {name} ({source}): {error['msg']}"
+
+
+def _setting_names() -> list[str]:
+    from robocortex.agents.settings import Settings
+
+    return [".".join(loc) for loc, _ in _leaves(Settings.model_fields, None)]
+
+
+def _leaves(fields, model, loc=()):
+    """(loc, value) of every setting, nested blocks flattened (value None without a model)."""
+    from pydantic import BaseModel
+
+    for name, info in fields.items():
+        value = getattr(model, name) if model is not None else None
+        kind = info.annotation if isinstance(info.annotation, type) else None
+        if kind is not None and issubclass(kind, BaseModel):
+            yield from _leaves(kind.model_fields, value, (*loc, name))
+        else:
+            yield (*loc, name), value
+
+
+@contextmanager
+def _running(role: str, name: str, settings, needs_redis: bool = True):
+    """A long-running command's start: logs set up, its Redis found (the URL set, or the machine's
+    shared embedded one) and answering, one line saying which; on leaving, the shared Redis is
+    left (and stopped if this was the last process on it)."""
+    from robocortex.agents import logs, startup
+
+    logs.setup(role, name, settings.log_level, settings.log_format)
+    shared = None
+    try:
+        if needs_redis:
+            settings, shared = startup.meet_redis(settings, f"{role}:{name}:{os.getpid()}")
+            startup.wait_for_redis(settings.redis_url, settings.redis_wait_s)
+        log.info("%s %s (pid %d) uses Redis %s (%s), key prefix %r", role, name, os.getpid(),
+                 settings.redis_url if needs_redis else "(none)",
+                 startup.redis_origin(settings, shared) if needs_redis else "not needed", settings.key_prefix)
+        yield settings
+    finally:
+        if shared is not None:
+            shared.leave()
+
+
+def _no_empty(instruction: str) -> None:
+    if not instruction.strip():
+        raise BadInput(f"the instruction is empty: say what the robots should do, e.g. {DEMO_INSTRUCTION!r}")
+
+
 @app.command()
-def serve(host: str = "127.0.0.1", port: int = 8000,
+def serve(host: Optional[str] = typer.Option(None, help="address to listen on (default: ROBOCORTEX_HOST, 127.0.0.1)"),
+          port: Optional[int] = typer.Option(None, help="port (default: ROBOCORTEX_PORT, 8000)"),
           planner: Optional[str] = typer.Option(None, help="auto, or a registered planner: offline, llm, or your own")):
     """Run the brain service (REST API + task runner)."""
-    import uvicorn
-
+    from robocortex.agents import startup
     from robocortex.agents.brain_service import create_app
 
-    _logging()
     settings = _settings(host=host, port=port, planner=planner)
-    received = _stop_on_signals()
-    # open event streams would hold a graceful shutdown forever: they get a few seconds to end
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", timeout_graceful_shutdown=3)
+    sock = startup.bind(settings.host, settings.port)  # a busy port fails here, before anything starts
+    with _running("serve", settings.brain_id, settings) as settings:
+        received = _stop_on_signals()
+        # open event streams would hold a graceful shutdown forever: they get a few seconds to end
+        started = startup.serve(create_app(settings), sock, "brain service")
     _exit_if_signalled(received)
+    if not started:
+        raise startup.Unavailable("the brain service could not start; see the log above")
 
 
 @app.command()
@@ -70,18 +131,37 @@ def worker(name: str = typer.Option(..., help="robot name, unique in the deploym
            profile: str = typer.Option("mobile_manipulator", help="robot profile (built-in or from config)"),
            agent_id: int = typer.Option(0, min=0, help="this robot's agent index in the shared world"),
            world_url: Optional[str] = typer.Option(None, help="world host address")):
-    """Run one robot worker."""
-    from robocortex.agents.robot_worker import RobotWorker
+    """Run one robot worker (it waits for Redis and the world host, with backoff)."""
+    from robocortex.agents import startup
     from robocortex.cerebellum.profiles import resolve_profile
     from robocortex.sim.client import WorldClient
 
-    _logging()
     settings = _settings(world_url=world_url)
     try:
         spec = resolve_profile(profile, settings.profiles)
     except ValueError as exc:
         raise BadInput(str(exc)) from None
-    w = RobotWorker(settings, spec.for_robot(name, agent_id), WorldClient(settings.world_url))
+    with _running("worker", name, settings) as settings:
+        world = startup.wait_for_world(settings.world_url, settings.world_wait_s)
+        count = world.get("agent_count")
+        if isinstance(count, int) and agent_id >= count:  # refused before it registers
+            raise BadInput(f"--agent-id {agent_id}: the world at {settings.world_url} has {count} agent(s) "
+                           f"(ids 0 to {count - 1}); start world-host with --agents {agent_id + 1} or more")
+        log.info("world host at %s: %s backend, scene %s, %s agent(s)", settings.world_url, world.get("backend"),
+                 world.get("scene"), count)
+        _run_worker(settings, spec.for_robot(name, agent_id), WorldClient(settings.world_url))
+
+
+def _run_worker(settings, profile, world) -> None:
+    from robocortex.agents.logs import task_context
+    from robocortex.agents.robot_worker import RobotWorker
+
+    class Worker(RobotWorker):  # every log line of a subtask carries its task id
+        def handle(self, delivery):
+            with task_context(task_id=delivery.message.task_id, robot=self.name):
+                return super().handle(delivery)
+
+    w = Worker(settings, profile, world)
     stopped_by: list[int] = []
 
     def stop(signum, frame):  # noqa: ARG001 - the worker stops at its next world action, within seconds
@@ -102,19 +182,32 @@ def world_host(scene: Optional[str] = typer.Option(None, help="scene to load (de
                backend: Optional[str] = typer.Option(None, help="auto|emulator|thor"),
                seed_memory: bool = typer.Option(True, help="start the scene graph from the world's object list")):
     """Run the shared world (emulator or AI2-THOR) over HTTP."""
-    import uvicorn
+    from robocortex.agents import startup
 
+    settings = _settings(world_backend=backend)
+    sock = startup.bind(host, port)
+    with _running("world-host", f"world-{port}", settings, needs_redis=seed_memory) as settings:
+        world_app = _world_app(settings, scene or settings.scene, agents, seed_memory)
+        received = _stop_on_signals()
+        started = startup.serve(world_app, sock, "world host")
+    _exit_if_signalled(received)
+    if not started:
+        raise startup.Unavailable("the world host could not start; see the log above")
+
+
+def _world_app(settings, scene: str, agents: int, seed_memory: bool):
+    from robocortex.agents import startup
     from robocortex.agents.world_host import build_world_app
 
-    _logging()
-    settings = _settings(world_backend=backend)
     try:
-        world_app = build_world_app(settings, scene or settings.scene, agents, seed_memory=seed_memory)
-    except ValueError as exc:
-        raise BadInput(str(exc)) from None
-    received = _stop_on_signals()
-    uvicorn.run(world_app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=3)
-    _exit_if_signalled(received)
+        return build_world_app(settings, scene, agents, seed_memory=seed_memory)
+    except ValueError as exc:  # an unknown scene or backend
+        raise BadInput(str(exc).splitlines()[0]) from None
+    except Exception as exc:  # a backend that cannot start (no AI2-THOR build, no display...)
+        log.debug("world start failed", exc_info=True)
+        first = (str(exc).strip().splitlines() or [""])[0]
+        raise startup.Unavailable(f"cannot start the {settings.world_backend} world: {type(exc).__name__}: {first}"
+                                  ) from None
 
 
 @app.command()
@@ -122,6 +215,7 @@ def demo(instruction: str = typer.Argument(DEMO_INSTRUCTION),
          scene: str = "Kitchen-0", verbose: bool = typer.Option(False, "--verbose", "-v", help="show every action"),
          logs: Optional[Path] = typer.Option(None, help="keep the processes' logs in this folder")):
     """Start everything on embedded defaults, run one task end to end, check it in the world."""
+    _no_empty(instruction)
     from robocortex.agents.follow import events, print_event, submit, world_check
     from robocortex.agents.launcher import Stack, exit_code, raise_on_sigterm
 
@@ -181,6 +275,14 @@ def demo(instruction: str = typer.Argument(DEMO_INSTRUCTION),
         raise typer.Exit(exit_code(exc))
 
 
+def _quiet_logs(role: str, settings) -> None:
+    """Commands that print their own progress log warnings only, unless ROBOCORTEX_LOG_LEVEL says."""
+    from robocortex.agents import logs
+
+    explicit = "ROBOCORTEX_LOG_LEVEL" in os.environ or "log_level" in settings.model_fields_set
+    logs.setup(role, "", settings.log_level if explicit else "WARNING", settings.log_format)
+
+
 @app.command()
 def run(instruction: str = typer.Argument(..., help="what the team should do"),
         scene: str = typer.Option("Kitchen-0", help="Kitchen-N, LivingRoom-N, Bedroom-N, Bathroom-N, or FloorPlanN"),
@@ -198,8 +300,9 @@ def run(instruction: str = typer.Argument(..., help="what the team should do"),
     from robocortex.evaluation.harness import RunRequest
     from robocortex.evaluation.scenes import room_of
 
-    logging.basicConfig(level="WARNING")
+    _no_empty(instruction)
     settings = _settings(planner=planner)
+    _quiet_logs("run", settings)
     profiles = [p.strip() for p in robots.split(",") if p.strip()]
     try:
         check_run_input(scene, profiles, settings)
@@ -229,8 +332,8 @@ def evaluate(suite: str = typer.Argument(..., help="a built-in suite name (e.g. 
     from robocortex.evaluation import commands
     from robocortex.evaluation.suite import SuiteError, load_suite
 
-    logging.basicConfig(level="WARNING")
     settings = _settings(planner=planner)
+    _quiet_logs("eval", settings)
     try:
         commands.check_planner(settings)
         spec = load_suite(suite, profiles=settings.profiles, thor_data=settings.thor_data)
@@ -241,6 +344,52 @@ def evaluate(suite: str = typer.Argument(..., help="a built-in suite name (e.g. 
     _kill_worlds_on_sigterm()
     commands.evaluate(console, spec, settings, out or Path("robocortex-eval") / f"{spec.name}-{commands.stamp()}",
                       repeat=repeat, workers=workers, maps=maps)
+
+
+@app.command()
+def mcp(api_url: str = typer.Option("http://127.0.0.1:8000", help="the brain service's REST address"),
+        transport: str = typer.Option("stdio", help="stdio (an agent starts this command) or http (endpoint /mcp)"),
+        host: str = typer.Option("127.0.0.1", help="address to listen on (http)"),
+        port: int = typer.Option(8765, min=1, max=65535, help="port to listen on (http)")):
+    """Serve the fleet to LLM agents over MCP: submit, follow and cancel tasks, list robots, read the scene."""
+    if transport not in ("stdio", "http"):
+        raise typer.BadParameter(f"{transport!r}: use stdio or http", param_hint="--transport")
+    from robocortex.agents.mcp_server import serve as serve_mcp
+
+    serve_mcp(api_url, transport, host=host, port=port)  # type: ignore[arg-type]
+
+
+@app.command("config")
+def show_config(as_json: bool = typer.Option(False, "--json", help="one JSON object: setting → {value, source}"),
+                planner: Optional[str] = typer.Option(None, help="as the commands' --planner"),
+                backend: Optional[str] = typer.Option(None, help="as world-host's --backend")):
+    """Print the effective settings and where each came from (CLI, env var, file:line, default)."""
+    import json
+
+    from robocortex.agents.config_file import Provenance
+
+    given = {k: v for k, v in {"planner": planner, "world_backend": backend}.items() if v is not None}
+    settings = _settings(**given)
+    where = Provenance.current(cli={k: _flag(k) for k in given})
+    rows = {".".join(loc): (_shown(loc, value), where.source(loc))
+            for loc, value in _leaves(type(settings).model_fields, settings)}
+    if as_json:
+        print(json.dumps({k: {"value": v, "source": src} for k, (v, src) in rows.items()}, indent=2, default=str))
+        return
+    width = max(len(k) for k in rows)
+    for key, (value, source) in rows.items():
+        print(f"{key:<{width}} = {json.dumps(value, default=str):<40} # {source}")
+
+
+def _shown(loc, value):
+    """A setting's value as printed: secrets masked, models as plain data."""
+    from pydantic import BaseModel
+
+    if loc[-1] == "api_key" and value not in (None, "", "EMPTY"):
+        return "***"
+    if isinstance(value, dict):
+        return {k: v.model_dump() if isinstance(v, BaseModel) else v for k, v in value.items()}
+    return value
 
 
 _EVAL_CHILD = "ROBOCORTEX_EVAL_CHILD"
@@ -340,13 +489,42 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt as exc:
         sys.exit(_interrupt_code(exc))
     except USAGE_ERRORS as exc:
-        ctx = f"{exc.ctx.command_path}: " if exc.ctx else "robocortex: "
+        ctx = f"{exc.ctx.command_path}: " if exc.ctx else f"{_command_name()}: "
         message = " ".join(exc.format_message().split())  # one line, whatever the message
         print(f"{ctx}error: {message}", file=sys.stderr)
         sys.exit(2)
     except (click.exceptions.Exit, typer.Exit) as exc:  # typer turns a KeyboardInterrupt into Exit(130)
         sys.exit(_interrupt_code(exc.__cause__) if isinstance(exc.__cause__, KeyboardInterrupt) else exc.exit_code)
+    except Exception as exc:  # noqa: BLE001 - one line, never a traceback (unless asked for)
+        sys.exit(_one_line_error(exc))
     sys.exit(rv if isinstance(rv, int) else 0)
+
+
+EXIT_UNEXPECTED = 1
+
+
+def _command_name() -> str:
+    return f"robocortex {_ARGV[0]}" if _ARGV and not _ARGV[0].startswith("-") else "robocortex"
+
+
+def _one_line_error(exc: Exception) -> int:
+    """Print what went wrong as one line on stderr; the exit code: 3 when something needed is
+    unreachable or taken (Redis, the world host, the port, the simulator), 1 for anything else
+    (with ROBOCORTEX_LOG_LEVEL=DEBUG the traceback follows)."""
+    from robocortex.agents.startup import EXIT_UNAVAILABLE, Unavailable
+
+    command = _command_name()
+    if isinstance(exc, Unavailable):
+        print(f"{command}: error: {' '.join(str(exc).split())}", file=sys.stderr)
+        return EXIT_UNAVAILABLE
+    text = " ".join(str(exc).split())
+    print(f"{command}: error: unexpected {type(exc).__name__}{': ' + text if text else ''} "
+          "(ROBOCORTEX_LOG_LEVEL=DEBUG shows the traceback)", file=sys.stderr)
+    if os.environ.get("ROBOCORTEX_LOG_LEVEL", "").upper() == "DEBUG":
+        import traceback
+
+        traceback.print_exception(exc)
+    return EXIT_UNEXPECTED
 
 
 if __name__ == "__main__":

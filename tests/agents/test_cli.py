@@ -9,7 +9,7 @@ from robocortex.agents.cli import main
     (["demo", "--scene", "Nowhere-3"], "unknown scene 'Nowhere-3'"),
     (["demo", "--bogus"], "No such option: --bogus"),
     (["world-host", "--agents", "0"], "--agents"),
-    (["world-host", "--backend", "bogus"], "world_backend (ROBOCORTEX_WORLD_BACKEND or --backend)"),
+    (["world-host", "--backend", "bogus"], "bad setting world_backend (--backend): Input should be"),
     (["serve", "--port", "notaport"], "--port"),
     (["serve", "--planner", "bogus"], "no planner named 'bogus'; registered planners: llm, offline (or 'auto')"),
     (["no-such-command"], "No such command"),
