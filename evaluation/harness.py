@@ -18,12 +18,8 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote
 
-import redis
-
-from robocortex.memory.connection import default_url
-from robocortex.memory.schemas import RobotProfile, RobotStatus, TaskEvent, TaskRecord
+from robocortex.memory.schemas import RobotProfile, TaskEvent, TaskRecord
 from robocortex.sim.backends import make_world
 from robocortex.sim.world import Metadata, World
 
@@ -41,7 +37,7 @@ from robocortex.cerebellum.profiles import ProfileSpec, resolve_profile
 
 log = logging.getLogger("robocortex.evaluation")
 ONLINE_TIMEOUT_S = 30.0
-STOP_TIMEOUT_S = 10.0  # robots stop within milliseconds (their blocking reads are unblocked); a bound, not a wait
+STOP_TIMEOUT_S = 10.0  # robots stop within milliseconds (stop() ends their blocking reads); a bound, not a wait
 GRACE_S = 60.0  # beyond the brain's own task timeout, before the harness cancels the task itself
 
 
@@ -120,44 +116,23 @@ def goal_outcomes(world: World, goals: list[Goal]) -> list[GoalOutcome]:
     return [GoalOutcome(goal=g.describe(), met=goal_holds(nodes, g, goals)) for g in goals]  # goals: for 'the rest'
 
 
-def _wait_online(memory: Memory, names: set[str], workers: list[threading.Thread]) -> None:
-    deadline = time.time() + ONLINE_TIMEOUT_S
-    while time.time() < deadline:
-        online = {r.profile.name for r in memory.robots.list() if r.status != RobotStatus.offline}
-        if names <= online:
-            return
-        if not all(t.is_alive() for t in workers):
-            break
-        time.sleep(0.005)  # robots register within milliseconds of starting
-    raise RuntimeError(f"robots did not come online: {sorted(names)}")
-
-
-def _named(url: str, client_name: str) -> str:
-    """`url` whose connections name themselves (CLIENT SETNAME), so the run can find them in CLIENT LIST."""
-    return f"{url}{'&' if '?' in url else '?'}client_name={quote(client_name, safe='')}"
-
-
-def _unblock(r: redis.Redis, client_names: set[str]) -> None:
-    """End the blocking reads (XREADGROUP … BLOCK) of the named connections at once, as a timeout
-    would (CLIENT UNBLOCK): a stopping robot then sees its stop event without waiting out the read."""
-    try:
-        for client in r.client_list():
-            if client.get("name") in client_names and "b" in client.get("flags", ""):
-                r.client_unblock(int(client["id"]))
-    except redis.ResponseError as exc:  # e.g. an ACL without CLIENT: the reads then end by their timeout
-        log.debug("cannot unblock the robots' reads (%s); they stop when their reads time out", exc)
-
-
-def _stop_robots(memory: Memory, workers: list[RobotWorker], threads: list[threading.Thread],
-                 client_names: set[str]) -> None:
-    """Signal every robot to stop and unblock its inbox read until its thread has ended."""
+def _wait_online(workers: list[RobotWorker], threads: list[threading.Thread]) -> None:
+    """Until every robot has registered and published where it is (each worker's `ready` event)."""
+    deadline = time.monotonic() + ONLINE_TIMEOUT_S
     for w in workers:
-        w.stop_event.set()
+        while not w.ready.wait(min(0.05, max(0.0, deadline - time.monotonic()))):
+            if time.monotonic() >= deadline or not all(t.is_alive() for t in threads):
+                raise RuntimeError(f"robots did not come online: {sorted(x.name for x in workers if not x.ready.is_set())}")
+
+
+def _stop_robots(workers: list[RobotWorker], threads: list[threading.Thread]) -> None:
+    """Stop every robot by its signal: `RobotWorker.stop()` also ends its blocking inbox read at once, so
+    the threads end within milliseconds instead of running out the read's timeout."""
+    for w in workers:
+        w.stop()
     deadline = time.monotonic() + STOP_TIMEOUT_S
-    while any(t.is_alive() for t in threads) and time.monotonic() < deadline:
-        _unblock(memory.r, client_names)  # again each round: a robot may have been about to block
-        for t in threads:
-            t.join(0.005)
+    for t in threads:
+        t.join(max(0.0, deadline - time.monotonic()))
     for w in workers:
         w.memory.dispatcher.close()
         w.memory.r.connection_pool.disconnect()
@@ -182,19 +157,12 @@ def run_task(request: RunRequest, settings: Settings, *, planner: Planner | None
     memory = Memory.from_settings(settings)
     starts = reset_and_seed(world, settings, request.scene, len(robots), memory, request.initial_state)
     layout = scene_map(world, starts)
-    # each robot's own connections carry its name, so stopping can unblock its inbox read
-    run_tag = f"rc-eval-{request.run_id}-{uuid.uuid4().hex[:6]}"
-    client_names = {p.name: f"{run_tag}-{p.name}" for p in robots}
-    url = settings.redis_url or default_url()
-    workers = []
-    for profile in robots:
-        named = settings.model_copy(update={"redis_url": _named(url, client_names[profile.name])})
-        workers.append(RobotWorker(named, profile, world, memory=Memory.from_settings(named)))
+    workers = [RobotWorker(settings, profile, world) for profile in robots]
     threads = [threading.Thread(target=w.run, name=w.name, daemon=True) for w in workers]
     try:
         for t in threads:
             t.start()
-        _wait_online(memory, {r.name for r in robots}, threads)
+        _wait_online(workers, threads)
         record, events, started = _run_brain(request, settings, memory, planner, on_event)
         ended = next((e.at for e in reversed(events) if e.kind == "finished"), time.time())
         goals = request.goals if request.goals is not None else (
@@ -213,7 +181,7 @@ def run_task(request: RunRequest, settings: Settings, *, planner: Planner | None
             tokens=int(record.metrics.get("tokens", 0)), subtasks=record.subtasks, events=events, scene_map=layout,
         )
     finally:
-        _stop_robots(memory, workers, threads, set(client_names.values()))
+        _stop_robots(workers, threads)
         world.stop()
         _drop_keys(memory)
 
