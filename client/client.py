@@ -369,7 +369,7 @@ class Client(_Base):
                         yield item
                         if stream.ends(item):
                             return
-            except _RETRYABLE as exc:
+            except (*_RETRYABLE, _ServerBusy) as exc:
                 stream.failures += 1
                 if stream.failures > self.reconnects:
                     raise self._give_up(stream, exc) from exc
@@ -476,7 +476,7 @@ class AsyncClient(_Base):
                         yield item
                         if stream.ends(item):
                             return
-            except _RETRYABLE as exc:
+            except (*_RETRYABLE, _ServerBusy) as exc:
                 stream.failures += 1
                 if stream.failures > self.reconnects:
                     raise self._give_up(stream, exc) from exc
@@ -488,17 +488,31 @@ class AsyncClient(_Base):
             await asyncio.sleep(self._delay(stream))
 
 
+class _ServerBusy(ServiceError):
+    """A 5xx while (re)connecting a stream (a proxy or a restarting service): tried again."""
+
+
 def _check_open(resp: httpx.Response) -> None:
-    """A stream that could not start (404, 422…) answers JSON: raise it as a ServiceError, never retry it."""
+    """A stream that could not start because of the request (404, 422…) raises ServiceError and is not
+    retried; a 5xx (a proxy, a service starting) is retried like a dropped connection."""
     if not resp.is_success:
         resp.read()
-        _check(resp)
+        _raise_open(resp)
 
 
 async def _acheck_open(resp: httpx.Response) -> None:
     if not resp.is_success:
         await resp.aread()
+        _raise_open(resp)
+
+
+def _raise_open(resp: httpx.Response) -> None:
+    try:
         _check(resp)
+    except ServiceError as exc:
+        if exc.status >= 500:
+            raise _ServerBusy(exc.status, exc.detail, exc.errors) from None
+        raise
 
 
 __all__ = ["ROUTES", "AsyncClient", "AsyncEventStream", "Client", "EventStream", "ServiceError", "StreamGaveUp"]

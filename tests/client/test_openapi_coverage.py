@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import inspect
 
+import pytest
+
 from robocortex.agents.brain_service import create_app
 from robocortex.client import ROUTES, AsyncClient, Client
 
@@ -53,3 +55,18 @@ def test_events_and_plan_are_typed_in_the_openapi_with_examples():
         for method, op in doc["paths"][path].items():
             ok = op["responses"]["202" if method == "post" else "200"]["content"]["application/json"]["schema"]
             assert "Task" in str(ok), (path, method, ok)
+
+
+def test_an_unknown_event_kind_comes_back_untyped_and_a_known_one_is_checked():
+    import pydantic
+
+    from robocortex.client import PlanEvent, parse_task_event
+    from robocortex.client.models import EXAMPLE_PLAN
+    from robocortex.memory.schemas import TaskEvent
+
+    newer = parse_task_event({"kind": "teleport", "task_id": "t1", "at": 1.0, "data": {"x": 1}})
+    assert type(newer) is TaskEvent and newer.data == {"x": 1}
+    plan = parse_task_event({"kind": "plan", "task_id": "t1", "at": 1.0, "data": {"plan": EXAMPLE_PLAN}})
+    assert isinstance(plan, PlanEvent) and plan.data.plan.subtasks[0].robot == "robot1"
+    with pytest.raises(pydantic.ValidationError):
+        parse_task_event({"kind": "plan", "task_id": "t1", "at": 1.0, "data": {"plan": {"goals": "?"}}})
