@@ -127,46 +127,82 @@ def serve(host: Optional[str] = typer.Option(None, help="address to listen on (d
 
 
 @app.command()
-def worker(name: str = typer.Option(..., help="robot name, unique in the deployment"),
+def worker(name: Optional[str] = typer.Option(None, help="robot name, unique in the deployment (with --robots: "
+                                             "the name prefix, default 'robot')"),
            profile: str = typer.Option("mobile_manipulator", help="robot profile (built-in or from config)"),
-           agent_id: int = typer.Option(0, min=0, help="this robot's agent index in the shared world"),
+           agent_id: int = typer.Option(0, min=0, help="this robot's agent index in the shared world (with "
+                                        "--robots: the first robot's)"),
+           robots: Optional[int] = typer.Option(None, min=1, help="run this many robots in this process "
+                                                "(<name>K on agents agent-id … agent-id+N-1)"),
            world_url: Optional[str] = typer.Option(None, help="world host address")):
-    """Run one robot worker (it waits for Redis and the world host, with backoff)."""
-    from robocortex.agents import startup
+    """Run one robot worker, or a pool of them (it waits for Redis and the world host, with backoff)."""
     from robocortex.cerebellum.profiles import resolve_profile
-    from robocortex.sim.client import WorldClient
 
+    if name is None and robots is None:
+        raise BadInput("Missing option '--name' (or --robots N for a pool)")
     settings = _settings(world_url=world_url)
     try:
         spec = resolve_profile(profile, settings.profiles)
     except ValueError as exc:
         raise BadInput(str(exc)) from None
-    with _running("worker", name, settings) as settings:
-        world = startup.wait_for_world(settings.world_url, settings.world_wait_s)
-        count = world.get("agent_count")
-        if isinstance(count, int) and agent_id >= count:  # refused before it registers
-            raise BadInput(f"--agent-id {agent_id}: the world at {settings.world_url} has {count} agent(s) "
-                           f"(ids 0 to {count - 1}); start world-host with --agents {agent_id + 1} or more")
-        log.info("world host at %s: %s backend, scene %s, %s agent(s)", settings.world_url, world.get("backend"),
-                 world.get("scene"), count)
-        _run_worker(settings, spec.for_robot(name, agent_id), WorldClient(settings.world_url))
+    count = robots or 1
+    prefix = name or "robot"
+    label = name if robots is None else f"{prefix}{agent_id + 1}..{prefix}{agent_id + count}"
+    with _running("worker" if robots is None else "workers", label, settings) as settings:
+        _check_world(settings, agent_id, count)
+        if robots is None:
+            _run_worker(settings, spec.for_robot(name, agent_id))
+        else:
+            _run_pool(settings, robots, profile, agent_id, prefix)
 
 
-def _run_worker(settings, profile, world) -> None:
+def _check_world(settings, agent_id: int, count: int) -> None:
+    """Wait for the world host; refuse (before registering anything) agents it does not have."""
+    from robocortex.agents import startup
+
+    world = startup.wait_for_world(settings.world_url, settings.world_wait_s)
+    agents = world.get("agent_count")
+    last = agent_id + count - 1
+    if isinstance(agents, int) and last >= agents:
+        raise BadInput(f"--agent-id {last}: the world at {settings.world_url} has {agents} agent(s) "
+                       f"(ids 0 to {agents - 1}); start world-host with --agents {last + 1} or more")
+    log.info("world host at %s: %s backend, scene %s, %s agent(s)", settings.world_url, world.get("backend"),
+             world.get("scene"), agents)
+
+
+def _logged_worker_class():
     from robocortex.agents.logs import task_context
     from robocortex.agents.robot_worker import RobotWorker
 
-    class Worker(RobotWorker):  # every log line of a subtask carries its task id
+    class Worker(RobotWorker):  # every log line of a subtask carries its task id and robot
         def handle(self, delivery):
             with task_context(task_id=delivery.message.task_id, robot=self.name):
                 return super().handle(delivery)
 
-    w = Worker(settings, profile, world)
+    return Worker
+
+
+def _run_pool(settings, count: int, profile: str, first_agent_id: int, prefix: str) -> None:
+    from robocortex.agents.pool import run_pool
+
+    try:
+        signum = run_pool(settings, count, profile=profile, first_agent_id=first_agent_id, prefix=prefix,
+                          worker_class=_logged_worker_class())
+    except ValueError as exc:
+        raise BadInput(str(exc)) from None
+    if signum:
+        raise typer.Exit(128 + signum)
+
+
+def _run_worker(settings, profile) -> None:
+    from robocortex.sim.client import WorldClient
+
+    w = _logged_worker_class()(settings, profile, WorldClient(settings.world_url))
     stopped_by: list[int] = []
 
     def stop(signum, frame):  # noqa: ARG001 - the worker stops at its next world action, within seconds
         stopped_by.append(signum)
-        w.stop_event.set()
+        w.stop()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)

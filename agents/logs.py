@@ -94,7 +94,7 @@ class TextFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         context = " ".join(f"{f.split('_')[0]}={getattr(record, f)}" for f in CONTEXT_FIELDS
-                           if getattr(record, f, None))
+                           if getattr(record, f, None) and getattr(record, f) != getattr(record, "process_name", ""))
         where = " ".join(p for p in (getattr(record, "role", ""), getattr(record, "process_name", ""), context) if p)
         saved = record.msg, record.args
         record.msg, record.args = (f"[{where}] " if where else "") + record.getMessage(), None

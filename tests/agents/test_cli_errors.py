@@ -82,6 +82,13 @@ def test_an_agent_id_the_world_does_not_have_is_refused_and_leaves_no_robot(env,
     assert registry.get("ghost") is None, "no stale robot registered"
 
 
+def test_a_pool_larger_than_the_world_is_refused(env, world_host):
+    proc = cli(env, "worker", "--robots", "3", "--world-url", world_host)
+    one_line_error(proc, 2, "--agent-id 2: the world at")
+    registry = RobotRegistry(connect(f"unix://{env['ROBOCORTEX_REDIS_SOCKET']}"), Keys("rc"))
+    assert registry.list() == [], "no robot of the pool registered"
+
+
 def test_serve_with_redis_unreachable(env):
     env = {**env, "ROBOCORTEX_REDIS_URL": f"redis://127.0.0.1:{free_port()}/0", "ROBOCORTEX_REDIS_WAIT_S": "1"}
     proc = cli(env, "serve", "--port", str(free_port()))
