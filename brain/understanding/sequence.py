@@ -26,6 +26,11 @@ class Sequence:
 
     def body(self, tree: Tree, said: Said) -> tuple[list[Goal], bool]:
         """Goals of one item, and whether they are asked for (False: a description of the scene)."""
+        if tree.data == "light":  # "give the mug a quick wash": the noun's verb over the objects
+            verb = _sub(tree, "verb")[-1]
+            objects = _sub(tree, "objects")[0]
+            comps = [c for c in tree.children if isinstance(c, Tree) and c.data not in ("verb", "objects", "indef")]
+            return self.action(self.word(_tokens(verb)[-1]), objects, comps, said=said), True
         if tree.data == "action":
             nots = _sub(tree, "not")
             objects = next(iter(_sub(tree, "objects")), None)

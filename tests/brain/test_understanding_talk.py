@@ -108,3 +108,11 @@ def test_questions_and_corrected_objects(scene):  # noqa: F811
         goals("open every drawer but one", scene)
     with pytest.raises(NotUnderstood, match="laptop"):  # not corrected: refused
         goals("turn on the laptop", scene)
+
+
+def test_a_verb_as_a_noun_and_more_words(scene):  # noqa: F811
+    assert compact(goals("give the mug a good scrub", scene)) == ["Mug isDirty=False"]
+    assert compact(goals("give the cup a rinse and put it on the table", scene)) == [
+        "Cup isDirty=False", "Cup on DiningTable"]
+    assert compact(goals("pitch the apple", scene)) == ["Apple in GarbageCan"]
+    assert compact(goals("lob the tomato into the sink", scene)) == ["Tomato in SinkBasin"]
