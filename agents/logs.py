@@ -2,8 +2,9 @@
 
 `ROBOCORTEX_LOG_FORMAT=text|json` and `ROBOCORTEX_LOG_LEVEL=DEBUG|INFO|WARNING|ERROR` (settings
 `log_format`, `log_level`). Every record carries the process's role and name, and — inside
-`task_context(...)`, or when logged with `extra={"task_id": ..., "robot": ...}` (a LoggerAdapter
-does that) — the task and robot it is about. Per-request lines of httpx (one per world step) are
+`task_context(...)`, when logged with `extra={"task_id": ..., "robot": ...}` (a LoggerAdapter
+does that), or inside a node of the brain's graph (its LangGraph thread id is the task id) — the
+task and robot it is about. Per-request lines of httpx (one per world step) are
 demoted to DEBUG; uvicorn's own and access lines go through the same handler. Errors that end a
 command are not logs: they are one line on stderr (see cli.py).
 """
@@ -46,10 +47,22 @@ class ContextFilter(logging.Filter):
         record.role = _process["role"]
         record.process_name = _process["name"]
         if getattr(record, "task_id", None) is None:
-            record.task_id = _task_id.get()
+            record.task_id = _task_id.get() or _graph_thread_id()
         if getattr(record, "robot", None) is None:
             record.robot = _robot.get() or (_process["name"] if _process["role"] == "worker" else None)
         return True
+
+
+def _graph_thread_id() -> str | None:
+    """Inside a node of the brain's LangGraph graph, its thread id — the task id (brain/runner.py runs
+    one thread per task), read from LangGraph's own context, so brain code needs no logging hook."""
+    config = sys.modules.get("langgraph.config")
+    if config is None:
+        return None
+    try:
+        return config.get_config().get("configurable", {}).get("thread_id")
+    except Exception:  # outside a graph run
+        return None
 
 
 class DemoteToDebug(logging.Filter):

@@ -76,3 +76,26 @@ def test_task_context_and_extra_reach_every_record(capsys):
     logs.setup("test", "", "INFO", "text")
     logging.getLogger("httpx").info("HTTP Request: POST http://world/step")
     assert capsys.readouterr().out == "", "and hidden at INFO"
+
+
+def test_a_line_logged_inside_the_brain_graph_carries_the_task_id(capsys):
+    from typing import TypedDict
+
+    from langgraph.checkpoint.memory import InMemorySaver
+    from langgraph.graph import END, START, StateGraph
+
+    class State(TypedDict):
+        n: int
+
+    def node(state: State) -> State:
+        logging.getLogger("robocortex.brain").info("planning")
+        return {"n": state["n"] + 1}
+
+    graph = StateGraph(State)
+    graph.add_node("plan", node)
+    graph.add_edge(START, "plan")
+    graph.add_edge("plan", END)
+    logs.setup("serve", "brain-1", "INFO", "json")
+    graph.compile(checkpointer=InMemorySaver()).invoke({"n": 0}, {"configurable": {"thread_id": "task-42"}})
+    record = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert (record["message"], record["task_id"], record["robot"]) == ("planning", "task-42", None)
