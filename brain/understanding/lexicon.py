@@ -199,6 +199,11 @@ class Lexicon:
         raw = self.courteous(_split_words(_normalise(text)))
         out, unknown, at = self._lex(raw, ids)
         while at:
+            described = self._description(raw, at[0])
+            if described is not None:  # "the faucet is dripping, turn it off": there is the faucet; …
+                raw = described
+                out, unknown, at = self._lex(raw, ids)
+                continue
             fix = next((k for k in range(at[0] + 1, len(raw)) if self._has(raw, k, "CORRECT")
                         and not self._has(raw, k, "AND")), None)
             if fix is None or any(a > fix for a in at):
@@ -210,6 +215,23 @@ class Lexicon:
             raw = raw[:start + 1] + raw[fix + n:]
             out, unknown, at = self._lex(raw, ids)
         return out, unknown
+
+    def _description(self, raw: list[str], u: int) -> list[str] | None:
+        """A clause describing an object in words the lexicon lacks, before another clause ("the faucet is
+        dripping, …", "the towel fell off, …"): it only introduces the object, so it is read as "there is
+        the faucet". The clause must open with a determiner and name a known object before the unknown
+        word, hold no verb of the lexicon, and be followed by more of the sentence."""
+        seps = {",", ";", ".", "!", "?"}
+        start = max((k + 1 for k in range(u) if raw[k] in seps), default=0)
+        end = next((k for k in range(u, len(raw)) if raw[k] in seps), len(raw))
+        if end >= len(raw) - 1 or not self._has(raw, start, "DET"):
+            return None
+        noun = max((k for k in range(start, u) if self._has(raw, k, NOUN)), default=None)
+        if noun is None or any(self._has(raw, k, VERB) and not self._has(raw, k, NOUN)
+                               for k in range(start, end) if self._match(raw, k)):
+            return None
+        m = self._match(raw, noun)
+        return raw[:start] + ["there", "is"] + raw[start:noun + (m[1] if m else 1)] + raw[end:]
 
     def _lex(self, raw: list[str], ids: dict[str, str]) -> tuple[list[Word], list[str], list[int]]:
         at: list[int] = []

@@ -116,3 +116,14 @@ def test_a_verb_as_a_noun_and_more_words(scene):  # noqa: F811
         "Cup isDirty=False", "Cup on DiningTable"]
     assert compact(goals("pitch the apple", scene)) == ["Apple in GarbageCan"]
     assert compact(goals("lob the tomato into the sink", scene)) == ["Tomato in SinkBasin"]
+
+
+def test_needs_doing_and_descriptions_in_other_words(scene):  # noqa: F811
+    for text in ("the mug needs washing", "the mug needs a wash", "the mug could do with a rinse"):
+        assert compact(goals(text, scene)) == ["Mug isDirty=False"], text
+    # a clause describing a known object in unknown words only introduces it
+    assert compact(goals("the fridge is humming, close it", scene)) == ["Fridge isOpen=False"]
+    with pytest.raises(NotUnderstood, match="banana"):  # an unknown object is still refused
+        goals("the banana is in the sink, put it on the counter", scene)
+    with pytest.raises(NotUnderstood, match="humming"):  # nothing after it: not a description of anything asked
+        goals("the fridge is humming", scene)
