@@ -47,7 +47,7 @@ def _settings(**overrides):
         where = Provenance.current(cli={k: _flag(k) for k in given})
         raise BadInput("; ".join(_problem(e, where) for e in exc.errors())) from None
     except Exception as exc:  # a config file that cannot be read or parsed
-        raise BadInput(f"bad settings: {exc}".splitlines()[0]) from None
+        raise BadInput(" ".join(f"bad settings: {exc}".split())) from None
 
 
 def _problem(error, where) -> str:

@@ -47,6 +47,7 @@ def file_source(settings_cls: type[BaseSettings]) -> PydanticBaseSettingsSource:
     path = config_path()
     if path is None:
         return _Empty(settings_cls)
+    ConfigFile.load()  # a file that is not TOML/YAML, or not a mapping, is refused naming the file
     if path.suffix == ".toml":
         return TomlConfigSettingsSource(settings_cls, toml_file=path)
     return YamlConfigSettingsSource(settings_cls, yaml_file=path)
@@ -105,9 +106,16 @@ class ConfigFile:
         if path is None:
             return None
         text = path.read_text()
-        if path.suffix == ".toml":
-            return cls(path, tomllib.loads(text), _toml_lines(text))
-        return cls(path, yaml.safe_load(text) or {}, _yaml_lines(text))
+        try:
+            if path.suffix == ".toml":
+                return cls(path, tomllib.loads(text), _toml_lines(text))
+            data = yaml.safe_load(text) or {}
+        except (yaml.YAMLError, tomllib.TOMLDecodeError) as exc:
+            raise ValueError(f"{path}: not valid {'TOML' if path.suffix == '.toml' else 'YAML'}: "
+                             + " ".join(str(exc).split())) from None
+        if not isinstance(data, dict):
+            raise ValueError(f"{path}: a config file holds settings as keys and values, not a {type(data).__name__}")
+        return cls(path, data, _yaml_lines(text))
 
     def has(self, loc: Loc) -> bool:
         node: Any = self.data

@@ -85,3 +85,16 @@ def test_config_prints_one_line_per_setting():
     lines = proc.stdout.splitlines()
     assert any(line.startswith("redis_socket ") and line.endswith("# default") for line in lines)
     assert all(" = " in line and " # " in line for line in lines)
+
+
+@pytest.mark.parametrize("name, text, problem", [
+    ("c.yaml", "- a\n- b\n", "a config file holds settings as keys and values, not a list"),
+    ("c.yaml", "planner: [\n", "not valid YAML: "),
+    ("c.toml", "planner = \n", "not valid TOML: Invalid value (at line 1, column 11)"),
+])
+def test_a_file_that_is_not_settings_is_one_line_naming_it(tmp_path, name, text, problem):
+    path = tmp_path / name
+    path.write_text(text)
+    proc = cli("config", ROBOCORTEX_CONFIG=str(path))
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
+    assert f"{path}: {problem}" in proc.stderr
