@@ -31,7 +31,7 @@ class Actions:
                 particles.append(self.word(_tokens(c.children[0])[-1]))  # "turn the lights off in here"
             elif isinstance(c, Tree) and c.data == "pp":
                 pps.append(c)
-            elif isinstance(c, Tree) and c.data in ("there", "prep", "where_was"):
+            elif isinstance(c, Tree) and c.data in ("there", "prep", "where_was", "where_is"):
                 pros.append(c)
             else:
                 w = self.word(_tokens(c)[-1])

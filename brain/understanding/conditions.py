@@ -9,7 +9,7 @@ from lark import Tree
 
 from robocortex.brain.goal_language import Condition, Goal, Selector, categories, piece_type
 from robocortex.brain.understanding.lexicon import Word, type_words
-from robocortex.brain.understanding.words import STATE_NEEDS, EVERYTHING, NotUnderstood, negated, Ref, PP, _tokens
+from robocortex.brain.understanding.words import STATE_NEEDS, EVERYTHING, NotUnderstood, negated, Ref, PP, _sub, _tokens
 
 
 class Conditions:
@@ -92,8 +92,14 @@ class Conditions:
 
     def pro_pp(self, tree: Tree) -> PP:
         """"there" (the last place named), a bare "inside"/"in" (in the last receptacle named)."""
+        if tree.data == "where_is":  # "put the phone where the watch is": in/on what holds the watch now
+            ref = self.np(_sub(tree, "np", "np_of")[0], "subject")
+            where = self.container_of(ref)
+            if where is None:
+                raise NotUnderstood(f"'where {ref.text} is': it is on nothing I know", [("where", None)])
+            return PP("on", "PREP", where.ref)
         if tree.data == "where_was":  # "put the toilet paper where it was": where that thing was at the start
-            where = self.container_of(self.antecedent("subject"))
+            where = self.container_of(self.antecedent("where"))
             if where is None:
                 raise NotUnderstood("'where it was': I don't know where that was", [("where", None)])
             return PP("on", "PREP", where.ref)

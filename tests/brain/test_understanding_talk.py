@@ -127,3 +127,9 @@ def test_needs_doing_and_descriptions_in_other_words(scene):  # noqa: F811
         goals("the banana is in the sink, put it on the counter", scene)
     with pytest.raises(NotUnderstood, match="humming"):  # nothing after it: not a description of anything asked
         goals("the fridge is humming", scene)
+
+
+def test_where_another_object_is(scene):  # noqa: F811
+    assert compact(goals("put the knife where the bread is", scene)) == ["Knife on DiningTable"]
+    with pytest.raises(NotUnderstood, match="it"):  # "where it was" with nothing said before
+        goals("put the knife where it was", scene)
