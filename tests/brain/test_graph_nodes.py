@@ -211,3 +211,84 @@ def test_one_compiled_graph_serves_tasks_with_different_deps(brain, online):
         outcomes.append(run_deps.tasks.get(record.id).reason)
     assert outcomes[0] == "planning failed: this brain plans nothing"
     assert outcomes[1].startswith("planning failed: ") and "levitate" in outcomes[1]
+
+
+LIGHT_THEN_LOOK = {"goals": [{"object": "LightSwitch|1", "state": "isToggled", "value": False},
+                             {"object": "Apple|1", "held": True}], "subtasks": [
+    {"id": "s1", "robot": "robot2", "description": "light off",
+     "steps": [{"skill": "toggle_off", "args": {"object": "LightSwitch|1"}}]},
+    {"id": "s2", "robot": "robot1", "description": "then the apple", "depends_on": ["s1"],
+     "steps": [{"skill": "navigate_to", "args": {"object": "Apple|1"}}, {"skill": "pick_up", "args": {"object": "Apple|1"}}]}]}
+
+
+def _s1_done(deps, state):
+    """The plan checked and s1 dispatched, taken and finished by robot2; the state as monitor receives it."""
+    state = {**state, **g.check(state, Runtime(context=deps))}
+    state = {**state, **g.dispatch(state, Runtime(context=deps))}
+    delivery = deps.dispatcher.receive("robot2", "robot2", block_ms=1000)
+    from robocortex.memory.schemas import NodePatch, SceneDelta
+
+    deps.scene.apply(SceneDelta(patches=[NodePatch(id="LightSwitch|1", set={"isToggled": False})],
+                                source="perception:robot2"))  # what robot2 saw itself do
+    deps.dispatcher.complete(delivery, SubtaskResult(task_id=state["task_id"], subtask_id="s1", attempt=1,
+                                                     robot="robot2", success=True))
+    return state
+
+
+def test_monitor_dispatches_what_a_success_made_ready_before_its_bookkeeping(brain, online):
+    """The handoff: s2 leaves in the same node that reads s1's result — its send comes before the
+    result's event and the task-record save — and only what the rest of the plan uses is looked at."""
+    deps = brain[0]
+    state = _state(deps, "turn off the light then pick up the apple", status="planning", plan=LIGHT_THEN_LOOK,
+                   started_at=1e12)
+    state = _s1_done(deps, state)
+    assert isinstance(state["checked_rev"], int), "check records the revision the plan was found sound at"
+    from robocortex.memory.schemas import NodePatch, SceneDelta
+
+    # robot2's own change (its work, in _s1_done) and someone dirtying a mug s2 does not use: no dry run
+    deps.scene.apply(SceneDelta(patches=[NodePatch(id="Mug|1", set={"isDirty": True})], source="someone"))
+    order = []
+    send, save = deps.dispatcher.send, deps.tasks.save
+    deps.dispatcher.send = lambda m: (order.append(f"send {m.subtask_id}"), send(m))[1]
+    deps.tasks.save = lambda rec: (order.append("save"), save(rec))[1]
+    emit = deps.tasks.emit
+    deps.tasks.emit = lambda e: (order.append(e.kind), emit(e))[1]
+    try:
+        update = g.monitor(state, Runtime(context=deps))
+    finally:
+        deps.dispatcher.send, deps.tasks.save, deps.tasks.emit = send, save, emit
+    assert order[:4] == ["send s2", "result", "dispatch", "save"], order
+    assert update["subtasks"]["s2"]["status"] == "dispatched" and update["subtasks"]["s2"]["attempt"] == 1
+    assert update["checked_rev"] == deps.scene.revision()
+    assert deps.dispatcher.receive("robot1", "robot1", block_ms=100).message.subtask_id == "s2"
+    assert g.after_reflect({**state, **update, **g.reflect({**state, **update}, Runtime(context=deps))}) == "monitor"
+
+
+def test_monitor_leaves_the_dispatch_to_a_dry_run_when_someone_else_touched_what_the_rest_uses(brain, online):
+    deps = brain[0]
+    state = _state(deps, "turn off the light then pick up the apple", status="planning", plan=LIGHT_THEN_LOOK,
+                   started_at=1e12)
+    state = _s1_done(deps, state)
+    from robocortex.memory.schemas import NodePatch, SceneDelta
+
+    deps.scene.apply(SceneDelta(patches=[NodePatch(id="Apple|1", set={"relations": [
+        {"rel": "in", "target": "Microwave|1"}]})], source="someone"))
+    update = g.monitor(state, Runtime(context=deps))
+    assert update["subtasks"]["s1"]["status"] == "succeeded" and update["subtasks"]["s2"]["status"] == "waiting"
+    assert not _events(deps, state, "dispatch")[1:], "only s1 was sent"
+    state = {**state, **update}
+    decided = g.reflect(state, Runtime(context=deps))  # nothing in flight: the rest is dry-run on the scene now
+    assert decided.get("status") == "planning" and "Microwave|1" in _events(deps, state, "replan")[0].message
+
+
+def test_an_old_checkpoint_without_checked_rev_dry_runs_before_the_next_dispatch(brain, online):
+    deps = brain[0]
+    state = _state(deps, "turn off the light then pick up the apple", status="planning", plan=LIGHT_THEN_LOOK,
+                   started_at=1e12)
+    state = _s1_done(deps, state)
+    state.pop("checked_rev")
+    update = g.monitor(state, Runtime(context=deps))
+    assert update["subtasks"]["s2"]["status"] == "waiting"
+    state = {**state, **update}
+    decided = g.reflect(state, Runtime(context=deps))
+    assert decided == {"checked_rev": deps.scene.revision()} and g.after_reflect({**state, **decided}) == "dispatch"
