@@ -138,6 +138,28 @@ class Pool:
             stop()
 
 
+def _wait_for_world(pool: Pool, wait_s: float, agents_needed: int) -> None:
+    """A world host that is still starting is waited for (up to `wait_s`); one with too few agents
+    for this pool is a ValueError saying how many it has."""
+    health = getattr(pool.world, "health", None)
+    if health is None:
+        return
+    deadline, delay = time.monotonic() + wait_s, 0.2
+    while True:
+        try:
+            count = health().get("agent_count")
+            break
+        except Exception as exc:  # noqa: BLE001 - not up yet
+            if time.monotonic() >= deadline:
+                raise ValueError(f"no world host answers at {getattr(pool.world, 'base_url', '?')} "
+                                 f"after {wait_s:.0f} s ({type(exc).__name__})") from None
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)
+    if isinstance(count, int) and count < agents_needed:
+        raise ValueError(f"the world host has {count} agent(s) (ids 0 to {count - 1}); this pool needs agents up to "
+                         f"{agents_needed - 1}: start world-host with --agents {agents_needed} or more")
+
+
 def run_pool(settings: Settings, count: int, *, profile: str = "mobile_manipulator", first_agent_id: int = 0,
              prefix: str = "robot", world: World | None = None, memory: Memory | None = None,
              worker_class: type[RobotWorker] = RobotWorker, install_signals: bool = True) -> int | None:
@@ -148,6 +170,7 @@ def run_pool(settings: Settings, count: int, *, profile: str = "mobile_manipulat
     as the launcher names single workers. Raises ValueError for a bad count, agent id or profile."""
     pool = Pool(settings, count, profile=profile, first_agent_id=first_agent_id, prefix=prefix, world=world,
                 memory=memory, worker_class=worker_class)
+    _wait_for_world(pool, settings.world_wait_s, first_agent_id + count)
     received: list[int] = []
     previous: dict[int, Any] = {}
     if install_signals and threading.current_thread() is threading.main_thread():

@@ -11,6 +11,8 @@ real Redis (benchmarks/bench_fleet.py's Fleet harness).
 from __future__ import annotations
 
 import signal
+import subprocess
+import sys
 import time
 import uuid
 from contextlib import contextmanager
@@ -79,6 +81,14 @@ def test_a_pool_of_4_robots_in_one_process_serves_a_real_brains_tasks(tmp_path):
             assert result.success and result.robot == m.robot, result
             after = httpx.get(f"{fleet.world_url}/metadata/{robots[m.robot].profile.agent_id}").json()["agent"]
             assert after != before[m.robot], f"{m.robot} moved its own agent"
+
+        # a pool asking for more agents than the world has is refused before any robot registers
+        refused = subprocess.run([sys.executable, "-m", "robocortex.agents.pool", "--robots", "2",
+                                  "--first-agent-id", "3"], env=fleet._env(), capture_output=True, text=True,
+                                 timeout=120)
+        assert refused.returncode == 2, refused.stderr
+        assert "has 4 agent(s)" in refused.stderr and "--agents 5" in refused.stderr
+        assert "Traceback" not in refused.stderr and not fleet.memory.robots.get("robot5")
 
         pool = fleet.procs["pool0"]
         pool.send_signal(signal.SIGTERM)
