@@ -226,6 +226,8 @@ class Lexicon:
         end = next((k for k in range(u, len(raw)) if raw[k] in seps), len(raw))
         if end >= len(raw) - 1 or not self._has(raw, start, "DET"):
             return None
+        if any(self._has(raw, u - 1, t) for t in ("DET", "INDEF", "PREP", "ON", "OFF", "ALL", NUM, "OF", "FROM")):
+            return None  # "… is in the dishwasher": an unknown object, not a description
         noun = max((k for k in range(start, u) if self._has(raw, k, NOUN)), default=None)
         if noun is None or any(self._has(raw, k, VERB) and not self._has(raw, k, NOUN)
                                for k in range(start, end) if self._match(raw, k)):

@@ -133,3 +133,10 @@ def test_where_another_object_is(scene):  # noqa: F811
     assert compact(goals("put the knife where the bread is", scene)) == ["Knife on DiningTable"]
     with pytest.raises(NotUnderstood, match="it"):  # "where it was" with nothing said before
         goals("put the knife where it was", scene)
+
+
+def test_order_and_precondition_words(scene):  # noqa: F811
+    assert compact(goals("wash the mug if needed", scene)) == ["Mug isDirty=False"]
+    gs = goals("start by opening the fridge, then put the apple in it and finish by closing it", scene)
+    assert [(g.condition.describe(), g.stage) for g in gs] == [("isOpen=True", 0), ("in Fridge", 1),
+                                                                 ("isOpen=False", 2)]
