@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field
+from typing import Literal
 
 from robocortex.memory.checkpoint import RedisCheckpointSaver
 from robocortex.memory.schemas import TaskStatus
@@ -44,6 +45,11 @@ class RunnerConfig:
     workers: int = 1
     retention_s: float = 7 * 24 * 3600.0
     brain: BrainConfig = field(default_factory=BrainConfig)
+    # When each step's checkpoint is stored (LangGraph's durability). "sync", the default and the only
+    # choice for a service: before the next step acts, so a brain killed at any point resumes without
+    # losing a finished step. "exit" stores only the last one: for runs that are never resumed (the
+    # evaluation harness, where a crashed run is a failed run), it saves a Redis write per step.
+    durability: Literal["sync", "exit"] = "sync"
 
 
 class TaskRunner:
@@ -119,10 +125,10 @@ class TaskRunner:
         resume = bool(snapshot.values and snapshot.next)
         if resume:
             log.info("task %s: resuming from checkpoint at %s", task_id, snapshot.next)
-        # "sync": each step's checkpoint is stored before the next step acts (dispatches, replans),
-        # so a brain killed at any point resumes from a state that includes every step it finished.
+        # "sync" (a service's): each step's checkpoint is stored before the next step acts (dispatches,
+        # replans), so a brain killed at any point resumes from a state that includes every step it finished.
         self.graph.invoke(None if resume else initial_state(task_id, record.instruction), config,
-                          context=self.deps, durability="sync")
+                          context=self.deps, durability=self.config.durability)
 
     def _housekeeping(self) -> None:
         """Reclaim subtasks of dead robots, and tasks of dead brain replicas; keep our own leases."""

@@ -11,6 +11,7 @@ multi-process `Stack` takes about ten.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -191,7 +192,9 @@ def _run_brain(request: RunRequest, settings: Settings, memory: Memory, planner:
     """Submit the task, run its graph in a thread, and follow its events until it ends."""
     started = time.time()
     record = memory.tasks.create(request.instruction)
-    runner = TaskRunner(memory, settings.runner_config(), planner or settings.make_planner())
+    # a run is never resumed (a crashed run is a failed run): its graph stores only its last checkpoint
+    config = dataclasses.replace(settings.runner_config(), durability="exit")
+    runner = TaskRunner(memory, config, planner or settings.make_planner())
     crash: list[BaseException] = []
 
     def brain() -> None:
