@@ -341,7 +341,8 @@ class Lexicon:
             if not self._ends_with(out[:p], frames):
                 continue
             rest = p
-            while rest < len(out) and (out[rest] in seps or out[rest] in c["skip"]):
+            while rest < len(out) and (out[rest] in seps or out[rest] in c["skip"] or self._has(out, rest, FILLER)
+                                       and not self._has(out, rest, VERB)):
                 rest += 1
             if rest < len(out) and self._has(out, rest, VERB):
                 best = p

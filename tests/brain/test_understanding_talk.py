@@ -140,3 +140,14 @@ def test_order_and_precondition_words(scene):  # noqa: F811
     gs = goals("start by opening the fridge, then put the apple in it and finish by closing it", scene)
     assert [(g.condition.describe(), g.stage) for g in gs] == [("isOpen=True", 0), ("in Fridge", 1),
                                                                  ("isOpen=False", 2)]
+
+
+@pytest.mark.parametrize("text", [
+    "we should put the mug in the sink",
+    "I should probably put the mug in the sink",
+    "I'd appreciate it if the mug were in the sink",
+    "it'd be nice to have the mug in the sink",
+    "let's get the mug in the sink",
+])
+def test_wishes_in_the_first_person(scene, text):  # noqa: F811
+    assert compact(goals(text, scene)) == ["Mug in SinkBasin"]
