@@ -87,6 +87,9 @@ class Actions:
                     self.notes.append(f"ignored {p.text!r} after {verb.text!r}")
         r.pps = [self.pp(t) for t in pp_trees] + [self.pro_pp(t) for t in pros]
         located_only = set(self.lex.values["located_only"])
+        if frames.place and r.template is not None and any(p.base in ("down", "up", "back", "over") for p in particles) \
+                and any(pp.kind in ("PREP", "ON") and pp.prep not in located_only and not pp.ref.room for pp in r.pps):
+            r.template = None  # "set it down on the table": a direction on the way to a place, not "turn down"
         open_slot = frames.place and r.template is None and not r.adjs
         if open_slot:
             r.dest = next((pp for pp in reversed(r.pps) if pp.kind in ("PREP", "ON") and pp.prep not in located_only

@@ -151,3 +151,9 @@ def test_order_and_precondition_words(scene):  # noqa: F811
 ])
 def test_wishes_in_the_first_person(scene, text):  # noqa: F811
     assert compact(goals(text, scene)) == ["Mug in SinkBasin"]
+
+
+def test_a_direction_particle_on_the_way_to_a_place(scene):  # noqa: F811
+    assert compact(goals("rinse the cup and set it down on the table", scene)) == ["Cup isDirty=False",
+                                                                                  "Cup on DiningTable"]
+    assert compact(goals("turn the tv down", scene)) == ["Television isToggled=False"]
