@@ -279,6 +279,9 @@ class Lexicon:
             if n == 1 and {VERB, NOUN} <= cats and raw[i - 1] != bases[VERB] and raw[i - 1].endswith("s") \
                     and is_plural(raw[i - 1]):
                 cats = cats - {VERB}  # "lights off": an order never says "lights", a plural noun does
+            if n == 1 and NOUN in cats and len(cats) > 1 and raw[i - 1] != bases[NOUN] \
+                    and "NOUN" not in getAllLemmas(raw[i - 1]):
+                cats = cats - {NOUN}  # "toasted", "sliced": a verb's form, never the noun "toast", "slice"
             span = " ".join(raw[i - n:i])
             value = self.numbers.get(phrase, self.ordinals.get(phrase))
             out.append(Word(span, phrase, cats, plural=is_plural(raw[i - 1]), value=value, bases=bases))
@@ -318,7 +321,9 @@ class Lexicon:
                 found = [self._match(seg, k) for k in range(len(seg))]
                 addressed = None in found and not any(
                     {VERB, ADJ, NOUN, "ON", "OFF", "PREP"} & self.phrases[p] for m in found if m for p in m[0])
-            if seg and (thanks or opens and addressed) and not self._names_object(seg):
+            chat = not opens and addressed and any(self._match(seg, k) is None for k in range(len(seg))) and not any(
+                self._has(seg, k, VERB) for k in range(len(seg)))  # "hope you're well", "I know you're busy"
+            if seg and (thanks or opens and addressed or chat) and not self._names_object(seg):
                 i = j + 1 if j < len(raw) and raw[j] in {",", ";", ":"} else j  # keep a sentence end
                 continue
             k = next((k for k in range(i + 1, j) if any(tuple(raw[k:k + len(a)]) == a for a in c["asides"])
@@ -344,6 +349,13 @@ class Lexicon:
             while rest < len(out) and (out[rest] in seps or out[rest] in c["skip"] or self._has(out, rest, FILLER)
                                        and not self._has(out, rest, VERB)):
                 rest += 1
+            for n in (4, 3):  # "could you be a sweetheart and …", "would you be kind and …"
+                tail = out[rest:rest + n]
+                if len(tail) == n and tail[0] == "be" and tail[-1] == "and" and (n == 3 or tail[1] in ("a", "an")) \
+                        and not self._names_object(tail):
+                    best_from = rest + n
+                    if best_from < len(out) and self._has(out, best_from, VERB):
+                        return out[best_from:]
             if rest < len(out) and self._has(out, rest, VERB):
                 best = p
         return out[best:]

@@ -85,6 +85,12 @@ class NounPhrases:
 
     def np_of(self, tree: Tree, role: str) -> Ref:
         """"a slice of bread", "the rest of the apples", "two of the mugs", "a cup of coffee", "none of"."""
+        ref = self._np_of(tree, role)
+        for a in _sub(tree, "adj"):  # "a toasted slice of bread": the state is wished for and filters
+            self.add_filter(ref, self.word(_tokens(a)[-1]))
+        return ref
+
+    def _np_of(self, tree: Tree, role: str) -> Ref:
         qtoks = [t for c in _sub(tree, "quant") for t in _tokens(c)]
         quant = [self.word(t) for t in qtoks]
         head = _sub(tree, "head")[0]

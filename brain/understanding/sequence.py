@@ -119,7 +119,9 @@ class Sequence:
     def connective(self, flow: Flow) -> None:
         """What the words before an item say: a correction, the next stage, a new sentence."""
         conn = flow.conn
-        if any("CORRECT" in w.cats and not ({"AND", "COMMA", "THEN"} & w.cats) for w in conn) and not flow.first:
+        waiting = any("THEN" in w.cats for w in conn)  # "turn on the shower, wait, then turn it off": a pause
+        if any("CORRECT" in w.cats and not ({"AND", "COMMA", "THEN"} & w.cats) and not (waiting and w.base == "wait")
+               for w in conn) and not flow.first:
             del self.goals[flow.last_said.start:]  # a self-correction replaces what it corrects
             flow.last = []
         ordinal_step = any("ORD" in w.cats and w.value not in (None, 1) for w in conn)  # "second, …"

@@ -157,3 +157,13 @@ def test_a_direction_particle_on_the_way_to_a_place(scene):  # noqa: F811
     assert compact(goals("rinse the cup and set it down on the table", scene)) == ["Cup isDirty=False",
                                                                                   "Cup on DiningTable"]
     assert compact(goals("turn the tv down", scene)) == ["Television isToggled=False"]
+
+
+def test_small_talk_pauses_and_participles(scene):  # noqa: F811
+    assert compact(goals("Hi robots, hope you're well! Please wash the mug.", scene)) == ["Mug isDirty=False"]
+    assert compact(goals("could you be a sweetheart and wash the mug", scene)) == ["Mug isDirty=False"]
+    assert compact(goals("would it be too much to ask for the mug to go in the sink?", scene)) == ["Mug in SinkBasin"]
+    gs = goals("turn on the tv, wait, then turn it off", scene)  # "wait" before "then" is a pause
+    assert [(g.condition.value, g.stage) for g in gs] == [(True, 0), (False, 1)]
+    [g] = goals("I want a toasted slice of bread", scene)
+    assert g.subject.piece and g.condition.state == "isCooked"
