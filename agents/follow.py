@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,6 +13,7 @@ from rich.markup import escape
 from robocortex.brain.goals import final_goals, unmet_goals
 from robocortex.brain.plan import Plan
 from robocortex.agents.world_host import nodes_of
+from robocortex.client import Client, ServiceError
 
 _STYLE = {"dispatch": "cyan", "result": "green", "replan": "yellow", "plan_invalid": "yellow",
           "plan_failed": "red", "finished": "bold", "goals_met": "bold green", "status": "magenta"}
@@ -20,27 +21,22 @@ _QUIET = {"thought", "observation"}
 
 
 def submit(api_url: str, instruction: str) -> str:
-    resp = httpx.post(f"{api_url}/tasks", json={"instruction": instruction}, timeout=10)
-    if resp.status_code != 202:
-        raise ValueError(resp.json().get("detail", resp.text))
-    return resp.json()["id"]
+    with Client(api_url) as rc:
+        try:
+            return rc.submit(instruction).id
+        except ServiceError as exc:
+            raise ValueError(exc.detail) from exc
 
 
 def events(api_url: str, task_id: str, timeout_s: float = 900) -> Iterator[tuple[str, dict[str, Any]]]:
-    """(event kind, data) for every event of the task until it ends."""
-    with httpx.stream("GET", f"{api_url}/tasks/{task_id}/events", timeout=httpx.Timeout(10, read=timeout_s)) as resp:
-        resp.raise_for_status()
-        kind, data = "message", []
-        for line in resp.iter_lines():
-            if line.startswith("event:"):
-                kind = line[6:].strip()
-            elif line.startswith("data:"):
-                data.append(line[5:].strip())
-            elif not line and data:
-                yield kind, json.loads("\n".join(data))
-                if kind == "end":
-                    return
-                kind, data = "message", []
+    """(event kind, data) for every event of the task until it ends (robocortex.client: typed, and
+    resumed by Last-Event-ID if the connection drops); TimeoutError once `timeout_s` has passed."""
+    deadline = time.monotonic() + timeout_s
+    with Client(api_url) as rc:
+        for event in rc.events(task_id):
+            yield event.kind, event.model_dump(mode="json", by_alias=True)
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"task {task_id} still running after {timeout_s:.0f} s")
 
 
 def print_event(console: Console, kind: str, data: dict[str, Any], verbose: bool = False) -> None:

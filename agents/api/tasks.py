@@ -22,17 +22,23 @@ MAX_INSTRUCTION = 2000
 EVENT_ID = r"^(0|[0-9]{1,19}-[0-9]{1,19})$"
 
 
+# Unicode's White_Space characters, spelled out: `\s` differs between the service's regex engine and
+# ECMAScript's (U+0085), which OpenAPI clients use, so the schema and the check must name the same set.
+BLANK = "\t\n\v\f\r \u0085\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+NOT_BLANK = r"[^\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+
+
 class TaskSubmission(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     instruction: str = Field(description="what the robots should do, in plain language",
                              examples=["put the apple in the fridge and turn off the light"],
-                             min_length=1, max_length=MAX_INSTRUCTION, pattern=r"\S")
+                             min_length=1, max_length=MAX_INSTRUCTION, pattern=NOT_BLANK)
 
     @field_validator("instruction")
     @classmethod
     def _strip(cls, v: str) -> str:
-        return v.strip()
+        return v.strip(BLANK)
 
 
 def as_task(record: TaskRecord) -> Task:
