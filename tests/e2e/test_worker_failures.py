@@ -55,13 +55,24 @@ def memory(stack: Stack) -> Memory:
 
 
 @contextmanager
-def frozen_world(stack: Stack) -> Iterator[None]:
-    world = stack.procs["world"]
-    world.send_signal(signal.SIGSTOP)
+def frozen(stack: Stack, name: str) -> Iterator[None]:
+    proc = stack.procs[name]
+    proc.send_signal(signal.SIGSTOP)
     try:
         yield
     finally:
-        world.send_signal(signal.SIGCONT)
+        proc.send_signal(signal.SIGCONT)
+
+
+def frozen_world(stack: Stack):
+    return frozen(stack, "world")
+
+
+def frozen_brain(stack: Stack):
+    """The brain fails a robot's work over as soon as its heartbeat expires; frozen, it cannot, so a
+    worker restarted under the same name meets its own unfinished entry (as it would after a restart
+    quicker than the heartbeat, or a brain that has not looked yet)."""
+    return frozen(stack, "brain")
 
 
 def wait_for_event(memory: Memory, task_id: str, match: Callable[[TaskEvent], bool], timeout_s: float = 60) -> TaskEvent:
@@ -129,14 +140,15 @@ def test_sigkill_mid_subtask_is_reclaimed_and_replanned_to_the_other_robot(stack
 def test_restarted_worker_drains_its_pending_entry_and_never_does_a_subtask_twice(stack: Stack, memory: Memory):
     msg = direct("robot1", SkillCall(skill="navigate_to", args={"object": "Fridge|+02.33|+00.90|+02.33"}),
                  description="go to the fridge")
-    with frozen_world(stack):
-        memory.dispatcher.send(msg)
-        wait_for_event(memory, msg.task_id, lambda e: e.robot == "robot1" and e.message.startswith("starting"))
-        stack.procs["robot1"].send_signal(signal.SIGKILL)
-        stack.procs["robot1"].wait(10)
-        assert memory.dispatcher.pending("robot1") == 1, "the killed worker's entry is still pending"
-        restart(stack, memory, "robot1")
-    until(lambda: memory.dispatcher.result_for(msg) is not None, what="the drained subtask's result")
+    with frozen_brain(stack):
+        with frozen_world(stack):
+            memory.dispatcher.send(msg)
+            wait_for_event(memory, msg.task_id, lambda e: e.robot == "robot1" and e.message.startswith("starting"))
+            stack.procs["robot1"].send_signal(signal.SIGKILL)
+            stack.procs["robot1"].wait(10)
+            assert memory.dispatcher.pending("robot1") == 1, "the killed worker's entry is still pending"
+            restart(stack, memory, "robot1")
+        until(lambda: memory.dispatcher.result_for(msg) is not None, what="the drained subtask's result")
     done = memory.dispatcher.result_for(msg)
     assert done.success, done.error
     assert len(starts(memory, msg.task_id)) == 2, "killed once, resumed once"
@@ -156,18 +168,19 @@ def test_sigterm_mid_subtask_stops_within_seconds_and_the_next_worker_resumes_it
     msg = direct("robot2", SkillCall(skill="navigate_to", args={"object": "Fridge|+02.33|+00.90|+02.33"}),
                  SkillCall(skill="explore"), description="look around by the fridge")
     proc = stack.procs["robot2"]
-    with frozen_world(stack):
-        memory.dispatcher.send(msg)
-        wait_for_event(memory, msg.task_id, lambda e: e.robot == "robot2" and e.message.startswith("starting"))
-        proc.send_signal(signal.SIGTERM)
-    stopped = time.monotonic()
-    assert proc.wait(30) == 143
-    assert time.monotonic() - stopped < 10
-    assert memory.dispatcher.result_for(msg) is None, "an interrupted subtask is not reported as failed"
-    assert memory.dispatcher.pending("robot2") == 1, "it stays unacked for the next worker"
-    assert not memory.robots.is_alive("robot2"), "it signed off"
-    assert "Traceback" not in stack.tail("robot2", 200)
-    restart(stack, memory, "robot2")
+    with frozen_brain(stack):
+        with frozen_world(stack):
+            memory.dispatcher.send(msg)
+            wait_for_event(memory, msg.task_id, lambda e: e.robot == "robot2" and e.message.startswith("starting"))
+            proc.send_signal(signal.SIGTERM)
+        stopped = time.monotonic()
+        assert proc.wait(30) == 143
+        assert time.monotonic() - stopped < 10
+        assert memory.dispatcher.result_for(msg) is None, "an interrupted subtask is not reported as failed"
+        assert memory.dispatcher.pending("robot2") == 1, "it stays unacked for the next worker"
+        assert not memory.robots.is_alive("robot2"), "it signed off"
+        assert "Traceback" not in stack.tail("robot2", 200)
+        restart(stack, memory, "robot2")
     until(lambda: memory.dispatcher.result_for(msg) is not None, what="the resumed subtask's result")
     done = memory.dispatcher.result_for(msg)
     assert done.success, done.error
