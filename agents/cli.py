@@ -161,6 +161,10 @@ def _check_world(settings, agent_id: int, count: int) -> None:
     from robocortex.agents import startup
 
     world = startup.wait_for_world(settings.world_url, settings.world_wait_s)
+    if world is None:
+        log.warning("the world host at %s accepts connections but does not answer yet (busy or paused); "
+                    "starting anyway, without checking --agent-id against it", settings.world_url)
+        return
     agents = world.get("agent_count")
     last = agent_id + count - 1
     if isinstance(agents, int) and last >= agents:
@@ -281,7 +285,8 @@ def demo(instruction: str = typer.Argument(DEMO_INSTRUCTION),
 
     try:
         with stack:
-            console.print(f"processes up: {', '.join(f'{n} (pid {p.pid})' for n, p in stack.procs.items())}")
+            console.print(f"processes up: {', '.join(f'{n} (pid {p.pid})' for n, p in stack.procs.items())}"
+                          f"; Redis {stack.redis_url}")
             console.print(f"brain API: {stack.api_url}  ·  web page: {stack.api_url}/")
             try:
                 task_id = submit(stack.api_url, instruction)

@@ -88,14 +88,17 @@ def redis_origin(settings: Settings, shared: SharedRedis | None) -> str:
 # ---------------------------------------------------------------------- world host
 
 
-def wait_for_world(world_url: str, timeout_s: float) -> dict[str, Any]:
-    """The world host's /health answer once it gives one."""
+def wait_for_world(world_url: str, timeout_s: float) -> dict[str, Any] | None:
+    """The world host's /health answer once it gives one; None when it accepts the connection but
+    does not answer in time (busy loading, or paused): it is there, so the worker need not wait."""
 
-    def health() -> dict[str, Any]:
+    def health() -> dict[str, Any] | None:
         try:
             resp = httpx.get(f"{world_url}/health", timeout=2.0)
             resp.raise_for_status()
             return resp.json()
+        except (httpx.ReadTimeout, httpx.WriteTimeout):
+            return None
         except httpx.HTTPError as exc:
             raise NotYet(f"{type(exc).__name__}: {exc}".splitlines()[0]) from None
 
