@@ -14,7 +14,7 @@ from typing import Any, Callable, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
-from robocortex.knowledge.object_types import OBJECT_TYPES, SLICES
+from robocortex.knowledge.object_types import OBJECT_TYPES, SLICES, half_extent
 from robocortex.knowledge.placement import IN_RECEPTACLES, MUST_BE_OPEN_TO_PLACE_OBJECTS_IN, accepts
 from robocortex.memory.schemas import SceneSnapshot
 
@@ -277,10 +277,20 @@ def _reach_problems(skill: Skill, world: SymbolicWorld, robot: dict[str, Any], a
     base = robot.get("position")
     out = []
     for oid in skill.target_ids(args):
-        pos = (world.get(oid) or {}).get("position")
-        if base and pos and math.dist((base["x"], base["z"]), (pos["x"], pos["z"])) > INTERACTION_REACH_M:
+        if base and beyond_reach((base["x"], base["z"]), world.get(oid)):
             out.append(Problem(f"{skill.name}: {oid} is out of reach of fixed robot {robot['id']}", "out_of_reach", oid))
     return out
+
+
+def beyond_reach(base: tuple[float, float], node: dict[str, Any] | None) -> bool:
+    """Whether an object lies beyond a fixed arm's reach from its base (x, z). Measured to the object's
+    near edge, not its centre: AI2-THOR acts on an object when any of its visibility points is within
+    reach, so the far side of a wide sink basin may lie further off than the reach."""
+    pos = (node or {}).get("position")
+    if not pos:
+        return False
+    edge = math.dist(base, (pos["x"], pos["z"])) - half_extent((node or {}).get("objectType"))
+    return edge > INTERACTION_REACH_M
 
 
 def _obj(world: SymbolicWorld, args: BaseModel) -> dict[str, Any]:

@@ -220,3 +220,10 @@ def object_type(name: str) -> ObjectType:
         return OBJECT_TYPES[name]
     except KeyError:
         raise ValueError(f"unknown object type {name!r}") from None
+
+
+def half_extent(name: str | None) -> float:
+    """How far an object of this type reaches out from its centre on every side: half its smaller
+    horizontal size (0 for a type the table does not know)."""
+    known = OBJECT_TYPES.get(name) if name else None
+    return 0.0 if known is None else 0.5 * min(known.size[0], known.size[2])

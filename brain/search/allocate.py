@@ -15,7 +15,7 @@ from typing import Any
 
 import networkx as nx
 
-from robocortex.cerebellum.skills import INTERACTION_REACH_M, SKILLS
+from robocortex.cerebellum.skills import INTERACTION_REACH_M, SKILLS, beyond_reach
 from robocortex.memory.schemas import RobotProfile, SkillCall
 
 from robocortex.brain.plan import PlannedSubtask
@@ -139,10 +139,15 @@ class Team:
         self.pos: dict[str, Pos | None] = {r.name: self._pos(r.name) for r in self.robots}
         self.free: dict[str, float] = {r.name: 0.0 for r in self.robots}
 
+    def _node(self, oid: str) -> dict[str, Any] | None:
+        """The object's node; for a slice not yet cut, the node of what it will be cut from."""
+        node = self.nodes.get(oid)
+        if (node is None or node.get("position") is None) and "|" in oid:
+            return self.nodes.get(oid.rsplit("|", 1)[0])
+        return node
+
     def _pos(self, oid: str) -> Pos | None:
-        p = (self.nodes.get(oid) or {}).get("position")
-        if p is None and "|" in oid:
-            p = (self.nodes.get(oid.rsplit("|", 1)[0]) or {}).get("position")
+        p = (self._node(oid) or {}).get("position")
         return (float(p["x"]), float(p["z"])) if p else None
 
     def why_not(self, robot: RobotProfile, calls: list[SkillCall], unit: Unit) -> str | None:
@@ -163,8 +168,8 @@ class Team:
                 if (robot.name, call.skill, target) in self.ex.robot_steps:
                     return f"its {call.skill} on {target} failed before"
                 if robot.mobility != "mobile":
-                    base, there = self.pos[robot.name], self._pos(target)
-                    if base and there and math.dist(base, there) > INTERACTION_REACH_M:
+                    base = self.pos[robot.name]
+                    if base and beyond_reach(base, self._node(target)):
                         return f"{target} is out of its reach (fixed, {INTERACTION_REACH_M} m)"
         return None
 

@@ -29,7 +29,6 @@ def service(redis_url, tmp_path_factory):
 
 
 @pytest.mark.timeout(900)  # schemathesis alone may take its 600 s on a loaded 2-core machine
-@pytest.mark.timeout(660)  # schemathesis itself is given 600 s; pytest's default 300 s would cut it short
 def test_every_response_matches_the_openapi_document(service, tmp_path):
     # A task's events stream is fuzzed too: it follows the task until it ends, and tasks here end at
     # once (no robot, no wait). The scene and live feeds (/scene/events, /events) never end by design
