@@ -18,6 +18,18 @@ from robocortex.memory.connection import ENV_URL, EmbeddedRedis, connect
 from robocortex.memory.keys import Keys
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_well_known_socket(tmp_path_factory) -> Iterator[None]:
+    """Processes a test starts without a Redis URL join the machine's shared embedded Redis at its
+    well-known socket: in tests that is a folder of this session's own, never the user's."""
+    if "ROBOCORTEX_REDIS_SOCKET" in os.environ:
+        yield
+        return
+    os.environ["ROBOCORTEX_REDIS_SOCKET"] = str(tmp_path_factory.mktemp("shared-redis") / "redis.socket")
+    yield
+    os.environ.pop("ROBOCORTEX_REDIS_SOCKET", None)
+
+
 @pytest.fixture(scope="session")
 def redis_url() -> Iterator[str]:
     url = os.environ.get(ENV_URL)
