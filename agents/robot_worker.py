@@ -100,8 +100,12 @@ class RobotWorker:
         self.memory.robots.heartbeat(self.name, current.message.key if current else None, self.profile)
         if current is not None:
             if not self.memory.dispatcher.extend_lease(self.name, current.consumer or self.name, current.entry_id):
-                log.warning("%s: lease on %s lost (reclaimed); abandoning it", self.name, current.message.key)
-                self._lease_lost.set()
+                with self._lock:  # the subtask may have ended (its entry acked) since it was read above
+                    lost = self._current is current
+                    if lost:
+                        self._lease_lost.set()
+                if lost:
+                    log.warning("%s: lease on %s lost (reclaimed); abandoning it", self.name, current.message.key)
             if held:
                 self.memory.reservations.extend(held, self.name, self.settings.lease_ms)
 
