@@ -477,7 +477,7 @@ def reflect(state: TaskState, runtime: Runtime[BrainDeps]) -> Update:
                                     + "; ".join(changed)]) if changed else {"checked_rev": rev}
     plan_now = Plan.model_validate(state["plan"])
     goals = final_goals(plan_now.goals)  # the DAG ordered the stages on the way
-    unmet = unmet_goals(deps.scene.snapshot().node_dicts(), goals)
+    unmet = unmet_goals(deps.scene.node_dicts()[1], goals)
     if not unmet:
         emit(deps, state, "goals_met", "all goals hold in the scene graph: " + ", ".join(g.describe() for g in goals))
         impossible = [r for r in plan_now.reports if r.status == "infeasible"]

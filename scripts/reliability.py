@@ -272,7 +272,7 @@ def held_at_end(run: Run) -> list[str]:
 def scene_vs_world(run: Run) -> list[str]:
     md = httpx.get(f"{run.stack.world_url}/metadata/0", timeout=30).json()
     truth = nodes_of(md)
-    graph = run.memory.scene.snapshot().node_dicts()
+    graph = run.memory.scene.node_dicts()[1]
     out = []
     for oid, node in truth.items():
         stored = graph.get(oid)

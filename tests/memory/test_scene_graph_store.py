@@ -149,3 +149,16 @@ def test_lua_merge_matches_the_reference_replay(r, keys, deltas):
     snap = scene.snapshot()
     assert {nid: n.model_dump(mode="json", exclude_unset=True) for nid, n in snap.nodes.items()} == model
     assert replay(scene.changes_since(0)) == snap
+
+
+def test_node_dicts_are_the_snapshots_nodes_as_plain_dicts(scene):
+    scene.reset([SceneNode(id="Fridge|1", objectType="Fridge", position=Vec3(x=1, y=0, z=2), openable=True),
+                 SceneNode(id="Apple|1", objectType="Apple", relations=[Relation(rel="in", target="Fridge|1")])])
+    rev = scene.apply(SceneDelta(source="t", patches=[patch("robot1", kind="robot", holding=None),
+                                                      patch("Fridge|1", isOpen=True)]))
+    got_rev, nodes = scene.node_dicts()
+    assert got_rev == rev == scene.snapshot().rev
+    assert nodes == scene.snapshot().node_dicts()
+    assert nodes["robot1"]["relations"] == [] and nodes["Fridge|1"]["isOpen"] is True
+    nodes["robot1"]["relations"].append("x")  # each call's defaults are its own
+    assert scene.node_dicts()[1]["robot1"]["relations"] == []
