@@ -315,6 +315,24 @@ def perceive(state: TaskState, runtime: Runtime[BrainDeps]) -> Update:
                               "started_at": state.get("started_at") or time.time()})
 
 
+def back_online(deps: BrainDeps, state: TaskState) -> bool:
+    """Wait (bounded by wait_for_robots_s) for a robot that is registered but offline to come back;
+    True if one did. A plan that failed without it may work with it: a worker restarting after a
+    crash, or robots that all looked dead through a Redis blip, are back within seconds."""
+    offline = {r.profile.name for r in deps.robots.list() if r.status == RobotStatus.offline}
+    if not offline:
+        return False
+    names = ", ".join(sorted(offline))
+    emit(deps, state, "thought", f"no plan with the robots online; waiting up to "
+         f"{deps.config.wait_for_robots_s:.0f} s for {names} (offline) to come back", offline=sorted(offline))
+    deadline = time.time() + deps.config.wait_for_robots_s
+    while time.time() < deadline and not deps.tasks.cancel_requested(state["task_id"]):
+        if offline & {r.profile.name for r in online_robots(deps)}:
+            return True
+        time.sleep(0.5)
+    return False
+
+
 def plan(state: TaskState, runtime: Runtime[BrainDeps]) -> Update:
     """Ask the planner; the `plan` event carries the plan, its goal reports and the planning time."""
     deps = runtime.context
@@ -324,7 +342,13 @@ def plan(state: TaskState, runtime: Runtime[BrainDeps]) -> Update:
     request = plan_request(deps, state)
     started = time.perf_counter()
     try:
-        outcome = deps.planner.plan(request)
+        try:
+            outcome = deps.planner.plan(request)
+        except PlanningError:
+            if not back_online(deps, state):
+                raise
+            request = plan_request(deps, state)  # the team changed: plan again with it
+            outcome = deps.planner.plan(request)
     except InvalidReply as exc:
         planning_ms = _ms_since(started)
         emit(deps, state, "plan_invalid", str(exc), raw=exc.call.raw[:4000], thinking=exc.call.thinking[:4000],

@@ -451,7 +451,7 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--worker-kills", type=int, default=20)
     c.add_argument("--brain-kills", type=int, default=10)
     c.add_argument("--redis-restarts", type=int, default=2)
-    c.add_argument("--period", type=float, default=2.5, help="seconds between faults")
+    c.add_argument("--period", type=float, default=1.0, help="seconds between faults")
     c.add_argument("--task-timeout", type=float, default=600.0)
     s = sub.add_parser("soak")
     s.add_argument("--tasks", type=int, default=200)

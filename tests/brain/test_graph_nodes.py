@@ -292,3 +292,37 @@ def test_an_old_checkpoint_without_checked_rev_dry_runs_before_the_next_dispatch
     state = {**state, **update}
     decided = g.reflect(state, Runtime(context=deps))
     assert decided == {"checked_rev": deps.scene.revision()} and g.after_reflect({**state, **decided}) == "dispatch"
+
+
+def test_a_plan_that_fails_without_an_offline_robot_waits_for_it_and_is_made_when_it_returns(brain, online, r):
+    """A worker restarting after a crash (or robots that all looked dead through a Redis blip) is back
+    in seconds: the brain waits (bounded) for it instead of failing the task at once."""
+    import threading
+
+    deps = brain[0]
+    r.delete(deps.robots.keys.robot_alive("robot2"))  # robot2 is registered but offline
+    real = deps.planner
+
+    class NeedsRobot2:
+        name = "needs-robot2"
+
+        def plan(self, request):
+            if "robot2" not in {p.name for p in request.robots}:
+                raise PlanningError("nothing to do that can be done: no robot has skill slice")
+            return real.plan(request)
+
+    deps.planner = NeedsRobot2()
+    state = _state(deps, status="planning")
+    threading.Timer(0.6, lambda: deps.robots.heartbeat("robot2")).start()
+    update = g.plan(state, Runtime(context=deps))
+    assert update["plan"]["subtasks"] and update.get("status") != "failed"
+    (waited,) = _events(deps, state, "thought")
+    assert waited.data["offline"] == ["robot2"]
+
+
+def test_a_plan_that_fails_with_every_robot_online_fails_at_once(brain, online):
+    deps = brain[0]
+    deps.planner = Raising(PlanningError("no fridge here"))
+    state = _state(deps, status="planning")
+    update = g.plan(state, Runtime(context=deps))
+    assert update["status"] == "failed" and len(deps.planner.requests) == 1 and not _events(deps, state, "thought")

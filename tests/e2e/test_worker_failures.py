@@ -44,7 +44,7 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
               key_prefix=f"e2e-{uuid.uuid4().hex[:8]}", log_dir=logs,
               robots=[RobotSpec("robot1", "mobile_manipulator"), RobotSpec("robot2", "careful_manipulator")],
               extra_env={"ROBOCORTEX_CONFIG": str(config), "ROBOCORTEX_LEASE_MS": str(LEASE_MS),
-                         "ROBOCORTEX_HEARTBEAT_TTL_S": "1.5"})
+                         "ROBOCORTEX_HEARTBEAT_TTL_S": "1.5", "ROBOCORTEX_WAIT_FOR_ROBOTS_S": "5"})
     with s:
         yield s
 
@@ -214,6 +214,8 @@ def test_a_robot_killed_holding_an_object_keeps_it_and_the_brain_says_who_holds_
     record = httpx.get(f"{stack.api_url}/tasks/{task_id}").json()
     assert record["status"] == "failed", record
     assert "robot1 holds what is needed" in record["reason"] and "offline" in record["reason"], record["reason"]
+    waited = [e for e in task_events(memory, task_id) if e.kind == "thought" and "robot1 (offline)" in e.message]
+    assert waited, "the brain waited for robot1 to come back before giving up"
 
     restart(stack, memory, "robot1")
     task_id = submit(stack.api_url, "put the tomato in the fridge")
