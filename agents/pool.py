@@ -26,7 +26,6 @@ import threading
 import time
 from typing import Any
 
-from robocortex.memory.connection import is_outage
 from robocortex.memory.stores import Memory
 from robocortex.sim.world import World
 
@@ -90,16 +89,8 @@ class Pool:
         period = max(self.settings.heartbeat_ttl_s / 3, 0.2)
         while not self.stop_event.wait(period):
             for w in self.workers:
-                if not w.ready.is_set() or w.stop_event.is_set():
-                    continue
-                try:
+                if w.ready.is_set() and not w.stop_event.is_set():
                     w.beat_once()
-                    w.outage.ok()
-                except Exception as exc:
-                    if is_outage(exc):
-                        w.outage.failed(exc)
-                    else:
-                        log.exception("%s: heartbeat failed", w.name)
 
     def ready(self, timeout_s: float | None = None) -> bool:
         """True once every robot is registered and takes subtasks (False if `timeout_s` passed first)."""

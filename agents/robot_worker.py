@@ -91,8 +91,16 @@ class RobotWorker:
         self.stop_event.set()
 
     def beat_once(self) -> None:
-        """One heartbeat (and lease extension) now; what the heartbeat thread, or a pool, calls."""
-        self._beat_once()
+        """One heartbeat (and lease extension) now, riding out a Redis outage (counted, logged once);
+        what the heartbeat thread, or a pool, calls."""
+        try:
+            self._beat_once()
+            self.outage.ok()
+        except Exception as exc:
+            if is_outage(exc):
+                self.outage.failed(exc)
+            else:
+                log.exception("%s: heartbeat failed", self.name)
 
     def _beat_once(self) -> None:
         with self._lock:
@@ -112,14 +120,7 @@ class RobotWorker:
     def _heartbeat(self) -> None:
         period = max(self.settings.heartbeat_ttl_s / 3, 0.2)
         while not self.stop_event.wait(period):
-            try:
-                self._beat_once()
-                self.outage.ok()
-            except Exception as exc:
-                if is_outage(exc):
-                    self.outage.failed(exc)
-                else:
-                    log.exception("%s: heartbeat failed", self.name)
+            self.beat_once()
 
     # ------------------------------------------------------------------ work
 
