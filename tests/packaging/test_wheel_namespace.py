@@ -3,6 +3,7 @@ package that ships its own top-level `agents` module (as OpenAI's Agents SDK doe
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -13,9 +14,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_wheel_installs_beside_a_top_level_agents_package(tmp_path):
-    dist, site, other = tmp_path / "dist", tmp_path / "site", tmp_path / "other"
+    dist, site, other, src = tmp_path / "dist", tmp_path / "site", tmp_path / "other", tmp_path / "src"
+    # built from a copy: setuptools writes build/ and *.egg-info into the tree it builds, and CI runs
+    # two suites on one checkout at once
+    shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(".venv*", ".git", "build", "*.egg-info", "__pycache__",
+                                                             ".pytest_cache", "dist"))
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
-                    "-w", str(dist), str(ROOT)], check=True, cwd=tmp_path)
+                    "-w", str(dist), str(src)], check=True, cwd=tmp_path)
     wheel = next(dist.glob("robocortex-*.whl"))
     tops = {name.split("/")[0] for name in zipfile.ZipFile(wheel).namelist() if not name.split("/")[0].endswith(".dist-info")}
     assert tops == {"robocortex"}, tops
