@@ -15,8 +15,6 @@ import subprocess
 import sys
 import time
 import uuid
-from contextlib import contextmanager
-from typing import Callable, Iterator
 
 import httpx
 import pytest
@@ -25,27 +23,11 @@ from benchmarks.bench_fleet import TERMINAL, Fleet, families
 from robocortex.agents.follow import events, submit
 from robocortex.memory.schemas import SkillCall, SubtaskMessage
 
+from tests.support.processes import frozen, until
+
 pytestmark = pytest.mark.e2e
 
 LEASE_MS = 300_000  # five minutes: anything replanned within the test's time was not waiting for it
-
-
-def until(condition: Callable[[], object], timeout_s: float = 60, what: str = "condition") -> None:
-    deadline = time.time() + timeout_s
-    while not condition():
-        if time.time() > deadline:
-            raise AssertionError(f"{what} not reached within {timeout_s} s")
-        time.sleep(0.1)
-
-
-@contextmanager
-def frozen(fleet: Fleet, name: str) -> Iterator[None]:
-    proc = fleet.procs[name]
-    proc.send_signal(signal.SIGSTOP)
-    try:
-        yield
-    finally:
-        proc.send_signal(signal.SIGCONT)
 
 
 def test_a_pool_of_4_robots_in_one_process_serves_a_real_brains_tasks(tmp_path):
@@ -107,7 +89,7 @@ def test_a_pool_that_dies_is_replanned_around_at_once_and_what_it_held_is_unavai
         first, _ = next(f for f in families(fleet.world_url) if "Fridge" in f[0])
 
         # a robot dies mid-subtask (its whole process): the task goes on with a robot of the other pool
-        with frozen(fleet, "world"):
+        with frozen(fleet.procs["world"]):
             task_id = submit(fleet.api_url, first)
             started = None
 

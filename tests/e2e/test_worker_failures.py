@@ -11,7 +11,6 @@ import os
 import signal
 import time
 import uuid
-from contextlib import contextmanager
 from typing import Callable, Iterator
 
 import httpx
@@ -22,6 +21,8 @@ from robocortex.agents.follow import events, submit, world_check
 from robocortex.agents.launcher import RobotSpec, Stack
 from robocortex.agents.settings import Settings
 from robocortex.memory.schemas import SkillCall, SubtaskMessage, TaskEvent
+
+from tests.support.processes import frozen, until
 
 pytestmark = pytest.mark.e2e
 
@@ -54,25 +55,15 @@ def memory(stack: Stack) -> Memory:
     return Memory.from_settings(Settings(redis_url=stack.redis_url, key_prefix=stack.key_prefix))
 
 
-@contextmanager
-def frozen(stack: Stack, name: str) -> Iterator[None]:
-    proc = stack.procs[name]
-    proc.send_signal(signal.SIGSTOP)
-    try:
-        yield
-    finally:
-        proc.send_signal(signal.SIGCONT)
-
-
 def frozen_world(stack: Stack):
-    return frozen(stack, "world")
+    return frozen(stack.procs["world"])
 
 
 def frozen_brain(stack: Stack):
     """The brain fails a robot's work over as soon as its heartbeat expires; frozen, it cannot, so a
     worker restarted under the same name meets its own unfinished entry (as it would after a restart
     quicker than the heartbeat, or a brain that has not looked yet)."""
-    return frozen(stack, "brain")
+    return frozen(stack.procs["brain"])
 
 
 def wait_for_event(memory: Memory, task_id: str, match: Callable[[TaskEvent], bool], timeout_s: float = 60) -> TaskEvent:
@@ -90,14 +81,6 @@ def task_events(memory: Memory, task_id: str) -> list[TaskEvent]:
 
 def starts(memory: Memory, task_id: str) -> list[TaskEvent]:
     return [e for e in task_events(memory, task_id) if e.kind == "thought" and e.message.startswith("starting")]
-
-
-def until(condition: Callable[[], object], timeout_s: float = 60, what: str = "condition") -> None:
-    deadline = time.time() + timeout_s
-    while not condition():
-        if time.time() > deadline:
-            raise AssertionError(f"{what} not reached within {timeout_s} s")
-        time.sleep(0.1)
 
 
 def restart(stack: Stack, memory: Memory, name: str) -> None:

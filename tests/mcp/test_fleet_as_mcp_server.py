@@ -9,23 +9,22 @@ import os
 import subprocess
 import sys
 import time
-import uuid
 
 import anyio
 import httpx
 import pytest
 from mcp import Client, StdioServerParameters
 
-from robocortex.agents.launcher import Stack, free_port
+from robocortex.agents.launcher import free_port
+
+from tests.support.processes import team
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    s = Stack(scene="Kitchen-0", redis_url=os.environ.get("ROBOCORTEX_REDIS_URL") or None,
-              key_prefix=f"mcp-{uuid.uuid4().hex[:8]}", log_dir=tmp_path_factory.mktemp("mcp-logs"))
-    with s:
+    with team("mcp", tmp_path_factory.mktemp("mcp-logs")) as s:
         yield s
 
 

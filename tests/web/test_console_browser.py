@@ -5,15 +5,11 @@ back in time with the slider; screenshots of each are kept (folder printed at th
 
 from __future__ import annotations
 
-import os
-import uuid
-
 import httpx
 import pytest
 from playwright.sync_api import expect
 
-from robocortex.agents.launcher import Stack
-
+from tests.support.processes import team
 from tests.web.conftest import save_shot
 
 pytestmark = pytest.mark.e2e
@@ -22,9 +18,7 @@ DEMO = "put the apple in the fridge and turn off the light"
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    s = Stack(scene="Kitchen-0", redis_url=os.environ.get("ROBOCORTEX_REDIS_URL") or None,
-              key_prefix=f"web-{uuid.uuid4().hex[:8]}", log_dir=tmp_path_factory.mktemp("console-logs"))
-    with s:
+    with team("web", tmp_path_factory.mktemp("console-logs")) as s:
         yield s
 
 
