@@ -7,6 +7,7 @@ unfinished tasks from their last checkpoint (finished subtasks are not redone).
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from dataclasses import dataclass, field
@@ -22,19 +23,13 @@ from robocortex.brain.planner import Planner
 
 log = logging.getLogger("robocortex.runner")
 
-_graph = None
-_graph_lock = threading.Lock()
 
-
+@functools.cache
 def process_graph():
     """The brain's graph, compiled once per process (without a checkpointer): every TaskRunner
     takes a copy bound to its own checkpointer (`Pregel.copy`, tens of microseconds, where compiling
     takes milliseconds)."""
-    global _graph
-    with _graph_lock:
-        if _graph is None:
-            _graph = compile_graph()
-        return _graph
+    return compile_graph()
 
 
 @dataclass(frozen=True)
