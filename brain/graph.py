@@ -529,7 +529,7 @@ def finish(state: TaskState, runtime: Runtime[BrainDeps]) -> Update:
 
 
 def ended(state: TaskState) -> bool:
-    return state.get("status") in (TaskStatus.succeeded.value, TaskStatus.failed.value, TaskStatus.cancelled.value)
+    return TaskStatus(state["status"]).terminal if state.get("status") else False
 
 
 def after_plan(state: TaskState) -> Literal["check", "finish"]:

@@ -151,16 +151,23 @@ class RobotState(BaseModel):
 
 
 class TaskStatus(str, Enum):
+    """The task lifecycle (Open-RMF's, with our names: pending = queued, succeeded = completed).
+    `awaiting_approval`: a plan waits for an operator. `interrupted`: robots finished their current
+    step and hold; `resume` replans from the scene as it is. `killed`: stopped at once."""
+
     pending = "pending"
     planning = "planning"
+    awaiting_approval = "awaiting_approval"
     running = "running"
+    interrupted = "interrupted"
     succeeded = "succeeded"
     failed = "failed"
     cancelled = "cancelled"
+    killed = "killed"
 
     @property
     def terminal(self) -> bool:
-        return self in (TaskStatus.succeeded, TaskStatus.failed, TaskStatus.cancelled)
+        return self in (TaskStatus.succeeded, TaskStatus.failed, TaskStatus.cancelled, TaskStatus.killed)
 
 
 class SubtaskStatus(str, Enum):

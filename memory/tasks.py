@@ -21,17 +21,18 @@ from .schemas import TaskEvent, TaskRecord, TaskStatus, now
 EVENTS_MAXLEN = 10_000
 CANCEL_TTL_S = 24 * 3600
 
+_S = TaskStatus
+_STOP = frozenset({_S.failed, _S.cancelled, _S.killed})
 ALLOWED: dict[TaskStatus, frozenset[TaskStatus]] = {
-    TaskStatus.pending: frozenset({TaskStatus.planning, TaskStatus.cancelled, TaskStatus.failed}),
-    TaskStatus.planning: frozenset(
-        {TaskStatus.running, TaskStatus.failed, TaskStatus.cancelled, TaskStatus.planning}
-    ),
-    TaskStatus.running: frozenset(
-        {TaskStatus.planning, TaskStatus.succeeded, TaskStatus.failed, TaskStatus.cancelled}
-    ),
-    TaskStatus.succeeded: frozenset(),
-    TaskStatus.failed: frozenset(),
-    TaskStatus.cancelled: frozenset(),
+    _S.pending: _STOP | {_S.planning},
+    _S.planning: _STOP | {_S.planning, _S.awaiting_approval, _S.running, _S.interrupted},
+    _S.awaiting_approval: _STOP | {_S.planning, _S.running},
+    _S.running: _STOP | {_S.planning, _S.succeeded, _S.interrupted},
+    _S.interrupted: _STOP | {_S.planning},
+    _S.succeeded: frozenset(),
+    _S.failed: frozenset(),
+    _S.cancelled: frozenset(),
+    _S.killed: frozenset(),
 }
 
 

@@ -4,7 +4,7 @@
 
 const $ = (id) => document.getElementById(id);
 const PALETTE = ["#dc322f", "#268bd2", "#859900", "#d33682", "#b58900", "#2aa198", "#6c71c4", "#cb4b16"];
-const TERMINAL = new Set(["succeeded", "failed", "cancelled"]);
+const TERMINAL = new Set(["succeeded", "failed", "cancelled", "killed"]);
 const FLAGS = ["isOpen", "isToggled", "isSliced", "isCooked", "isDirty", "isFilledWithLiquid", "isBroken"];
 
 /** h("div", {class: "x", onclick: f}, "text", child): an element; strings become text nodes. */

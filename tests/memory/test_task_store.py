@@ -44,12 +44,17 @@ def test_list_is_newest_first_and_filters_by_status(tasks):
     assert tasks.list(status=S.succeeded) == []
 
 
+STOP = [S.failed, S.cancelled, S.killed]
 VALID = [
-    (S.pending, S.planning), (S.pending, S.cancelled), (S.pending, S.failed),
-    (S.planning, S.running), (S.planning, S.failed), (S.planning, S.cancelled), (S.planning, S.planning),
-    (S.running, S.planning), (S.running, S.succeeded), (S.running, S.failed), (S.running, S.cancelled),
+    *[(a, b) for a in (S.pending, S.planning, S.awaiting_approval, S.running, S.interrupted) for b in STOP],
+    (S.pending, S.planning),
+    (S.planning, S.planning), (S.planning, S.awaiting_approval), (S.planning, S.running), (S.planning, S.interrupted),
+    (S.awaiting_approval, S.planning), (S.awaiting_approval, S.running),
+    (S.running, S.planning), (S.running, S.succeeded), (S.running, S.interrupted),
+    (S.interrupted, S.planning),
 ]
-PATH_TO = {S.pending: [], S.planning: [S.planning], S.running: [S.planning, S.running]}
+PATH_TO = {S.pending: [], S.planning: [S.planning], S.running: [S.planning, S.running],
+           S.awaiting_approval: [S.planning, S.awaiting_approval], S.interrupted: [S.planning, S.running, S.interrupted]}
 
 
 @pytest.mark.parametrize("start", list(S))
