@@ -2,8 +2,8 @@
 and for robocortex.client.
 
 The records themselves are memory's schemas; here they gain what the wire adds: a task's `plan` typed
-as the brain's Plan, a task's events typed by `kind`, and small response bodies. Timestamps are epoch
-seconds (floats), as the stored records and the web console use them.
+as the brain's Plan, a task's events typed by `kind`, and small response bodies. Timestamps are ISO 8601
+(UTC) on the wire and epoch seconds once parsed (memory.schemas.Timestamp).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from robocortex.brain.plan import GoalReport, Plan
-from robocortex.memory.schemas import Failure, RobotState, TaskEvent, TaskRecord, TaskStatus
+from robocortex.memory.schemas import Failure, RobotState, TaskEvent, TaskRecord, TaskStatus, Timestamp
 
 _EXAMPLE_OBJECT = "Apple|+01.00|+00.90|-01.20"
 _EXAMPLE_FRIDGE = "Fridge|-02.10|+00.00|+01.07"
@@ -48,7 +48,7 @@ class Task(TaskRecord):
 
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "id": "t-3f2a9c1b", "instruction": "put the apple in the fridge", "status": "running",
-        "created_at": 1795266081.27, "updated_at": 1795266082.91, "plan": EXAMPLE_PLAN,
+        "created_at": "2026-11-18T09:41:21.270000Z", "updated_at": "2026-11-18T09:41:22.910000Z", "plan": EXAMPLE_PLAN,
         "subtasks": [{"id": "s1", "robot": "robot1", "description": "put the apple in the fridge",
                       "depends_on": [], "status": "dispatched", "attempt": 1}],
         "reason": None, "replans": 0, "metrics": {"planning_ms": 41.2}}]})
@@ -60,7 +60,7 @@ class Task(TaskRecord):
 class RobotsUpdate(BaseModel):
     """Every registered robot, as of `at` (the server's clock: a robot's heartbeat age is at - last_seen)."""
 
-    at: float
+    at: Timestamp
     robots: list[RobotState]
 
 
@@ -124,7 +124,7 @@ class ModelCallData(_Data):
 
 class _Event(BaseModel):
     task_id: str
-    at: float = Field(description="when, in epoch seconds")
+    at: Timestamp = Field(description="when (ISO 8601, UTC)")
     robot: str | None = None
     subtask_id: str | None = None
     message: str = ""

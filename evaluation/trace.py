@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from robocortex.memory.schemas import SubtaskState, TaskEvent
+from robocortex.memory.schemas import SubtaskState, TaskEvent, Timestamp
 
 
 class RobotInfo(BaseModel):
@@ -57,8 +57,8 @@ class RunTrace(BaseModel):
     goals: list[GoalOutcome] = Field(default_factory=list, description="checked in the world's final state")
     status: str = Field(description="what the team reported: succeeded, failed, cancelled, or 'error'")
     reason: str | None = None
-    started_at: float
-    finished_at: float
+    started_at: Timestamp
+    finished_at: Timestamp
     replans: int = 0
     model_calls: int = 0
     tokens: int = 0

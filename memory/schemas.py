@@ -6,14 +6,43 @@ Everything here is pydantic so it is validated when it is written and when it is
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from enum import Enum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema, model_validator
 
 
 def now() -> float:
-    return time.time()
+    return round(time.time(), 6)  # microseconds: what ISO 8601 carries, so a record survives a round trip
+
+
+def _epoch(value: Any) -> Any:
+    """An ISO 8601 text (what JSON carries) back to epoch seconds; numbers are kept to microseconds."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return round(value, 6)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            moment = datetime.fromisoformat(value)
+            return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+    return value
+
+
+def iso(epoch: float) -> str:
+    """Epoch seconds as ISO 8601 in UTC with microseconds, e.g. 2026-12-01T16:20:05.123456Z."""
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+# A moment: epoch seconds in Python (arithmetic stays simple), ISO 8601 (UTC) in every JSON form —
+# Redis records, REST, events, the OpenAPI. Reading accepts either.
+Timestamp = Annotated[
+    float,
+    BeforeValidator(_epoch),
+    PlainSerializer(iso, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "date-time", "example": "2026-12-01T16:20:05.123456Z"}),
+]
 
 
 # --------------------------------------------------------------------------- scene graph
@@ -102,7 +131,7 @@ class SceneChange(BaseModel):
     rev: int
     source: str
     patches: list[NodePatch]
-    at: float
+    at: Timestamp
 
 
 class SceneSnapshot(BaseModel):
@@ -144,7 +173,7 @@ class RobotState(BaseModel):
     profile: RobotProfile
     status: RobotStatus
     current_subtask: str | None = None
-    last_seen: float | None = None
+    last_seen: Timestamp | None = None
 
 
 # --------------------------------------------------------------------------- tasks
@@ -220,8 +249,8 @@ class TaskRecord(BaseModel):
     id: str
     instruction: str
     status: TaskStatus = TaskStatus.pending
-    created_at: float = Field(default_factory=now)
-    updated_at: float = Field(default_factory=now)
+    created_at: Timestamp = Field(default_factory=now)
+    updated_at: Timestamp = Field(default_factory=now)
     plan: dict[str, Any] | None = None
     subtasks: list[SubtaskState] = Field(default_factory=list)
     reason: str | None = None
@@ -234,7 +263,7 @@ class TaskEvent(BaseModel):
 
     kind: str
     task_id: str
-    at: float = Field(default_factory=now)
+    at: Timestamp = Field(default_factory=now)
     robot: str | None = None
     subtask_id: str | None = None
     message: str = ""
@@ -259,7 +288,7 @@ class SubtaskMessage(BaseModel):
     description: str
     steps: list[SkillCall] = Field(default_factory=list)
     objects: list[str] = Field(default_factory=list, description="objectIds to reserve")
-    sent_at: float = Field(default_factory=now)
+    sent_at: Timestamp = Field(default_factory=now)
 
     @property
     def key(self) -> str:
@@ -278,8 +307,8 @@ class SubtaskResult(BaseModel):
     observation: str = ""
     actions: int = 0
     failed_actions: int = 0
-    started_at: float = Field(default_factory=now)
-    finished_at: float = Field(default_factory=now)
+    started_at: Timestamp = Field(default_factory=now)
+    finished_at: Timestamp = Field(default_factory=now)
 
     @model_validator(mode="after")
     def _one_code(self) -> "SubtaskResult":

@@ -56,12 +56,15 @@ function setConn() {
   el.className = "conn " + (open === all.length && all.length ? "live" : "connecting");
   el.textContent = open === all.length && all.length ? "live" : "reconnecting…";
 }
+// Timestamps arrive as ISO 8601; the console computes with epoch seconds.
+const TIME_FIELDS = new Set(["at", "created_at", "updated_at", "last_seen", "sent_at", "started_at", "finished_at"]);
+const parse = (text) => JSON.parse(text, (k, v) => (TIME_FIELDS.has(k) && typeof v === "string" ? Date.parse(v) / 1000 : v));
 function stream(name, url, handlers) {
   const es = new EventSource(url);  // reconnects by itself, sending Last-Event-ID: the server resumes
   streams[name] = es;
   es.onopen = setConn;
   es.onerror = setConn;
-  for (const [kind, fn] of Object.entries(handlers)) es.addEventListener(kind, (e) => { fn(JSON.parse(e.data), e); setConn(); });
+  for (const [kind, fn] of Object.entries(handlers)) es.addEventListener(kind, (e) => { fn(parse(e.data), e); setConn(); });
   return es;
 }
 
@@ -144,7 +147,7 @@ function select(id) {
   if (state.eventSource) state.eventSource.close();
   state.eventSource = new EventSource(`/tasks/${encodeURIComponent(id)}/events`);
   const add = (e) => {
-    const d = JSON.parse(e.data);
+    const d = parse(e.data);
     if (e.type === "end") { state.eventSource.close(); return; }
     state.events.push(d);
     scheduleDetail();
@@ -364,7 +367,7 @@ async function loadHistory() {
   // The whole kept change log: the map's trails and markers, and the inspector's time travel.
   const r = await fetch("/scene/changes?since=0&limit=100000");
   if (r.ok) {
-    const changes = await r.json(), nodes = {};
+    const changes = parse(await r.text()), nodes = {};
     state.history = changes.concat(state.history.filter((c) => c.rev > (changes.at(-1)?.rev ?? 0)));
     state.base = {rev: 0, nodes: {}};
     state.trails = {}; state.markers = state.markers.filter((m) => m.kind === "fail");

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import uuid
+from datetime import datetime
 
 import httpx
 import pytest
@@ -65,7 +66,7 @@ def test_a_finished_task_shows_on_metrics_and_replicas_agree(team):
     after = scrape(stack.api_url)
     assert value(after, "robocortex_tasks", status="succeeded") == value(before, "robocortex_tasks", status="succeeded") + 1
     assert value(after, "robocortex_task_latency_seconds_count", status="succeeded") == 1
-    latency = record["updated_at"] - record["created_at"]
+    latency = (datetime.fromisoformat(record["updated_at"]) - datetime.fromisoformat(record["created_at"])).total_seconds()
     assert value(after, "robocortex_task_latency_seconds_sum", status="succeeded") == pytest.approx(latency, rel=1e-3)
     assert value(after, "robocortex_task_latency_seconds_bucket", status="succeeded", le="+Inf") == 1
     assert value(after, "robocortex_dispatch_round_trip_seconds_count") == subtasks >= 1
