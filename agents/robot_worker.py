@@ -162,10 +162,9 @@ class RobotWorker:
             provider.skill_server = {k: v for k, v in provider.skill_server.items() if k in {s.name for s in specs}}
             sources.update({s.name: s.source for s in specs})
             self.executor.mcp = provider
-        if not specs and not sources:
-            return
-        self.profile = self.profile.model_copy(update={
-            "skills": [*self.profile.skills, *(s.name for s in specs)], "skill_specs": specs, "skill_sources": sources})
+        skills = [*self.profile.skills, *(s.name for s in specs)]
+        sources = {name: sources.get(name) or SkillSource() for name in skills}  # the rest are built in
+        self.profile = self.profile.model_copy(update={"skills": skills, "skill_specs": specs, "skill_sources": sources})
         self.executor.profile = self.profile
 
     def run(self) -> None:

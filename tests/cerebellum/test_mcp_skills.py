@@ -277,3 +277,25 @@ def test_the_executor_maps_a_server_error_and_a_dead_server_to_failed_steps(team
     assert not failed.success and failed.failure.code == "other"
     assert failed.failure.details["problem"] == "skill_server_unavailable" and failed.failure.skill == "wave"
     assert failed.failure.details["mcp_server"] == "ref"
+
+
+def test_the_worker_records_where_each_skill_comes_from(redis_url, keys, team, http_skill_server):
+    from robocortex.agents.robot_worker import RobotWorker
+    from robocortex.agents.settings import Settings
+
+    settings = Settings(redis_url=redis_url, key_prefix=keys.prefix,
+                        policy={"servers": {"pick_up": "http://127.0.0.1:9/act"}})
+    spec = ProfileSpec(embodiment="mobile_manipulator", skills=["navigate_to", "pick_up", "put"], payload_kg=2.0,
+                       mcp_servers=[McpServer(name="ref", url=http_skill_server, tools=["wipe", "wave"])])
+    worker = RobotWorker(settings, spec.for_robot("robot1", 0), team.world)
+    worker.take_skills()
+    sources = worker.profile.skill_sources
+    assert worker.profile.skills == ["navigate_to", "pick_up", "put", "wipe", "wave"]
+    assert sources["navigate_to"] == SkillSource() and sources["pick_up"] == SkillSource(kind="policy", name="http://127.0.0.1:9/act")
+    assert sources["wipe"] == sources["wave"] == SkillSource(kind="mcp", name="ref")
+    assert worker.executor.profile is worker.profile and worker.executor.mcp.handles("wipe")
+    # what the registry stores and gives back (GET /robots): sources and declarations, no server address
+    worker.memory.robots.register(worker.profile)
+    stored = worker.memory.robots.get("robot1").profile
+    assert stored.skill_sources == sources and [s.name for s in stored.skill_specs] == ["wipe", "wave"]
+    assert http_skill_server not in stored.model_dump_json()

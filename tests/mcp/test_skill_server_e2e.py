@@ -22,6 +22,7 @@ from robocortex.cerebellum.profiles import ALL_SKILLS
 from robocortex.client import Client
 
 from tests.support.processes import until
+from tests.web.conftest import browser  # noqa: F401 - the console check's fixture
 
 pytestmark = pytest.mark.e2e
 
@@ -57,26 +58,50 @@ def pot_of(api: str) -> dict:
     return next(n for n in nodes.values() if n.get("objectType") == "Pot")
 
 
-def test_a_task_that_needs_an_mcp_skill_succeeds_over_stdio(tmp_path):
-    cfg = config(tmp_path / "robocortex.yaml", {"name": "reference", "command": SERVER})
-    with stack("mcp-stdio", tmp_path / "logs", cfg) as s:
-        listed = robots(s.api_url)
-        r1 = listed["robot1"]["profile"]
-        assert {"wipe", "scan_barcode", "wave"} <= set(r1["skills"]) and "clean" not in r1["skills"]
-        assert r1["skill_sources"]["wipe"] == {"kind": "mcp", "name": "reference"}
-        specs = {spec["name"]: spec for spec in r1["skill_specs"]}
-        assert specs["wipe"]["unplannable"] is None and "read-only" in specs["scan_barcode"]["unplannable"]
-        assert "mcp_servers" not in r1 and "skill_server" not in str(r1.get("skill_specs"))
-        assert listed["robot2"]["profile"]["skill_specs"] == []
-        assert pot_of(s.api_url)["isDirty"] is True
+@pytest.fixture(scope="module")
+def stdio_team(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("mcp-stdio")
+    cfg = config(tmp / "robocortex.yaml", {"name": "reference", "command": SERVER})
+    with stack("mcp-stdio", tmp / "logs", cfg) as s:
+        yield s
 
-        client = Client(s.api_url)
-        task = client.wait(client.submit("clean the pot").id, timeout=180)
-        assert task.status == "succeeded", (task.status, task.reason, s.tail("robot1", 40))
-        steps = [(st.robot, call.skill) for st in task.plan.subtasks for call in st.steps]
-        assert ("robot1", "wipe") in steps, steps
-        assert pot_of(s.api_url)["isDirty"] is False
-        assert s.exited() == {}
+
+def test_a_task_that_needs_an_mcp_skill_succeeds_over_stdio(stdio_team):
+    s = stdio_team
+    listed = robots(s.api_url)
+    r1 = listed["robot1"]["profile"]
+    assert {"wipe", "scan_barcode", "wave"} <= set(r1["skills"]) and "clean" not in r1["skills"]
+    assert r1["skill_sources"]["wipe"] == {"kind": "mcp", "name": "reference"}
+    assert r1["skill_sources"]["pick_up"] == {"kind": "builtin", "name": None}
+    specs = {spec["name"]: spec for spec in r1["skill_specs"]}
+    assert specs["wipe"]["unplannable"] is None and "read-only" in specs["scan_barcode"]["unplannable"]
+    assert specs["wipe"]["effects"] == [{"arg": "object", "flag": "isDirty", "value": False}]
+    assert "mcp_servers" not in r1
+    assert listed["robot2"]["profile"]["skill_specs"] == []
+    assert pot_of(s.api_url)["isDirty"] is True
+
+    client = Client(s.api_url)
+    task = client.wait(client.submit("clean the pot").id, timeout=180)
+    assert task.status == "succeeded", (task.status, task.reason, s.tail("robot1", 40))
+    steps = [(st.robot, call.skill) for st in task.plan.subtasks for call in st.steps]
+    assert ("robot1", "wipe") in steps, steps
+    assert pot_of(s.api_url)["isDirty"] is False
+    assert s.exited() == {}
+
+
+def test_the_console_lists_skills_by_where_they_come_from(stdio_team, browser):  # noqa: F811
+    page = browser.new_page()
+    try:
+        page.goto(stdio_team.api_url)
+        mcp = page.locator('.robot[data-robot="robot1"] .skills [data-source="mcp reference"]')
+        mcp.wait_for(timeout=15_000)
+        text = mcp.inner_text()
+        assert text.startswith("mcp reference: ") and {"wipe", "scan_barcode*", "wave*"} <= set(text[15:].split(", "))
+        assert "not planned by search" in mcp.locator("span", has_text="wave").get_attribute("title")
+        assert "pick_up" in page.locator('.robot[data-robot="robot1"] .skills [data-source="built-in"]').inner_text()
+        assert page.locator('.robot[data-robot="robot2"] .skills [data-source="mcp reference"]').count() == 0
+    finally:
+        page.close()
 
 
 def test_a_skill_server_killed_mid_call_fails_the_step_not_the_robot(tmp_path):
