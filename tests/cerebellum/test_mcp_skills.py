@@ -152,6 +152,25 @@ def test_the_registry_takes_declared_skills_beside_the_built_in_ones(tools):
         SKILLS.pop("wipe", None)
 
 
+def test_the_brain_takes_a_robots_declared_skills_at_the_next_plan(tools):
+    from robocortex.brain.planner import PlanRequest
+    from robocortex.brain.search.domain import up_domain
+    from robocortex.memory.schemas import SceneSnapshot
+
+    spec = spec_from_tool(ref(), tools["wipe"])
+    robot = RobotProfile(name="r1", agent_id=0, skills=["wipe"], skill_specs=[spec])
+    assert "wipe" not in SKILLS
+    PlanRequest("clean the pot", SceneSnapshot(rev=0, nodes={}), [robot])
+    first = up_domain(frozenset({"wipe"}))
+    assert SKILLS["wipe"].symbolic.precondition == "(and (dirtyable ?a0) (dirty ?a0))"
+    # the robot re-registers with another declaration: the next plan's domain follows it
+    changed = spec.model_copy(update={"requires": spec.requires[:1]})
+    PlanRequest("clean the pot", SceneSnapshot(rev=1, nodes={}),
+                [robot.model_copy(update={"skill_specs": [changed]})])
+    assert SKILLS["wipe"].symbolic.precondition == "(and (dirtyable ?a0))"
+    assert up_domain(frozenset({"wipe"})) is not first
+
+
 def test_a_profile_lists_mcp_servers_kept_out_of_the_stored_profile():
     spec = ProfileSpec(embodiment="mobile_manipulator", skills=["navigate_to"], payload_kg=1.0,
                        mcp_servers=[{"name": "ref", "url": "http://127.0.0.1:1/mcp", "headers": {"Authorization": "Bearer s3cret"}}])
