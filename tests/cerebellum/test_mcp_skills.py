@@ -318,3 +318,50 @@ def test_the_worker_records_where_each_skill_comes_from(redis_url, keys, team, h
     stored = worker.memory.robots.get("robot1").profile
     assert stored.skill_sources == sources and [s.name for s in stored.skill_specs] == ["wipe", "wave"]
     assert http_skill_server not in stored.model_dump_json()
+
+
+def test_an_unplannable_mcp_skill_is_a_tool_of_the_robots_model_loop(team, world_host):
+    from robocortex.agents.settings import LLMSettings
+    from robocortex.cerebellum.reasoner import Reasoner
+
+    from tests.support.scripted_llm import ScriptedLLM, reply
+
+    robot = mcp_robot(team, [McpServer(name="ref", command=[*SERVER, "--world-url", world_host])])
+    assert SKILLS["wave"].unplannable and SKILLS["scan_barcode"].unplannable
+    mug = team.oid("Mug")
+    script = [reply(tool_calls=[{"name": "scan_barcode", "arguments": {"object": mug}}]),
+              reply(tool_calls=[{"name": "wave", "arguments": {}}]),
+              reply(tool_calls=[{"name": "finish", "arguments": {"success": True}}])]
+    with ScriptedLLM(script) as llm:
+        robot.reasoner = Reasoner(LLMSettings(base_url=llm.base_url, timeout_s=20, max_retries=0))
+        done = run_steps(robot, description="read the mug's barcode, then wave")
+    assert done.success, done.error
+    tools = {t["function"]["name"]: t["function"] for t in llm.requests[0]["tools"]}
+    assert {"scan_barcode", "wave", "wipe"} <= set(tools) and tools["scan_barcode"]["parameters"]["required"] == ["object"]
+    answer = llm.requests[1]["messages"][-1]
+    assert answer["role"] == "tool" and answer["content"].startswith("ok.")
+
+
+def test_the_validator_takes_a_model_plan_with_an_unplannable_mcp_skill(tools):
+    from robocortex.brain.plan import Plan
+    from robocortex.brain.validator import validate
+    from robocortex.memory.schemas import SceneNode, SceneSnapshot
+
+    specs = [spec_from_tool(ref(), tools[name]) for name in ("scan_barcode", "wave")]
+    robots = [RobotProfile(name="r1", agent_id=0, skills=["navigate_to", "scan_barcode", "wave"], skill_specs=specs),
+              RobotProfile(name="r2", agent_id=1, skills=["navigate_to"])]
+    snapshot = SceneSnapshot(rev=1, nodes={
+        "Mug|1": SceneNode(id="Mug|1", objectType="Mug", isDirty=False, dirtyable=True),
+        "r1": SceneNode(id="r1", kind="robot"), "r2": SceneNode(id="r2", kind="robot")})
+    goal = {"subject": {"id": "Mug|1"}, "condition": {"state": "isDirty", "value": False}}
+
+    def plan(robot: str, steps: list[dict]) -> Plan:
+        return Plan.model_validate({"goals": [goal], "subtasks": [{"id": "s1", "robot": robot, "description": "scan",
+                                                                     "steps": steps}]})
+
+    steps = [{"skill": "scan_barcode", "args": {"object": "Mug|1"}}, {"skill": "wave", "args": {}}]
+    assert validate(plan("r1", steps), snapshot, robots) == []
+    assert validate(plan("r2", steps), snapshot, robots) == ["subtask s1: robot r2 lacks skill scan_barcode",
+                                                           "subtask s1: robot r2 lacks skill wave"]
+    bad = validate(plan("r1", [{"skill": "scan_barcode", "args": {"object": 7}}]), snapshot, robots)
+    assert len(bad) == 1 and "is not of type 'string'" in bad[0]
