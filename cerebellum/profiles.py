@@ -33,9 +33,13 @@ class ProfileSpec(BaseModel):
     mcp_servers: list[McpServer] = Field(default_factory=list, description="MCP servers whose tools become "
                                          "this robot's skills when its worker starts (docs/cerebellum.md)")
 
-    def for_robot(self, name: str, agent_id: int) -> "ConfiguredRobot":
-        return ConfiguredRobot(name=name, agent_id=agent_id, embodiment=self.embodiment, skills=self.skills,
-                               payload_kg=self.payload_kg, mobility=self.mobility, mcp_servers=self.mcp_servers)
+    def for_robot(self, name: str, agent_id: int) -> RobotProfile:
+        """The robot's profile; with MCP servers, a `ConfiguredRobot` carrying them for its worker."""
+        fields = dict(name=name, agent_id=agent_id, embodiment=self.embodiment, skills=self.skills,
+                      payload_kg=self.payload_kg, mobility=self.mobility)
+        if self.mcp_servers:
+            return ConfiguredRobot(**fields, mcp_servers=self.mcp_servers)
+        return RobotProfile(**fields)
 
 
 class ConfiguredRobot(RobotProfile):

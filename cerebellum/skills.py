@@ -256,10 +256,6 @@ class Skill:
         return self.spec is not None and any(c.flag == flag and c.value == value and c.arg for c in self.spec.effects)
 
     @property
-    def builtin(self) -> bool:
-        return self.source.kind != "mcp"
-
-    @property
     def symbolic(self) -> Symbolic:
         """The same preconditions and effects as PDDL (tests check both forms agree). A declared skill
         without a usable PDDL form is left out of the searched domain (`search=False`)."""
