@@ -16,7 +16,8 @@ Tools (each acts for the robot the call's `_meta["robocortex/agent_id"]` names, 
 A failure is a tool error whose structured content carries its code (memory.schemas.FailureCode):
 `object_missing` (no such object), `precondition` (not in view, not dirty), `action_failed` (the world
 refused, with `world_error`). `--delay-s` makes every tool wait that long before acting (tests use it
-to stop the server mid-call). Configure it for a robot in its profile, see docs/cerebellum.md.
+to stop the server mid-call); over HTTP, `--token T` answers 401 unless the request carries
+`Authorization: Bearer T` (what a profile's `headers` are for). Configure it for a robot in its profile, see docs/cerebellum.md.
 """
 
 from __future__ import annotations
@@ -122,13 +123,32 @@ def build_server(world_url: str, *, agent_id: int = 0, delay_s: float = 0.0) -> 
     return server
 
 
+def bearer_only(app: Any, token: str) -> Any:
+    """The ASGI app, answering 401 to an HTTP request without `Authorization: Bearer <token>`."""
+    expected = f"Bearer {token}".encode()
+
+    async def guarded(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and dict(scope.get("headers") or []).get(b"authorization") != expected:
+            await send({"type": "http.response.start", "status": 401,
+                        "headers": [(b"content-type", b"text/plain"), (b"www-authenticate", b"Bearer")]})
+            await send({"type": "http.response.body", "body": b"a bearer token is required"})
+            return
+        await app(scope, receive, send)
+
+    return guarded
+
+
 def serve(world_url: str, transport: str = "stdio", host: str = "127.0.0.1", port: int = 8766,
-          agent_id: int = 0, delay_s: float = 0.0) -> None:
+          agent_id: int = 0, delay_s: float = 0.0, token: str | None = None) -> None:
     server = build_server(world_url, agent_id=agent_id, delay_s=delay_s)
     if transport == "stdio":
         server.run("stdio")
-    else:
+    elif not token:
         server.run("streamable-http", host=host, port=port)
+    else:
+        import uvicorn
+
+        uvicorn.run(bearer_only(server.streamable_http_app(host=host), token), host=host, port=port, log_level="warning")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -140,8 +160,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8766)
     parser.add_argument("--agent-id", type=int, default=0, help="the agent acted for when a call does not say")
     parser.add_argument("--delay-s", type=float, default=0.0, help="wait this long in every tool before acting")
+    parser.add_argument("--token", default=os.environ.get("ROBOCORTEX_SKILL_SERVER_TOKEN"),
+                        help="HTTP: answer 401 unless 'Authorization: Bearer <token>' (default: "
+                        "ROBOCORTEX_SKILL_SERVER_TOKEN; unset: no check)")
     args = parser.parse_args(argv)
-    serve(args.world_url, args.transport, args.host, args.port, args.agent_id, args.delay_s)
+    serve(args.world_url, args.transport, args.host, args.port, args.agent_id, args.delay_s, args.token)
 
 
 if __name__ == "__main__":

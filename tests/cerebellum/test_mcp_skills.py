@@ -238,12 +238,15 @@ def world_host(team):
     thread.join(10)
 
 
+TOKEN = {"Authorization": "Bearer s3cret"}
+
+
 @pytest.fixture
 def http_skill_server(world_host, tmp_path):
     port = free_port()
     log = open(tmp_path / "skill-server.log", "w")
-    proc = subprocess.Popen([*SERVER, "--world-url", world_host, "--transport", "http", "--port", str(port)],
-                            stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen([*SERVER, "--world-url", world_host, "--transport", "http", "--port", str(port),
+                             "--token", "s3cret"], stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/mcp"
     deadline = time.time() + 30
     while time.time() < deadline:
@@ -286,7 +289,9 @@ def test_the_executor_runs_an_mcp_skill_over_stdio(team, world_host):
 
 
 def test_the_executor_maps_a_server_error_and_a_dead_server_to_failed_steps(team, world_host, http_skill_server):
-    robot = mcp_robot(team, [McpServer(name="ref", url=http_skill_server, timeout_s=10)])
+    refused = McpSkills([McpServer(name="ref", url=http_skill_server, list_timeout_s=10)], "robot1", 0)
+    assert refused.discover() == [] and "ref" in refused.problems  # 401 without the token: headers carry auth
+    robot = mcp_robot(team, [McpServer(name="ref", url=http_skill_server, timeout_s=10, headers=TOKEN)])
     missing = run_steps(robot, ("scan_barcode", {"object": "Ghost|+0.00|+0.00|+0.00"}))
     assert not missing.success and missing.failure.code == "object_missing"  # the executor's own check, first
     gone = McpSkills([McpServer(name="ref", url=f"http://127.0.0.1:{free_port()}/mcp", timeout_s=5)], "robot1", 0)
@@ -305,7 +310,7 @@ def test_the_worker_records_where_each_skill_comes_from(redis_url, keys, team, h
     settings = Settings(redis_url=redis_url, key_prefix=keys.prefix,
                         policy={"servers": {"pick_up": "http://127.0.0.1:9/act"}})
     spec = ProfileSpec(embodiment="mobile_manipulator", skills=["navigate_to", "pick_up", "put"], payload_kg=2.0,
-                       mcp_servers=[McpServer(name="ref", url=http_skill_server, tools=["wipe", "wave"])])
+                       mcp_servers=[McpServer(name="ref", url=http_skill_server, tools=["wipe", "wave"], headers=TOKEN)])
     worker = RobotWorker(settings, spec.for_robot("robot1", 0), team.world)
     worker.take_skills()
     sources = worker.profile.skill_sources

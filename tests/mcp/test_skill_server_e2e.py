@@ -115,7 +115,7 @@ def test_a_skill_server_killed_mid_call_fails_the_step_not_the_robot(tmp_path):
 
         log = open(tmp_path / "skill-server.log", "w")
         server = subprocess.Popen([*SERVER, "--world-url", s.world_url, "--transport", "http", "--port", str(port),
-                                   "--delay-s", "20"], stdout=log, stderr=subprocess.STDOUT)
+                                   "--delay-s", "20", "--token", "t0ken"], stdout=log, stderr=subprocess.STDOUT)
         try:
             until(lambda: _answers(url), 30, "the skill server")
             # robot1 re-registers (a restart): the brain plans with its new skill at the next plan
