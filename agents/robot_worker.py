@@ -26,12 +26,14 @@ import time
 
 from robocortex.memory.connection import is_outage, outage
 from robocortex.memory.dispatch import Delivery
-from robocortex.memory.schemas import RobotProfile, SubtaskMessage, SubtaskResult
+from robocortex.memory.schemas import RobotProfile, SkillSource, SubtaskMessage, SubtaskResult
 from robocortex.sim.world import World
 
 from robocortex.memory.stores import Memory
 from robocortex.agents.settings import Settings
 from robocortex.cerebellum.executor import SubtaskExecutor
+from robocortex.cerebellum.mcp_skills import McpSkills
+from robocortex.cerebellum.skills import register_specs
 from robocortex.cerebellum.reasoner import Reasoner
 
 log = logging.getLogger("robocortex.robot")
@@ -141,7 +143,33 @@ class RobotWorker:
                 delay = min(delay * 2, 2.0)
         return False
 
+    def take_skills(self) -> None:
+        """Complete the profile with where each skill comes from: the tools of the profile's MCP
+        servers become skills (listed now, registered beside the built-in ones, declared in the
+        profile so the brain plans with them), and skills a policy server runs say so. A server that
+        cannot be reached costs its skills, never the robot."""
+        servers = getattr(self.profile, "mcp_servers", None) or []
+        policy = dict(getattr(self.settings.policy, "servers", None) or {})
+        sources = {s: SkillSource(kind="policy", name=url) for s, url in policy.items() if s in self.profile.skills}
+        specs = []
+        if servers:
+            provider = McpSkills(servers, self.name, self.profile.agent_id)
+            found = provider.discover()
+            registered = {s.name for s in register_specs(found)}
+            specs = [s for s in found if s.name in registered and s.name not in self.profile.skills]
+            for skipped in sorted({s.name for s in found} - {s.name for s in specs}):
+                log.warning("%s: MCP tool %s not taken: a skill of that name exists already", self.name, skipped)
+            provider.skill_server = {k: v for k, v in provider.skill_server.items() if k in {s.name for s in specs}}
+            sources.update({s.name: s.source for s in specs})
+            self.executor.mcp = provider
+        skills = [*self.profile.skills, *(s.name for s in specs)]
+        sources = {name: sources.get(name) or SkillSource() for name in skills}  # the rest are built in
+        self.profile = self.profile.model_copy(update={"skills": skills, "skill_specs": specs, "skill_sources": sources})
+        self.executor.profile = self.profile
+
     def run(self) -> None:
+        self.take_skills()
+
         def start() -> None:
             self.memory.robots.register(self.profile)
             self.executor.act("Pass")  # publish where this robot is and what it sees

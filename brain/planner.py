@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol
 
+from robocortex.cerebellum.skills import register_profiles
 from robocortex.memory.schemas import RobotProfile, SceneSnapshot, SkillCall
 
 from robocortex.brain.plan import Plan
@@ -98,6 +99,11 @@ class PlanRequest:
     deadline: float | None = None
     should_stop: Callable[[], bool] | None = None
     on_model_call: Callable[[str, dict[str, Any]], None] | None = None
+
+    def __post_init__(self) -> None:
+        # The robots' declared skills (from MCP servers) as they registered them: every planner and the
+        # validator see the team's skills as of this plan, without a restart.
+        register_profiles(self.robots)
 
 
 @dataclass

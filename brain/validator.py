@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import networkx as nx
 
-from robocortex.cerebellum.skills import SKILLS, SymbolicWorld
+from robocortex.cerebellum.skills import SKILLS, SymbolicWorld, register_profiles
 from robocortex.memory.schemas import STATE_FLAGS, RobotProfile, SceneSnapshot
 
 from robocortex.brain.goal_language import piece_type
@@ -126,6 +126,7 @@ def dry_run(plan: Plan, robots: dict[str, RobotProfile], world: SymbolicWorld) -
 
 def validate(plan: Plan, snapshot: SceneSnapshot, robots: list[RobotProfile]) -> list[str]:
     """Every reason to reject `plan` (empty when it is sound)."""
+    register_profiles(robots)  # the robots' declared skills, as they registered them
     by_name = {r.name: r for r in robots}
     world = SymbolicWorld.from_snapshot(snapshot)
     problems = structure_problems(plan, by_name, world)

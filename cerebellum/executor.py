@@ -49,6 +49,7 @@ from robocortex.cerebellum.perception import changed_only, observe
 from robocortex.cerebellum.skills import SKILLS, Skill, SymbolicWorld, get_skill, problem_code
 
 if TYPE_CHECKING:
+    from robocortex.cerebellum.mcp_skills import McpSkills
     from robocortex.cerebellum.reasoner import Reasoner
     from robocortex.cerebellum.policy import PolicyClient
     from robocortex.cerebellum.vision import VisionAnswer, VisionClient
@@ -145,6 +146,7 @@ class SubtaskExecutor:
         time_limit_s: float = 300.0,
         vision: VisionClient | None = None,
         policy: PolicyClient | None = None,
+        mcp: McpSkills | None = None,
     ):
         self.world = world
         self.profile = profile
@@ -167,6 +169,7 @@ class SubtaskExecutor:
         self._explored = False
         self.vision = vision
         self.policy = policy  # skills run by an external policy server
+        self.mcp = mcp  # skills served by MCP servers (cerebellum/mcp_skills.py)
         self._points: dict[str, tuple[tuple[float, float], int]] = {}  # object → (x, y), at which action count
         self._pointing: str | None = None  # the object an x, y action is meant for
 
@@ -401,6 +404,8 @@ class SubtaskExecutor:
 
     def _attempt(self, skill: Skill, args: BaseModel) -> SkillFailed | None:
         try:
+            if skill.source.kind == "mcp":
+                return self._attempt_mcp(skill, args)
             if self.policy is not None and self.policy.handles(skill.name):
                 description = self._message.description if self._message is not None else ""
                 error = self.policy.run(self, skill.name, args.model_dump(), description)
@@ -413,6 +418,30 @@ class SubtaskExecutor:
         kind, world_code = classify_world_error(error)
         return SkillFailed(f"{skill.name} failed: {error}", kind=kind,
                            details={"world_error": error, "world_code": world_code})
+
+    def _attempt_mcp(self, skill: Skill, args: BaseModel) -> SkillFailed | None:
+        """A skill an MCP server serves: reach its targets, call the tool, observe what it changed.
+        The tool's outcome is typed already (cerebellum/mcp_skills.py); a server that is slow or gone
+        fails this step only."""
+        if self.mcp is None or not self.mcp.handles(skill.name):
+            return SkillFailed(f"{skill.name}: no MCP server of {self.robot} serves it", kind="precondition",
+                               details={"skill_source": "mcp", "problem": "skill_server_unavailable"})
+        for target in skill.target_ids(args):
+            if isinstance(target, str):
+                self.reach(target)
+        call = args.model_dump(exclude_none=True)
+        server = self.mcp.skill_server[skill.name]
+        self.event("action", f"{skill.name} via MCP server {server}", skill=skill.name, mcp_server=server, args=call)
+        outcome = self.mcp.call(skill.name, call)
+        self.event("observation", f"{skill.name}: {outcome.text}" if outcome.text else f"{skill.name}: no reply text",
+                   skill=skill.name, mcp_server=server, success=outcome.ok, failure_kind=outcome.code,
+                   result=outcome.structured if outcome.structured is not None else outcome.text)
+        self.act("Pass")  # what the server did to the world, observed and written to the scene graph
+        if outcome.ok:
+            return None
+        details = {k: v for k, v in outcome.details.items() if v is None or isinstance(v, (str, int, float, bool))}
+        return SkillFailed(f"{skill.name} failed: {outcome.text}", kind=outcome.code or "action_failed",
+                           details=details)
 
     # ------------------------------------------------------------------ sight (vision roles)
 

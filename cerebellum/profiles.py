@@ -11,7 +11,8 @@ from pydantic import BaseModel, Field
 
 from robocortex.memory.schemas import RobotProfile
 
-from robocortex.cerebellum.skills import SKILLS
+from robocortex.cerebellum.mcp_skills import McpServer
+from robocortex.cerebellum.skills import BUILTIN_SKILLS as SKILLS
 
 ALL_SKILLS = list(SKILLS)
 ARM_SKILLS = [s for s in ALL_SKILLS if s not in ("navigate_to", "explore")]
@@ -29,10 +30,23 @@ class ProfileSpec(BaseModel):
     payload_kg: float = Field(ge=0)
     mobility: Literal["mobile", "fixed"] = "mobile"
     description: str = ""
+    mcp_servers: list[McpServer] = Field(default_factory=list, description="MCP servers whose tools become "
+                                         "this robot's skills when its worker starts (docs/cerebellum.md)")
 
     def for_robot(self, name: str, agent_id: int) -> RobotProfile:
-        return RobotProfile(name=name, agent_id=agent_id, embodiment=self.embodiment, skills=self.skills,
-                            payload_kg=self.payload_kg, mobility=self.mobility)
+        """The robot's profile; with MCP servers, a `ConfiguredRobot` carrying them for its worker."""
+        fields = dict(name=name, agent_id=agent_id, embodiment=self.embodiment, skills=self.skills,
+                      payload_kg=self.payload_kg, mobility=self.mobility)
+        if self.mcp_servers:
+            return ConfiguredRobot(**fields, mcp_servers=self.mcp_servers)
+        return RobotProfile(**fields)
+
+
+class ConfiguredRobot(RobotProfile):
+    """A robot's profile with what only its worker needs: the MCP servers to take skills from (their
+    commands and headers stay in the worker: never stored in Redis, never shown by the API)."""
+
+    mcp_servers: list[McpServer] = Field(default_factory=list, exclude=True)
 
 
 BUILTIN_PROFILES: dict[str, ProfileSpec] = {

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import copy
 import math
-from dataclasses import dataclass
-from typing import Any, Callable, Literal
+from dataclasses import dataclass, field
+from typing import Any, Callable, ClassVar, Iterable, Literal
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from robocortex.knowledge.object_types import OBJECT_TYPES, SLICES, half_extent
 from robocortex.knowledge.placement import IN_RECEPTACLES, MUST_BE_OPEN_TO_PLACE_OBJECTS_IN, accepts
-from robocortex.memory.schemas import SceneSnapshot
+from robocortex.memory.schemas import SceneSnapshot, SkillCondition, SkillSource, SkillSpec
 
 HEAT_APPLIANCES = frozenset({"Microwave", "StoveBurner", "Toaster"})
 COOKING_VESSELS = frozenset({"Pan", "Pot"})  # AI2-THOR takes only these onto a StoveBurner
@@ -228,21 +228,48 @@ SYMBOLIC: dict[str, Symbolic] = {
 }
 
 
+BUILTIN = SkillSource()
+
+
 @dataclass(frozen=True)
 class Skill:
+    """One skill's declaration. Built-in skills are written below; a skill from an MCP server is the same
+    type, made from its declaration (`skill_from_spec`), with `source` saying where it comes from,
+    `declared` its PDDL form (None when it declares no effect: `unplannable` says why) and `parameters`
+    the tool's own JSON Schema."""
+
     name: str
     description: str
     args: type[BaseModel]
     preconditions: Check
     effects: Effect
     targets: tuple[str, ...] = ()  # argument names that are objectIds the robot must reach
+    source: SkillSource = field(default_factory=SkillSource, compare=False)
+    declared: Symbolic | None = field(default=None, compare=False)
+    unplannable: str | None = None
+    parameters: dict[str, Any] | None = field(default=None, compare=False)
+    spec: SkillSpec | None = field(default=None, compare=False)  # the declaration it was made from
+
+    def makes(self, flag: str, value: bool) -> bool:
+        """Whether this declared skill's effects set the scene-graph `flag` to `value` (for the search
+        planner, which picks a declared skill for a state no built-in skill of the team reaches)."""
+        return self.spec is not None and any(c.flag == flag and c.value == value and c.arg for c in self.spec.effects)
 
     @property
     def symbolic(self) -> Symbolic:
-        """The same preconditions and effects as PDDL (tests check both forms agree)."""
-        return SYMBOLIC[self.name]
+        """The same preconditions and effects as PDDL (tests check both forms agree). A declared skill
+        without a usable PDDL form is left out of the searched domain (`search=False`)."""
+        if self.declared is not None:
+            return self.declared
+        if self.name in SYMBOLIC:
+            return SYMBOLIC[self.name]
+        return Symbolic("?r - robot", "(and)", "(and)", {}, search=False)
 
     def parse_args(self, raw: dict[str, Any]) -> BaseModel:
+        if self.parameters is not None:
+            problems = _schema_problems(self.parameters, raw)
+            if problems:
+                raise ValueError(f"{self.name}: bad arguments {raw!r}: {'; '.join(problems)}")
         try:
             return self.args.model_validate(raw)
         except ValidationError as exc:
@@ -265,7 +292,7 @@ class Skill:
         self.effects(world, robot, args)
 
     def openai_tool(self) -> dict[str, Any]:
-        schema = self.args.model_json_schema()
+        schema = copy.deepcopy(self.parameters) if self.parameters is not None else self.args.model_json_schema()
         schema.pop("title", None)
         return {"type": "function", "function": {"name": self.name, "description": self.description, "parameters": schema}}
 
@@ -572,6 +599,196 @@ SKILLS: dict[str, Skill] = {
               _no_pre, _explore_eff),
     ]
 }
+
+
+BUILTIN_SKILLS: tuple[str, ...] = tuple(SKILLS)  # in declaration order
+
+
+# --------------------------------------------------------------------------- declared skills (MCP tools)
+#
+# A skill that is not built in is declared by data (memory.schemas.SkillSpec): its arguments as JSON
+# Schema, and its preconditions and effects as SkillConditions over the scene graph's own flags. The one
+# declaration gives both forms every reader needs: the Python check/effect (validator dry run, executor)
+# and the PDDL form (search planner). Skills are registered by name in SKILLS, next to the built-in ones.
+
+# Scene-graph flags a declaration may name, and their PDDL predicates: (predicate, may be an effect).
+DECLARABLE_FLAGS: dict[str, tuple[str, bool]] = {
+    "isOpen": ("is-open", True), "isToggled": ("toggled", True), "isSliced": ("sliced", True),
+    "isCooked": ("cooked", True), "isDirty": ("dirty", True), "isFilledWithLiquid": ("filled", True),
+    "isBroken": ("broken", True),
+    "pickupable": ("pickupable", False), "receptacle": ("receptacle", False), "openable": ("openable", False),
+    "toggleable": ("toggleable", False), "sliceable": ("sliceable", False), "cookable": ("cookable", False),
+    "dirtyable": ("dirtyable", False), "canFillWithLiquid": ("fillable", False), "breakable": ("breakable", False),
+}
+ROBOT_FLAGS = ("holding", "handempty")
+
+
+class DeclaredArgs(BaseModel):
+    """Arguments of a declared skill: fields from its JSON Schema (checked against the schema itself
+    first), anything else the schema allows kept as is."""
+
+    model_config = ConfigDict(extra="allow")
+    schema_: ClassVar[dict[str, Any]] = {}
+
+    @classmethod
+    def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:  # type: ignore[override]
+        return copy.deepcopy(cls.schema_)
+
+
+_JSON_TYPES: dict[str, Any] = {"string": str, "integer": int, "number": float, "boolean": bool,
+                               "array": list, "object": dict}
+
+
+def _args_model(name: str, schema: dict[str, Any]) -> type[BaseModel]:
+    required = set(schema.get("required") or [])
+    fields: dict[str, Any] = {}
+    for prop, sub in (schema.get("properties") or {}).items():
+        if not prop.isidentifier() or prop.startswith("_") or hasattr(BaseModel, prop):
+            continue
+        kind = _JSON_TYPES.get(sub.get("type")) if isinstance(sub, dict) else None
+        typ = kind if kind is not None else Any
+        fields[prop] = (typ, ...) if prop in required else (typ | None if kind else typ, sub.get("default"))
+    model = create_model(f"{name}_args", __base__=DeclaredArgs, **fields)
+    model.schema_ = copy.deepcopy(schema)
+    return model
+
+
+def _schema_problems(schema: dict[str, Any], raw: dict[str, Any]) -> list[str]:
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(schema)
+    return [f"{'.'.join(map(str, e.absolute_path)) or 'args'}: {e.message}" for e in validator.iter_errors(raw)]
+
+
+def declaration_problems(spec: SkillSpec) -> list[str]:
+    """What is wrong with a declaration's targets, preconditions and effects (empty when nothing)."""
+    props = set((spec.parameters.get("properties") or {}))
+    out = [f"target {t!r} is not an argument" for t in spec.targets if t not in props]
+    for where, conds in (("requires", spec.requires), ("effects", spec.effects)):
+        for c in conds:
+            if c.arg is not None and c.arg not in props:
+                out.append(f"{where}: {c.arg!r} is not an argument")
+            if c.flag in ROBOT_FLAGS:
+                if where == "effects":
+                    out.append(f"effects: {c.flag} cannot be declared as an effect")
+                elif (c.flag == "holding") != (c.arg is not None):
+                    out.append(f"requires: {c.flag} {'needs' if c.flag == 'holding' else 'takes no'} arg")
+            elif c.flag not in DECLARABLE_FLAGS:
+                out.append(f"{where}: unknown flag {c.flag!r} (flags: {', '.join([*DECLARABLE_FLAGS, *ROBOT_FLAGS])})")
+            elif c.arg is None:
+                out.append(f"{where}: {c.flag} needs the argument naming the object")
+            elif where == "effects" and not DECLARABLE_FLAGS[c.flag][1]:
+                out.append(f"effects: {c.flag} is an affordance, not something a skill changes")
+    return out
+
+
+def _declared_check(spec: SkillSpec) -> Check:
+    def check(world: SymbolicWorld, robot: dict[str, Any], args: BaseModel) -> list[str]:
+        out: list[str] = []
+        for c in spec.requires:
+            oid = getattr(args, c.arg, None) if c.arg else None
+            if c.flag == "holding":
+                ok = (robot.get("holding") == oid) == c.value
+                what = f"{robot['id']} {'must' if c.value else 'must not'} hold {oid}"
+            elif c.flag == "handempty":
+                ok = (not robot.get("holding")) == c.value
+                what = f"{robot['id']}'s hand must {'' if c.value else 'not '}be empty"
+            else:
+                node = world.get(oid) if isinstance(oid, str) else None
+                if node is None:
+                    out.append(Problem(f"{spec.name}: unknown object {oid!r}", "unknown_object", oid))
+                    continue
+                ok = bool(node.get(c.flag)) == c.value
+                what = f"{oid} is {'not ' if c.value else ''}{c.flag}"
+            if not ok:
+                out.append(f"{spec.name}: {what}")
+        return out
+
+    return check
+
+
+def _declared_effect(spec: SkillSpec) -> Effect:
+    def effect(world: SymbolicWorld, robot: dict[str, Any], args: BaseModel) -> None:
+        for c in spec.effects:
+            node = world.get(getattr(args, c.arg or "", None) or "")
+            if node is not None:
+                node[c.flag] = c.value
+
+    return effect
+
+
+def declared_symbolic(spec: SkillSpec) -> tuple[Symbolic | None, str | None]:
+    """The declaration's PDDL form, or None and why the search planner cannot use the skill."""
+    if spec.unplannable:
+        return None, spec.unplannable
+    problems = declaration_problems(spec)
+    if problems:
+        return None, "its declaration is not usable: " + "; ".join(problems)
+    if not spec.effects:
+        return None, "it declares no effects, so the search planner cannot tell what it achieves"
+    objects = sorted({c.arg for c in [*spec.requires, *spec.effects] if c.arg} | set(spec.targets))
+    var = {a: f"?a{i}" for i, a in enumerate(objects)}
+
+    def atom(c: SkillCondition) -> str:
+        if c.flag == "holding":
+            text = f"(holding ?r {var[c.arg]})"  # type: ignore[index]
+        elif c.flag == "handempty":
+            text = "(handempty ?r)"
+        else:
+            text = f"({DECLARABLE_FLAGS[c.flag][0]} {var[c.arg]})"  # type: ignore[index]
+        return text if c.value else f"(not {text})"
+
+    params = " ".join(["?r - robot", *(f"{var[a]} - object" for a in objects)])
+    pre = f"(and {' '.join(atom(c) for c in spec.requires)})"
+    eff = f"(and {' '.join(atom(c) for c in spec.effects)})"
+    return Symbolic(params, pre, eff, {a: var[a] for a in objects}), None
+
+
+def skill_from_spec(spec: SkillSpec) -> Skill:
+    """The declaration type (Skill) made from a declared skill; refuses the names of built-in skills."""
+    if spec.name in BUILTIN_SKILLS:
+        raise ValueError(f"skill {spec.name!r} from {spec.source.kind} {spec.source.name!r} would shadow the "
+                         "built-in skill of that name")
+    symbolic, why = declared_symbolic(spec)
+    targets = tuple(t for t in spec.targets if t in (spec.parameters.get("properties") or {}))
+    return Skill(spec.name, spec.description or spec.name, _args_model(spec.name, spec.parameters),
+                 _declared_check(spec), _declared_effect(spec), targets=targets, source=spec.source,
+                 declared=symbolic, unplannable=why, parameters=copy.deepcopy(spec.parameters), spec=spec)
+
+
+def register_skill(skill: Skill) -> Skill:
+    """Register (or re-register) a declared skill in SKILLS, beside the built-in ones."""
+    if skill.name in BUILTIN_SKILLS and SKILLS.get(skill.name) is not skill:
+        raise ValueError(f"skill {skill.name!r} is built in and cannot be replaced")
+    SKILLS[skill.name] = skill
+    return skill
+
+
+_SPECS: dict[str, SkillSpec] = {}  # the declaration each registered skill was made from
+
+
+def register_specs(specs: Iterable[SkillSpec]) -> list[Skill]:
+    """Register every declared skill (a robot's, read from its profile); one whose declaration changed
+    is replaced; one that cannot be registered (a built-in name) is skipped."""
+    out = []
+    for spec in specs:
+        if _SPECS.get(spec.name) == spec:
+            out.append(SKILLS[spec.name])
+            continue
+        try:
+            skill = register_skill(skill_from_spec(spec))
+        except ValueError:
+            continue
+        _SPECS[spec.name] = spec
+        out.append(skill)
+    return out
+
+
+def register_profiles(profiles: Iterable[Any]) -> None:
+    """Register the declared skills of these robot profiles (memory.schemas.RobotProfile): what the brain
+    does before each plan, so a robot that re-registered with new skills is planned with them at once."""
+    for profile in profiles:
+        register_specs(getattr(profile, "skill_specs", None) or [])
 
 
 def get_skill(name: str) -> Skill:

@@ -152,8 +152,48 @@ class SceneSnapshot(BaseModel):
 # --------------------------------------------------------------------------- robots
 
 
+class SkillSource(BaseModel):
+    """Where a skill comes from: `builtin` (cerebellum/skills.py), an `mcp` server (`name` = the server's
+    name in the robot's profile) or a `policy` server (`name` = its URL; the skill's declaration is the
+    built-in one, a policy server runs it)."""
+
+    kind: Literal["builtin", "mcp", "policy"] = "builtin"
+    name: str | None = None
+
+
+class SkillCondition(BaseModel):
+    """One precondition or effect of a declared skill: `flag` of the object the argument `arg` names
+    (an AI2-THOR state flag such as isDirty, or an affordance such as pickupable) is `value`; or, about
+    the robot, `holding` (it holds the object `arg` names) or `handempty` (no `arg`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    arg: str | None = None
+    flag: str
+    value: bool = True
+
+
+class SkillSpec(BaseModel):
+    """A skill that is not built in, as the robot that has it declares it when it registers: arguments as
+    JSON Schema, the arguments that are objectIds to reach (`targets`), preconditions and effects.
+    `unplannable` says why the search planner cannot use it (None: it can); the model planner and a
+    robot's tool loop may still call it."""
+
+    name: str
+    description: str = ""
+    source: SkillSource = Field(default_factory=SkillSource)
+    parameters: dict[str, Any] = Field(default_factory=lambda: {"type": "object", "properties": {}})
+    targets: list[str] = Field(default_factory=list)
+    requires: list[SkillCondition] = Field(default_factory=list)
+    effects: list[SkillCondition] = Field(default_factory=list)
+    unplannable: str | None = None
+
+
 class RobotProfile(BaseModel):
-    """What a robot is and can do; declared by the robot when it registers."""
+    """What a robot is and can do; declared by the robot when it registers. `skill_sources` says where
+    each skill comes from (a skill not listed is built in); `skill_specs` declares those that are not
+    built in (MCP tools), so that every reader — the brain's planners and validator, the API, the
+    console — knows them from the registry alone."""
 
     name: str
     agent_id: int = Field(ge=0, description="index of the robot's agent in the shared world")
@@ -161,6 +201,11 @@ class RobotProfile(BaseModel):
     skills: list[str]
     payload_kg: float = Field(default=5.0, ge=0)
     mobility: Literal["mobile", "fixed"] = "mobile"
+    skill_sources: dict[str, SkillSource] = Field(default_factory=dict)
+    skill_specs: list[SkillSpec] = Field(default_factory=list)
+
+    def source_of(self, skill: str) -> SkillSource:
+        return self.skill_sources.get(skill) or SkillSource()
 
 
 class RobotStatus(str, Enum):

@@ -104,10 +104,25 @@ function renderRobots() {
     return h("div", {class: `robot ${r.status}`, "data-robot": name, style: `--c: ${colourOf(name)}`},
       h("div", {class: "top"}, h("b", {}, name), h("span", {class: `badge ${r.status}`}, r.status)),
       h("div", {class: "meta"}, `${r.profile.embodiment} · ${r.profile.payload_kg} kg · ${r.profile.mobility}`),
+      skillsOf(r.profile),
       h("div", {}, "holding: ", h("b", {}, node.holding ? short(node.holding) : "nothing")),
       h("div", {class: "meta"}, r.current_subtask ? `working on ${r.current_subtask}` : "no subtask",
         " · heartbeat ", age === null ? "never" : `${fmtAge(age)} ago`));
   }));
+}
+
+function skillsOf(p) {  // the robot's skills by where they come from: built in, an MCP server, a policy server
+  const groups = new Map();
+  for (const name of p.skills || []) {
+    const src = (p.skill_sources || {})[name] || {kind: "builtin"};
+    const key = src.kind === "builtin" ? "built-in" : `${src.kind} ${src.name}`;
+    if (!groups.has(key)) groups.set(key, []);
+    groups.get(key).push(name);
+  }
+  const why = new Map((p.skill_specs || []).filter((s) => s.unplannable).map((s) => [s.name, s.unplannable]));
+  return h("div", {class: "meta skills"}, ...[...groups].map(([key, names]) => h("div", {"data-source": key},
+    `${key}: `, ...names.map((n, i) => h("span", why.has(n) ? {title: `not planned by search: ${why.get(n)}`} : {},
+      `${i ? ", " : ""}${n}${why.has(n) ? "*" : ""}`)))));
 }
 
 // ------------------------------------------------------------------ tasks list

@@ -51,9 +51,16 @@ def up_name(name: str) -> str:
     return name.replace("-", "_")
 
 
-@lru_cache(maxsize=16)
 def up_domain(skills: frozenset[str]) -> tuple[Any, dict[str, Any], dict[str, Any]]:
-    """(a unified-planning Problem holding the domain, its fluents by predicate, its types)."""
+    """(a unified-planning Problem holding the domain, its fluents by predicate, its types), cached by the
+    skills and their PDDL forms (a declared skill's form changes when its robot re-registers)."""
+    forms = tuple((n, s.parameters, s.precondition, s.effect, s.search)
+                  for n in sorted(skills) if n in SKILLS for s in [SKILLS[n].symbolic])
+    return _up_domain(skills, forms)
+
+
+@lru_cache(maxsize=16)
+def _up_domain(skills: frozenset[str], forms: tuple[Any, ...]) -> tuple[Any, dict[str, Any], dict[str, Any]]:
     import unified_planning.model as upm
     from unified_planning.shortcuts import BoolType, UserType
 

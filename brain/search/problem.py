@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from robocortex.cerebellum.skills import HEAT_APPLIANCES, SLICING_TOOLS, SymbolicWorld, cooking_place
+from robocortex.cerebellum.skills import HEAT_APPLIANCES, SKILLS, SLICING_TOOLS, SymbolicWorld, cooking_place
 from robocortex.knowledge.object_types import OBJECT_TYPES, SLICES
 from robocortex.knowledge.placement import MUST_BE_OPEN_TO_PLACE_OBJECTS_IN, accepts
 from robocortex.memory.schemas import RobotProfile
@@ -322,6 +322,13 @@ def _receptacles_or_none(goal: Goal, scene: Scene, obj: Node) -> list[str]:
 def _state(scene: Scene, obj: Node, flag: str, value: bool, compiled: Compiled) -> Expr:
     entry = STATE_SKILLS.get((flag, value))
     what = words(obj.get("objectType"))
+    if entry is None or not entry[0] or not scene.has_skill(entry[0]):
+        declared = sorted(s.name for s in SKILLS.values() if s.makes(flag, value) and s.symbolic.search
+                          and scene.has_skill(s.name))
+        if declared:  # a skill from an MCP server reaches it (its own preconditions say for what objects)
+            compiled.skills.add(declared[0])
+            atom = [STATE_PREDICATES[flag], obj["id"]]
+            return atom if value else ["not", atom]
     if entry is None or not entry[0]:
         raise Infeasible(f"no skill makes the {what} {flag}={value}")
     skill, affordance, done = entry
