@@ -216,6 +216,33 @@ class SubtaskState(BaseModel):
     failure: Failure | None = None
 
 
+class TaskOptions(BaseModel):
+    """How a task is to be run, given at submission (all optional). Unknown keys are refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    robots: list[str] | None = Field(default=None, description="the team: only these robots (ids) may be used "
+                                     "by the plan; unset = any robot")
+    priority: int = Field(default=0, ge=0, description="0 = lowest; a higher-priority task interrupts a "
+                          "lower one holding robots it needs, which resumes when they are free")
+    not_before: float | None = Field(default=None, description="earliest start, epoch seconds")
+    deadline: float | None = Field(default=None, description="latest start, epoch seconds: a task not "
+                                   "started by then fails with that reason")
+    idempotency_key: str | None = Field(default=None, description="the same key returns the same task")
+
+
+ControlAction = Literal["cancel", "kill", "interrupt"]
+
+
+class TaskControl(BaseModel):
+    """A request to stop a task, for its runner and its robots to act on (memory/keys.task_control)."""
+
+    action: ControlAction
+    actor: str
+    at: float = Field(default_factory=now)
+    preempted_by: str | None = None
+
+
 class TaskRecord(BaseModel):
     id: str
     instruction: str
@@ -227,6 +254,13 @@ class TaskRecord(BaseModel):
     reason: str | None = None
     replans: int = 0
     metrics: dict[str, Any] = Field(default_factory=dict)
+    options: TaskOptions = Field(default_factory=TaskOptions)
+    submitted_by: str | None = Field(default=None, description="who submitted it (the API caller's identity)")
+    fingerprint: str | None = Field(default=None, description="hash of the submission, to tell a repeated "
+                                    "idempotent submission from a different one under the same key")
+    preempted_by: str | None = Field(default=None, description="the higher-priority task that interrupted "
+                                     "this one; it resumes when that task ends")
+    approvals: list[dict[str, Any]] = Field(default_factory=list, description="operators' plan decisions")
 
 
 class TaskEvent(BaseModel):
@@ -239,6 +273,7 @@ class TaskEvent(BaseModel):
     subtask_id: str | None = None
     message: str = ""
     data: dict[str, Any] = Field(default_factory=dict)
+    actor: str | None = Field(default=None, description="who asked for it (status and control events)")
 
 
 # --------------------------------------------------------------------------- dispatch
