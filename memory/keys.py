@@ -65,6 +65,10 @@ class Keys:
     def task_queue(self) -> str:  # stream + group "brains": submitted task ids
         return self._k("tasks", "queue")
 
+    @property
+    def task_delayed(self) -> str:  # sorted set: task id scored by its earliest start; until queued again
+        return self._k("tasks", "delayed")
+
     def task_events(self, task_id: str) -> str:  # stream: TaskEvent JSON; capped
         return self._k("task", task_id, "events")
 

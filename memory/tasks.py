@@ -81,6 +81,7 @@ class TaskStore:
         self._cas = script(r, "task_cas")
         self._create = script(r, "task_create")
         self._take_best = script(r, "task_take")
+        self._release = script(r, "task_release")
         self._recovered: set[str] = set()
         self._lock = threading.Lock()
         self._backlog: dict[str, deque[tuple[str, str]]] = {}
@@ -407,6 +408,19 @@ class TaskStore:
             pipe.xack(self.keys.task_queue, BRAIN_GROUP, entry_id)
             pipe.xdel(self.keys.task_queue, entry_id)
             pipe.execute()
+
+    def defer(self, entry_id: str, task_id: str, not_before: float) -> None:
+        """Take a task off the queue until its earliest start (`release_due` queues it again then),
+        in one step, so it is never both queued and waiting, nor neither."""
+        with self.r.pipeline(transaction=True) as pipe:
+            pipe.zadd(self.keys.task_delayed, {task_id: not_before})
+            pipe.xack(self.keys.task_queue, BRAIN_GROUP, entry_id)
+            pipe.xdel(self.keys.task_queue, entry_id)
+            pipe.execute()
+
+    def release_due(self, at: float | None = None) -> list[str]:
+        """Queue again every deferred task whose earliest start has come; their ids."""
+        return list(self._release(keys=[self.keys.task_delayed, self.keys.task_queue], args=[repr(at or now())]) or [])
 
     def touch(self, consumer: str, entry_id: str) -> None:
         """Reset the entry's idle time, so claim_abandoned() by another replica leaves it alone."""
