@@ -476,11 +476,13 @@ def monitor(state: TaskState, runtime: Runtime[BrainDeps]) -> Update:
     deadline = time.time() + deps.config.monitor_block_ms / 1000
     fresh: list[SubtaskResult] = []
     update: Update = {}
+    holding = bool(state.get("interrupting"))  # an interrupt: await what is in flight, send nothing new
     while True:
         if deps.tasks.cancel_requested(state["task_id"]):
             stopped = stop_update(deps, {**state, "subtasks": subtasks, "cursor": cursor})
             if stopped:
                 return {**stopped, "cursor": cursor}
+            holding = holding or bool(interrupt_update(deps, {**state, "subtasks": subtasks}))
         got = deps.dispatcher.results(state["task_id"], after=cursor, block_ms=500)
         for entry_id, result in got:
             cursor = entry_id
@@ -495,7 +497,7 @@ def monitor(state: TaskState, runtime: Runtime[BrainDeps]) -> Update:
             break
     sent: list[str] = []
     p = Plan.model_validate(state["plan"]) if fresh and state.get("plan") else None
-    if p is not None and not state.get("interrupting") and all(r.success for r in fresh) and not any(
+    if p is not None and not holding and all(r.success for r in fresh) and not any(
             subtasks.get(st.id, {}).get("status") == SubtaskStatus.failed.value for st in p.subtasks):
         ready = ready_subtasks(p, subtasks)
         rev = untouched_since(deps, p, subtasks, state.get("checked_rev")) if ready else None
@@ -566,7 +568,8 @@ def finish(state: TaskState, runtime: Runtime[BrainDeps]) -> Update:
          status=state.get("status"))
     record = runtime.context.tasks.get(state["task_id"])
     status = TaskStatus(state["status"])
-    if record is not None and record.status != status:
+    # (an interrupt was recorded when it took effect; the task may be resumed already)
+    if record is not None and record.status != status and status.terminal:
         _transition(runtime.context, record.id, status, state.get("reason"))
     return {}
 

@@ -132,13 +132,15 @@ class TaskRunner:
             self._preempt(record)
         config = {"configurable": {"thread_id": task_id}, "recursion_limit": 100_000}
         snapshot = self.graph.get_state(config)
-        resume = bool(snapshot.values and snapshot.next)
-        if resume:
-            log.info("task %s: resuming from checkpoint at %s", task_id, snapshot.next)
-            start: TaskState | None = None
-        elif snapshot.values and record.status == TaskStatus.planning:  # resumed after an interrupt
+        values = dict(snapshot.values or {})
+        resume = bool(values and snapshot.next)
+        if values and record.status == TaskStatus.planning and (
+                not snapshot.next or values.get("status") == TaskStatus.interrupted.value):
             log.info("task %s: resumed after an interrupt; replanning from the scene as it is", task_id)
-            start = resumed_state(record, dict(snapshot.values))
+            start: TaskState | None = resumed_state(record, values)
+        elif resume:
+            log.info("task %s: resuming from checkpoint at %s", task_id, snapshot.next)
+            start = None
         else:
             start = initial_state(task_id, record.instruction)
         # "sync" (a service's): each step's checkpoint is stored before the next step acts (dispatches,
