@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 
 import httpx
 import pytest
@@ -13,7 +15,7 @@ import pytest
 from robocortex.agents.follow import world_check
 from robocortex.client import Client
 
-from tests.support.processes import team, until
+from tests.support.processes import frozen, team, until
 from tests.support.service import Service
 
 pytestmark = pytest.mark.e2e
@@ -40,10 +42,21 @@ def first_dispatch(rc: Client, task_id: str) -> None:
     until(lambda: any(e.kind == "dispatch" for e in rc.export(task_id).events), 120, "a first dispatch")
 
 
+@contextmanager
+def paused_robots(stack) -> Iterator[None]:
+    """Both robot workers paused for a moment (well within their heartbeat TTL), so what the test does
+    right after a first dispatch lands while that subtask is still in flight, however fast the emulator."""
+    with ExitStack() as paused:
+        for name in ("robot1", "robot2"):
+            paused.enter_context(frozen(stack.procs[name]))
+        yield
+
+
 def test_interrupt_holds_the_robots_and_resume_replans_to_success(stack, rc):
     task_id = rc.submit(TWO_STEPS).id
     first_dispatch(rc, task_id)
-    assert rc.interrupt(task_id).status.value in ("running", "planning")
+    with paused_robots(stack):
+        assert rc.interrupt(task_id).status.value in ("running", "planning")
     until(lambda: rc.task(task_id).status.value == "interrupted", 60, "interrupted")
     held = rc.task(task_id)
     assert not [s for s in held.subtasks if s.status.value in ("dispatched", "waiting")], held.subtasks
@@ -60,10 +73,11 @@ def test_interrupt_holds_the_robots_and_resume_replans_to_success(stack, rc):
     assert len(rc.export(task_id).plans) >= 2, "planned again on resume"
 
 
-def test_kill_stops_at_once(rc):
+def test_kill_stops_at_once(stack, rc):
     task_id = rc.submit("put the potato on the dining table then turn on the light").id
     first_dispatch(rc, task_id)
-    killed = rc.kill(task_id)
+    with paused_robots(stack):
+        killed = rc.kill(task_id)
     assert killed.status.value == "killed"
     assert all(s.status.value not in ("waiting", "dispatched") for s in killed.subtasks)
     until(lambda: not [r for r in rc.robots() if r.current_subtask and r.current_subtask.startswith(task_id)],
@@ -72,10 +86,12 @@ def test_kill_stops_at_once(rc):
     assert rc.wait(task_id, timeout=30).status.value == "killed"
 
 
-def test_a_higher_priority_task_preempts_a_lower_one_on_its_robot_which_then_resumes(rc):
+def test_a_higher_priority_task_preempts_a_lower_one_on_its_robot_which_then_resumes(stack, rc):
     low = rc.submit("put the bread in the fridge then turn on the light", robots=["robot1"], priority=0).id
     first_dispatch(rc, low)
-    high = rc.submit("put the apple in the fridge", robots=["robot1"], priority=5).id
+    with paused_robots(stack):
+        high = rc.submit("put the apple in the fridge", robots=["robot1"], priority=5).id
+        time.sleep(0.5)  # the brain takes the high one and interrupts the low one while robot1 is mid-subtask
     until(lambda: rc.task(low).status.value == "interrupted", 60, "the low-priority task interrupted")
     assert (status_trail(rc, low)[-1][1:]) == ("interrupted", f"task:{high}")
     done = rc.wait(high, timeout=240)
