@@ -54,6 +54,8 @@ def create_app(settings: Settings | None = None, *, run_tasks: bool = True,
     app = FastAPIOffline(title="RoboCortex", version="0.1.0", lifespan=lifespan, static_url="/docs-assets",
                   description="Multi-robot orchestration: submit tasks, follow them, read the shared scene graph.")
 
+    app.state.max_priority = settings.max_priority
+    _document_max_priority(app, settings.max_priority)
     install_error_handlers(app)
     app.include_router(tasks_api.router)
     app.include_router(world_api.router)
@@ -65,3 +67,20 @@ def create_app(settings: Settings | None = None, *, run_tasks: bool = True,
     except ImportError:  # pragma: no cover - optional
         pass
     return app
+
+
+def _document_max_priority(app: FastAPI, max_priority: int) -> None:
+    """The OpenAPI document states this deployment's highest task priority (a setting), so clients
+    and schema-driven tests know the bound the service checks."""
+    build = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            doc = build()
+            prop = doc.get("components", {}).get("schemas", {}).get("TaskSubmission", {}).get("properties", {})
+            if "priority" in prop:
+                prop["priority"]["maximum"] = max_priority
+            app.openapi_schema = doc
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -187,6 +187,11 @@ class Settings(BaseSettings):
     max_deliveries: int = Field(default=3, ge=1, description="starts of one subtask before it fails over to a replan")
     retention_s: int = Field(default=7 * 24 * 3600, ge=1, description="how long a finished task's event and "
                              "result streams, and subtask results and progress, are kept")
+    max_finished_tasks: int | None = Field(default=10_000, ge=0, description="finished tasks kept (records, "
+                                           "events, results); the oldest beyond this are trimmed; unset = no cap")
+    trim_every_s: float = Field(default=60.0, gt=0, description="how often the brain trims finished tasks older "
+                                "than retention_s or beyond max_finished_tasks")
+    max_priority: int = Field(default=10, ge=0, description="task priorities run 0 (default, lowest) to this")
     profiles: dict[str, StrictProfileSpec] = Field(default_factory=dict, description="extra robot profiles")
     thor_data: str | None = Field(default=None, description="path to AI2-THOR reference data (../shared/thor)")
 
@@ -218,6 +223,7 @@ class Settings(BaseSettings):
         """How this process's brain runs tasks."""
         return RunnerConfig(
             brain_id=self.brain_id, workers=self.brain_workers, retention_s=self.retention_s,
+            max_finished_tasks=self.max_finished_tasks, trim_every_s=self.trim_every_s,
             brain=BrainConfig(max_repairs=self.max_repairs, max_replans=self.max_replans,
                               task_timeout_s=self.task_timeout_s, wait_for_robots_s=self.wait_for_robots_s),
         )

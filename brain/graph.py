@@ -84,6 +84,7 @@ class TaskState(TypedDict, total=False):
     metrics: dict[str, float]  # model calls, attempts, tokens, latency and planning time, summed over the task
     failures: list[FailureRecord]  # every failed subtask so far, for the planner to learn from
     checked_rev: int  # the scene revision the rest of the plan was last found sound at (absent: unknown)
+    interrupting: bool  # an interrupt was asked: nothing new is sent, the subtasks in flight are awaited
 
 
 @dataclass
@@ -153,21 +154,55 @@ def online_robots(deps: BrainDeps) -> list[RobotState]:
     return [r for r in deps.robots.list() if r.status != RobotStatus.offline]
 
 
+def team_of(deps: BrainDeps, task_id: str, robots: list[RobotState]) -> list[RobotState]:
+    """`robots` less those outside the task's team (its `options.robots`, when it names one)."""
+    record = deps.tasks.get(task_id)
+    team = record.options.robots if record is not None else None
+    return robots if team is None else [r for r in robots if r.profile.name in team]
+
+
 def robots_for(deps: BrainDeps, task_id: str) -> list[RobotState]:
-    """The online robots a plan for this task may use: not one busy on another task's subtask —
-    what it holds and where it stands belong to that task. When every robot is busy elsewhere, all
-    of them (their new subtasks queue behind the current ones) rather than none."""
-    online = online_robots(deps)
+    """The online robots of the task's team a plan for it may use: not one busy on another task's
+    subtask — what it holds and where it stands belong to that task. When every robot is busy
+    elsewhere, all of them (their new subtasks queue behind the current ones) rather than none."""
+    online = team_of(deps, task_id, online_robots(deps))
     free = [r for r in online if not r.current_subtask or r.current_subtask.split(":", 1)[0] == task_id]
     return free or online
 
 
 def cancel_update(deps: BrainDeps, state: TaskState) -> Update | None:
-    """The update that ends the task when a cancel was requested, else None."""
-    if not deps.tasks.cancel_requested(state["task_id"]):
+    """The update that ends the task when a cancel or a kill was requested, else None."""
+    control = deps.tasks.control(state["task_id"])
+    if control is not None and control.action == "interrupt":
         return None
-    return sync(deps, state, {"status": TaskStatus.cancelled.value, "reason": "cancelled by request",
+    if control is None and not deps.tasks.cancel_requested(state["task_id"]):
+        return None
+    killed = control is not None and control.action == "kill"
+    status = TaskStatus.killed if killed else TaskStatus.cancelled
+    reason = f"killed by {control.actor}" if killed and control else "cancelled by request"
+    return sync(deps, state, {"status": status.value, "reason": reason,
                               "subtasks": _cancel_open(dict(state.get("subtasks") or {}))})
+
+
+def interrupt_update(deps: BrainDeps, state: TaskState) -> Update | None:
+    """When an interrupt was requested: with subtasks still in flight, hold (`interrupting`: nothing
+    new is sent while their robots finish the step they are in); once none is, the task is
+    `interrupted` (the rest of its plan cancelled: a resume replans from the scene as it is then).
+    None when no interrupt was requested."""
+    control = deps.tasks.control(state["task_id"])
+    if control is None or control.action != "interrupt":
+        return None
+    if any(s["status"] == SubtaskStatus.dispatched.value for s in current(state).values()):
+        return {"interrupting": True}
+    return sync(deps, state, {"status": TaskStatus.interrupted.value, "interrupting": False,
+                              "reason": f"interrupted by {control.actor}",
+                              "subtasks": _cancel_open(dict(state.get("subtasks") or {}))})
+
+
+def stop_update(deps: BrainDeps, state: TaskState) -> Update | None:
+    """cancel_update, else interrupt_update when that ends this run (nothing in flight)."""
+    update = cancel_update(deps, state) or interrupt_update(deps, state)
+    return update if update and not update.get("interrupting") else None
 
 
 def current(state: TaskState) -> dict[str, dict[str, Any]]:
@@ -307,8 +342,11 @@ def perceive(state: TaskState, runtime: Runtime[BrainDeps]) -> Update:
     """Wait (bounded) for a robot to be online; the task is planning from here."""
     deps = runtime.context
     deadline = time.time() + deps.config.wait_for_robots_s
-    while not online_robots(deps) and time.time() < deadline:
-        time.sleep(0.5)
+    while not online_robots(deps) and time.time() < deadline and not deps.tasks.cancel_requested(state["task_id"]):
+        time.sleep(0.1)
+    stopped = cancel_update(deps, state)
+    if stopped:
+        return stopped
     robots = [r.profile.name for r in online_robots(deps)]
     emit(deps, state, "perceive", f"scene rev {deps.scene.revision()}, {len(robots)} robot(s) online", robots=robots)
     return sync(deps, state, {"status": TaskStatus.planning.value,
@@ -336,9 +374,9 @@ def back_online(deps: BrainDeps, state: TaskState) -> bool:
 def plan(state: TaskState, runtime: Runtime[BrainDeps]) -> Update:
     """Ask the planner; the `plan` event carries the plan, its goal reports and the planning time."""
     deps = runtime.context
-    cancelled = cancel_update(deps, state)
-    if cancelled:
-        return cancelled
+    stopped = stop_update(deps, state)
+    if stopped:
+        return stopped
     request = plan_request(deps, state)
     started = time.perf_counter()
     try:
@@ -361,7 +399,7 @@ def plan(state: TaskState, runtime: Runtime[BrainDeps]) -> Update:
         call = getattr(exc, "call", None)  # ModelCallFailed: what the failed calls cost
         metrics = _add_planning(_add_call(state, call) if call is not None else dict(state.get("metrics") or {}),
                                 planning_ms)
-        cancelled = cancel_update(deps, {**state, "metrics": metrics})
+        cancelled = stop_update(deps, {**state, "metrics": metrics})
         if cancelled:
             return {**cancelled, "metrics": metrics}
         emit(deps, state, "plan_failed", str(exc), planning_ms=planning_ms)
@@ -390,7 +428,7 @@ def check(state: TaskState, runtime: Runtime[BrainDeps]) -> Update:
     else:
         p = Plan.model_validate(state["plan"])
         scene = deps.scene.snapshot()
-        problems = validate(p, scene, [r.profile for r in online_robots(deps)])
+        problems = validate(p, scene, [r.profile for r in team_of(deps, state["task_id"], online_robots(deps))])
         if not problems:
             emit(deps, state, "plan_valid", f"plan valid: {len(p.subtasks)} subtask(s)")
             return {"problems": [], "feedback": [], "last_reply": "", "checked_rev": scene.rev}
@@ -410,6 +448,9 @@ def dispatch(state: TaskState, runtime: Runtime[BrainDeps]) -> Update:
     cancelled = cancel_update(deps, state)
     if cancelled:
         return cancelled
+    held = interrupt_update(deps, state)
+    if held:
+        return held
     subtasks = {k: dict(v) for k, v in (state.get("subtasks") or {}).items()}
     p = Plan.model_validate(state["plan"])
     for st in p.subtasks:
@@ -435,9 +476,13 @@ def monitor(state: TaskState, runtime: Runtime[BrainDeps]) -> Update:
     deadline = time.time() + deps.config.monitor_block_ms / 1000
     fresh: list[SubtaskResult] = []
     update: Update = {}
+    holding = bool(state.get("interrupting"))  # an interrupt: await what is in flight, send nothing new
     while True:
         if deps.tasks.cancel_requested(state["task_id"]):
-            return {**(cancel_update(deps, {**state, "subtasks": subtasks}) or {}), "cursor": cursor}
+            stopped = stop_update(deps, {**state, "subtasks": subtasks, "cursor": cursor})
+            if stopped:
+                return {**stopped, "cursor": cursor}
+            holding = holding or bool(interrupt_update(deps, {**state, "subtasks": subtasks}))
         got = deps.dispatcher.results(state["task_id"], after=cursor, block_ms=500)
         for entry_id, result in got:
             cursor = entry_id
@@ -452,7 +497,7 @@ def monitor(state: TaskState, runtime: Runtime[BrainDeps]) -> Update:
             break
     sent: list[str] = []
     p = Plan.model_validate(state["plan"]) if fresh and state.get("plan") else None
-    if p is not None and all(r.success for r in fresh) and not any(
+    if p is not None and not holding and all(r.success for r in fresh) and not any(
             subtasks.get(st.id, {}).get("status") == SubtaskStatus.failed.value for st in p.subtasks):
         ready = ready_subtasks(p, subtasks)
         rev = untouched_since(deps, p, subtasks, state.get("checked_rev")) if ready else None
@@ -475,8 +520,11 @@ def monitor(state: TaskState, runtime: Runtime[BrainDeps]) -> Update:
 def reflect(state: TaskState, runtime: Runtime[BrainDeps]) -> Update:
     """Decide what the results mean: wait, go on, replan (a failure, a changed world, unmet goals) or succeed."""
     deps = runtime.context
-    if state.get("status") in (TaskStatus.cancelled.value, TaskStatus.failed.value):
+    if ended(state):
         return {}
+    held = interrupt_update(deps, state)  # robots finish their step; nothing new is sent, nothing replanned
+    if held:
+        return held
     subtasks = current(state)
     statuses = [s["status"] for s in subtasks.values()]
     if time.time() - state.get("started_at", time.time()) > deps.config.task_timeout_s:
@@ -520,7 +568,8 @@ def finish(state: TaskState, runtime: Runtime[BrainDeps]) -> Update:
          status=state.get("status"))
     record = runtime.context.tasks.get(state["task_id"])
     status = TaskStatus(state["status"])
-    if record is not None and record.status != status:
+    # (an interrupt was recorded when it took effect; the task may be resumed already)
+    if record is not None and record.status != status and status.terminal:
         _transition(runtime.context, record.id, status, state.get("reason"))
     return {}
 
@@ -529,7 +578,11 @@ def finish(state: TaskState, runtime: Runtime[BrainDeps]) -> Update:
 
 
 def ended(state: TaskState) -> bool:
-    return TaskStatus(state["status"]).terminal if state.get("status") else False
+    """This run of the graph is over: the task finished, or was interrupted (a resume runs it again)."""
+    if not state.get("status"):
+        return False
+    status = TaskStatus(state["status"])
+    return status.terminal or status == TaskStatus.interrupted
 
 
 def after_plan(state: TaskState) -> Literal["check", "finish"]:
@@ -547,6 +600,8 @@ def after_reflect(state: TaskState) -> Literal["dispatch", "monitor", "perceive"
         return "finish"
     if state.get("status") == TaskStatus.planning.value:
         return "perceive"
+    if state.get("interrupting"):
+        return "monitor"  # await the subtasks in flight; send nothing new
     subtasks = current(state)
     done = {k for k, s in subtasks.items() if s["status"] == SubtaskStatus.succeeded.value}
     ready = any(s["status"] == SubtaskStatus.waiting.value and set(s["depends_on"]) <= done

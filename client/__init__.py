@@ -4,7 +4,9 @@
 from robocortex.client.client import ROUTES, AsyncClient, AsyncEventStream, Client, EventStream, ServiceError, StreamGaveUp
 from robocortex.client.models import (
     AnyTaskEvent,
+    AuditEvent,
     BrainEvent,
+    ControlEvent,
     DispatchEvent,
     EndEvent,
     FinishedEvent,
@@ -18,11 +20,13 @@ from robocortex.client.models import (
     StatusEvent,
     Task,
     TaskAccepted,
+    TaskAudit,
     parse_task_event,
 )
 
 __all__ = [
     "ROUTES", "AnyTaskEvent", "AsyncClient", "AsyncEventStream", "EventStream", "BrainEvent", "Client", "DispatchEvent", "EndEvent", "FinishedEvent", "Health",
     "ModelCallEvent", "PlanEvent", "ReplanEvent", "ResultEvent", "RobotEvent", "RobotsUpdate", "ServiceError",
-    "StatusEvent", "StreamGaveUp", "Task", "TaskAccepted", "parse_task_event",
+    "StatusEvent", "StreamGaveUp", "Task", "TaskAccepted", "TaskAudit", "AuditEvent", "ControlEvent",
+    "parse_task_event",
 ]

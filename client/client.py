@@ -27,7 +27,8 @@ import httpx
 from httpx_sse import ServerSentEvent, aconnect_sse, connect_sse
 from pydantic import TypeAdapter
 
-from robocortex.client.models import AnyTaskEvent, EndEvent, Health, RobotsUpdate, Task, TaskAccepted, parse_task_event
+from robocortex.client.models import (AnyTaskEvent, EndEvent, Health, RobotsUpdate, Task, TaskAccepted, TaskAudit,
+                                      parse_task_event)
 from robocortex.memory.scene_graph import FloorPlan
 from robocortex.memory.schemas import RobotState, SceneChange, SceneNode, SceneSnapshot, TaskStatus
 
@@ -39,6 +40,10 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/tasks"): "tasks",
     ("GET", "/tasks/{task_id}"): "task",
     ("POST", "/tasks/{task_id}/cancel"): "cancel",
+    ("POST", "/tasks/{task_id}/interrupt"): "interrupt",
+    ("POST", "/tasks/{task_id}/resume"): "resume",
+    ("POST", "/tasks/{task_id}/kill"): "kill",
+    ("GET", "/tasks/{task_id}/export"): "export",
     ("GET", "/tasks/{task_id}/events"): "events",
     ("GET", "/robots"): "robots",
     ("GET", "/scene"): "scene",
@@ -101,8 +106,9 @@ def _params(**values: Any) -> dict[str, Any]:
 # --------------------------------------------------------------------------- the requests
 
 
-def _submit(instruction: str) -> _Call:
-    return _Call("POST", "/tasks", TaskAccepted.model_validate, json={"instruction": instruction})
+def _submit(instruction: str, **options: Any) -> _Call:
+    body = {"instruction": instruction, **{k: v for k, v in options.items() if v is not None}}
+    return _Call("POST", "/tasks", TaskAccepted.model_validate, json=body)
 
 
 def _tasks(status: TaskStatus | str | None, limit: int) -> _Call:
@@ -115,6 +121,14 @@ def _task(task_id: str) -> _Call:
 
 def _cancel(task_id: str) -> _Call:
     return _Call("POST", f"/tasks/{_quote(task_id)}/cancel", Task.model_validate)
+
+
+def _control(task_id: str, action: str) -> _Call:
+    return _Call("POST", f"/tasks/{_quote(task_id)}/{action}", Task.model_validate)
+
+
+def _export(task_id: str) -> _Call:
+    return _Call("GET", f"/tasks/{_quote(task_id)}/export", TaskAudit.model_validate)
 
 
 def _robots() -> _Call:
@@ -291,9 +305,14 @@ class Client(_Base):
         return call.parse(resp.json())
 
     # tasks
-    def submit(self, instruction: str) -> TaskAccepted:
-        """Submit a task in plain language; it is stored and queued (202)."""
-        return self._run(_submit(instruction))
+    def submit(self, instruction: str, *, robots: list[str] | None = None, priority: int | None = None,
+               not_before: float | None = None, deadline: float | None = None,
+               idempotency_key: str | None = None) -> TaskAccepted:
+        """Submit a task in plain language; it is stored and queued (202). Options: the team of robots it
+        may use, its priority, earliest start and deadline (epoch seconds), an idempotency key (the
+        same key returns the same task)."""
+        return self._run(_submit(instruction, robots=robots, priority=priority, not_before=not_before,
+                                 deadline=deadline, idempotency_key=idempotency_key))
 
     def tasks(self, status: TaskStatus | str | None = None, limit: int = 50) -> list[Task]:
         """The newest tasks first, optionally only those with this status."""
@@ -305,6 +324,22 @@ class Client(_Base):
     def cancel(self, task_id: str) -> Task:
         """Ask the task to stop (409 ServiceError if it has already finished)."""
         return self._run(_cancel(task_id))
+
+    def interrupt(self, task_id: str) -> Task:
+        """Hold a planning or running task (its robots finish their step); 409 in any other state."""
+        return self._run(_control(task_id, "interrupt"))
+
+    def resume(self, task_id: str) -> Task:
+        """Replan an interrupted task from the scene as it is now; 409 unless it is interrupted."""
+        return self._run(_control(task_id, "resume"))
+
+    def kill(self, task_id: str) -> Task:
+        """Stop the task now (409 if it has already finished)."""
+        return self._run(_control(task_id, "kill"))
+
+    def export(self, task_id: str) -> TaskAudit:
+        """The task's whole audit record: instruction, submitter, options, plans, approvals, every event."""
+        return self._run(_export(task_id))
 
     def events(self, task_id: str, after: str | None = None) -> EventStream[AnyTaskEvent]:
         """Every event of the task (after this event id, if given), then live ones; ends with EndEvent."""
@@ -404,8 +439,11 @@ class AsyncClient(_Base):
         _check(resp)
         return call.parse(resp.json())
 
-    async def submit(self, instruction: str) -> TaskAccepted:
-        return await self._run(_submit(instruction))
+    async def submit(self, instruction: str, *, robots: list[str] | None = None, priority: int | None = None,
+                     not_before: float | None = None, deadline: float | None = None,
+                     idempotency_key: str | None = None) -> TaskAccepted:
+        return await self._run(_submit(instruction, robots=robots, priority=priority, not_before=not_before,
+                                       deadline=deadline, idempotency_key=idempotency_key))
 
     async def tasks(self, status: TaskStatus | str | None = None, limit: int = 50) -> list[Task]:
         return await self._run(_tasks(status, limit))
@@ -415,6 +453,18 @@ class AsyncClient(_Base):
 
     async def cancel(self, task_id: str) -> Task:
         return await self._run(_cancel(task_id))
+
+    async def interrupt(self, task_id: str) -> Task:
+        return await self._run(_control(task_id, "interrupt"))
+
+    async def resume(self, task_id: str) -> Task:
+        return await self._run(_control(task_id, "resume"))
+
+    async def kill(self, task_id: str) -> Task:
+        return await self._run(_control(task_id, "kill"))
+
+    async def export(self, task_id: str) -> TaskAudit:
+        return await self._run(_export(task_id))
 
     def events(self, task_id: str, after: str | None = None) -> AsyncEventStream[AnyTaskEvent]:
         return self._open(_Stream(f"/tasks/{_quote(task_id)}/events", _params(after=after), _task_item,

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from robocortex.brain.plan import GoalReport, Plan
-from robocortex.memory.schemas import Failure, RobotState, TaskEvent, TaskRecord, TaskStatus, Timestamp
+from robocortex.memory.schemas import Failure, RobotState, TaskEvent, TaskOptions, TaskRecord, TaskStatus, Timestamp
 
 _EXAMPLE_OBJECT = "Apple|+01.00|+00.90|-01.20"
 _EXAMPLE_FRIDGE = "Fridge|-02.10|+00.00|+01.07"
@@ -128,13 +128,28 @@ class _Event(BaseModel):
     robot: str | None = None
     subtask_id: str | None = None
     message: str = ""
+    actor: str | None = Field(default=None, description="who asked for it (status and control events)")
 
 
 class StatusEvent(_Event):
-    """The task moved from one status to another (`message`: the reason, if any)."""
+    """The task moved from one status to another (`message`: the reason, if any; `actor`: who asked)."""
 
     kind: Literal["status"]
     data: StatusData
+
+
+class ControlData(_Data):
+    action: Literal["cancel", "kill", "interrupt"]
+    status: TaskStatus = Field(description="the task's status when it was asked")
+    preempted_by: str | None = Field(default=None, description="the higher-priority task that asked")
+
+
+class ControlEvent(_Event):
+    """Someone (`actor`) asked a planning or running task to stop or hold; its runner carries it out
+    and records the status it ends in (a status event)."""
+
+    kind: Literal["control"]
+    data: ControlData
 
 
 class PlanEvent(_Event):
@@ -187,7 +202,7 @@ class RobotEvent(_Event):
 class BrainEvent(_Event):
     """The brain's other steps: what it perceived, plan checks, a failed planning, goals met."""
 
-    kind: Literal["perceive", "plan_valid", "plan_invalid", "plan_failed", "goals_met"]
+    kind: Literal["perceive", "plan_valid", "plan_invalid", "plan_failed", "goals_met", "preempt"]
     data: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -211,19 +226,42 @@ class EndEvent(BaseModel):
 
 
 TaskEventItem = Annotated[
-    Union[StatusEvent, PlanEvent, DispatchEvent, ResultEvent, ReplanEvent, ModelCallEvent, RobotEvent, BrainEvent,
+    Union[StatusEvent, ControlEvent, PlanEvent, DispatchEvent, ResultEvent, ReplanEvent, ModelCallEvent, RobotEvent, BrainEvent,
           FinishedEvent, EndEvent],
     Field(discriminator="kind"),
 ]
 """One event of GET /tasks/{id}/events, told apart by `kind` (the SSE event name is the same word)."""
 
-TYPED_KINDS = frozenset({"status", "plan", "dispatch", "result", "replan", "model_call", "observation", "thought",
+TYPED_KINDS = frozenset({"status", "control", "preempt", "plan", "dispatch", "result", "replan", "model_call", "observation", "thought",
                          "action", "vision", "perceive", "plan_valid", "plan_invalid", "plan_failed", "goals_met",
                          "finished", "end"})
 _EVENT = TypeAdapter(TaskEventItem)
 
-AnyTaskEvent = Union[StatusEvent, PlanEvent, DispatchEvent, ResultEvent, ReplanEvent, ModelCallEvent, RobotEvent,
+AnyTaskEvent = Union[StatusEvent, ControlEvent, PlanEvent, DispatchEvent, ResultEvent, ReplanEvent, ModelCallEvent, RobotEvent,
                      BrainEvent, FinishedEvent, EndEvent, TaskEvent]
+
+
+class AuditEvent(TaskEvent):
+    """One stored event of a task, with its id in the task's event stream."""
+
+    id: str = Field(description="the event's id in the task's stream (e.g. 1795266081271-0)")
+
+
+class TaskAudit(BaseModel):
+    """GET /tasks/{id}/export: everything on record about one task, for an audit."""
+
+    id: str
+    instruction: str
+    status: TaskStatus
+    submitted_by: str | None = Field(description="who submitted it")
+    options: TaskOptions = Field(description="the options it was submitted with")
+    created_at: float
+    updated_at: float
+    plans: list[Plan] = Field(description="every plan made for it, in order (replans and resumes add more)")
+    approvals: list[dict[str, Any]] = Field(description="operators' decisions on its plans")
+    task: Task = Field(description="the task record as GET /tasks/{id} shows it")
+    events: list[AuditEvent] = Field(description="every event still stored, in order")
+    exported_at: float
 
 
 def parse_task_event(data: dict[str, Any]) -> AnyTaskEvent:
@@ -235,7 +273,7 @@ def parse_task_event(data: dict[str, Any]) -> AnyTaskEvent:
 
 
 __all__ = [
-    "AnyTaskEvent", "BrainEvent", "DispatchEvent", "EndEvent", "FinishedEvent", "Health", "ModelCallEvent", "PlanEvent",
-    "RobotEvent", "RobotsUpdate", "ReplanEvent", "ResultEvent", "StatusEvent", "Task", "TaskAccepted",
+    "AnyTaskEvent", "AuditEvent", "BrainEvent", "ControlEvent", "DispatchEvent", "EndEvent", "FinishedEvent", "Health", "ModelCallEvent", "PlanEvent",
+    "RobotEvent", "RobotsUpdate", "ReplanEvent", "ResultEvent", "StatusEvent", "Task", "TaskAccepted", "TaskAudit",
     "TaskEventItem", "parse_task_event",
 ]

@@ -65,11 +65,21 @@ class Keys:
     def task_queue(self) -> str:  # stream + group "brains": submitted task ids
         return self._k("tasks", "queue")
 
+    @property
+    def task_delayed(self) -> str:  # sorted set: task id scored by its earliest start; until queued again
+        return self._k("tasks", "delayed")
+
     def task_events(self, task_id: str) -> str:  # stream: TaskEvent JSON; capped
         return self._k("task", task_id, "events")
 
-    def task_cancel(self, task_id: str) -> str:  # string flag: cancel requested; 1 day
+    def task_cancel(self, task_id: str) -> str:  # string flag: cancel requested; 1 day (before task_control)
         return self._k("task", task_id, "cancel")
+
+    def task_control(self, task_id: str) -> str:  # string: TaskControl JSON (cancel/kill/interrupt asked); 1 day
+        return self._k("task", task_id, "control")
+
+    def task_idempotency(self, key: str) -> str:  # string: task id submitted with this idempotency key; retention
+        return self._k("tasks", "idem", key)
 
     # dispatch
     def inbox(self, robot: str) -> str:  # stream + group "robots": SubtaskMessage JSON

@@ -5,6 +5,7 @@ Everything here is pydantic so it is validated when it is written and when it is
 
 from __future__ import annotations
 
+import math
 import time
 from datetime import UTC, datetime
 from enum import Enum
@@ -17,16 +18,22 @@ def now() -> float:
     return round(time.time(), 6)  # microseconds: what ISO 8601 carries, so a record survives a round trip
 
 
+_EPOCH_RANGE = (datetime(1, 1, 2, tzinfo=UTC).timestamp(), datetime(9999, 12, 30, tzinfo=UTC).timestamp())
+
+
 def _epoch(value: Any) -> Any:
-    """An ISO 8601 text (what JSON carries) back to epoch seconds; numbers are kept to microseconds."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return round(value, 6)
+    """An ISO 8601 text (what JSON carries) back to epoch seconds; numbers are kept to microseconds.
+    Anything that could not be written back as ISO 8601 (NaN, year 10000) is refused here."""
     if isinstance(value, str):
         try:
-            return float(value)
-        except ValueError:
             moment = datetime.fromisoformat(value)
-            return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+            value = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+        except (ValueError, OverflowError, OSError) as exc:
+            raise ValueError(f"not an ISO 8601 date-time: {value!r}") from exc
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if not (math.isfinite(value) and _EPOCH_RANGE[0] <= value <= _EPOCH_RANGE[1]):
+            raise ValueError(f"not a time between the years 1 and 9999: {value!r}")
+        return round(value, 6)
     return value
 
 
@@ -290,6 +297,34 @@ class SubtaskState(BaseModel):
     failure: Failure | None = None
 
 
+class TaskOptions(BaseModel):
+    """How a task is to be run, given at submission (all optional). Unknown keys are refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    robots: list[str] | None = Field(default=None, description="the team: only these robots (ids) may be used "
+                                     "by the plan; unset = any robot")
+    priority: int = Field(default=0, ge=0, description="0 = lowest; a higher-priority task interrupts a "
+                          "lower one holding robots it needs, which resumes when they are free")
+    not_before: Timestamp | None = Field(default=None, description="earliest start (ISO 8601; epoch seconds "
+                                         "are accepted too)")
+    deadline: Timestamp | None = Field(default=None, description="latest start (ISO 8601 or epoch seconds): a task not "
+                                   "started by then fails with that reason")
+    idempotency_key: str | None = Field(default=None, description="the same key returns the same task")
+
+
+ControlAction = Literal["cancel", "kill", "interrupt"]
+
+
+class TaskControl(BaseModel):
+    """A request to stop a task, for its runner and its robots to act on (memory/keys.task_control)."""
+
+    action: ControlAction
+    actor: str
+    at: Timestamp = Field(default_factory=now)
+    preempted_by: str | None = None
+
+
 class TaskRecord(BaseModel):
     id: str
     instruction: str
@@ -301,6 +336,13 @@ class TaskRecord(BaseModel):
     reason: str | None = None
     replans: int = 0
     metrics: dict[str, Any] = Field(default_factory=dict)
+    options: TaskOptions = Field(default_factory=TaskOptions)
+    submitted_by: str | None = Field(default=None, description="who submitted it (the API caller's identity)")
+    fingerprint: str | None = Field(default=None, description="hash of the submission, to tell a repeated "
+                                    "idempotent submission from a different one under the same key")
+    preempted_by: str | None = Field(default=None, description="the higher-priority task that interrupted "
+                                     "this one; it resumes when that task ends")
+    approvals: list[dict[str, Any]] = Field(default_factory=list, description="operators' plan decisions")
 
 
 class TaskEvent(BaseModel):
@@ -313,6 +355,7 @@ class TaskEvent(BaseModel):
     subtask_id: str | None = None
     message: str = ""
     data: dict[str, Any] = Field(default_factory=dict)
+    actor: str | None = Field(default=None, description="who asked for it (status and control events)")
 
 
 # --------------------------------------------------------------------------- dispatch

@@ -14,3 +14,11 @@ def get_memory(request: Request) -> Memory:
 
 
 MemoryDep = Annotated[Memory, Depends(get_memory)]
+
+
+def get_actor() -> str:
+    """Who is calling, as status events record it (`actor`). "anonymous" until API keys name the caller."""
+    return "anonymous"
+
+
+ActorDep = Annotated[str, Depends(get_actor)]

@@ -1,19 +1,25 @@
-"""Tasks: submit, list, inspect, cancel, and follow live (SSE)."""
+"""Tasks: submit (with options), list, inspect, follow live (SSE), export; and the lifecycle: cancel,
+interrupt, resume and kill, each recorded with who asked."""
 
 from __future__ import annotations
 
+import hashlib
+import time
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.sse import EventSourceResponse, ServerSentEvent
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from starlette.concurrency import run_in_threadpool
 
-from robocortex.client.models import Task, TaskAccepted, TaskEventItem
-from robocortex.memory.schemas import TaskRecord, TaskStatus
+from robocortex.brain.plan import Plan
+from robocortex.client.models import AuditEvent, Task, TaskAccepted, TaskAudit, TaskEventItem
+from robocortex.memory.schemas import TaskOptions, TaskRecord, TaskStatus, Timestamp
+from robocortex.memory.tasks import IdempotencyConflict, InvalidTransition, TaskNotFound
 
-from robocortex.agents.api.deps import MemoryDep
+from robocortex.agents.api.deps import ActorDep, MemoryDep
 from robocortex.agents.api.errors import error_responses, stream_error_responses
 
 router = APIRouter(prefix="/tasks", tags=["tasks"])
@@ -28,12 +34,36 @@ BLANK = "\t\n\v\f\r \u0085\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006
 NOT_BLANK = r"[^\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
 
 
+RobotId = Annotated[str, Field(min_length=1, max_length=128)]
+
+
 class TaskSubmission(BaseModel):
+    """A task and, optionally, how to run it. Unknown fields are refused (422 naming them)."""
+
     model_config = ConfigDict(extra="forbid")
 
     instruction: str = Field(description="what the robots should do, in plain language",
                              examples=["put the apple in the fridge and turn off the light"],
                              min_length=1, max_length=MAX_INSTRUCTION, pattern=NOT_BLANK)
+    robots: list[RobotId] | None = Field(
+        default=None, min_length=1, max_length=100, examples=[["robot1"]],
+        description="the team: only these registered robots may be used (an unknown one: 422); unset = any")
+    priority: int = Field(default=0, ge=0, description="0 (default, lowest) to the service's max_priority: a "
+                          "higher-priority task interrupts a lower one holding robots it needs; that one resumes "
+                          "when they are free. The queue starts the highest priority first")
+    not_before: Timestamp | None = Field(default=None, description="earliest start, ISO 8601 (epoch seconds are "
+                                         "accepted too); the task stays queued until then")
+    deadline: Timestamp | None = Field(default=None, description="latest start, ISO 8601 (or epoch seconds): a task "
+                                       "not started by then fails, with that reason")
+    idempotency_key: str | None = Field(default=None, min_length=1, max_length=200, description=(
+        "the same key returns the same task (200) instead of a new one; the same key with a different body: 409"))
+
+    def options(self) -> TaskOptions:
+        return TaskOptions(robots=self.robots, priority=self.priority, not_before=self.not_before,
+                           deadline=self.deadline, idempotency_key=self.idempotency_key)
+
+    def fingerprint(self) -> str:
+        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()
 
     @field_validator("instruction")
     @classmethod
@@ -61,9 +91,38 @@ def existing_task(task_id: str, memory: MemoryDep) -> TaskRecord:
 ExistingTask = Annotated[TaskRecord, Depends(existing_task)]
 
 
-@router.post("", status_code=202, response_model=TaskAccepted, responses=error_responses(400))
-def submit_task(body: TaskSubmission, memory: MemoryDep) -> TaskAccepted:
-    record = memory.tasks.create(body.instruction, enqueue=True)  # stored and queued in one step
+def _invalid(field: str, index: int | None, value: Any, msg: str, kind: str) -> RequestValidationError:
+    loc: tuple[str | int, ...] = ("body", field) if index is None else ("body", field, index)
+    return RequestValidationError([{"loc": loc, "msg": msg, "type": kind, "input": value}])
+
+
+_SAME_KEY = {"model": TaskAccepted, "description": "a task was submitted before with this idempotency key and "
+             "the same body: that task"}
+
+
+@router.post("", status_code=202, response_model=TaskAccepted, responses={200: _SAME_KEY, **error_responses(400, 409)})
+def submit_task(body: TaskSubmission, memory: MemoryDep, actor: ActorDep, request: Request,
+                response: Response) -> TaskAccepted:
+    """Store and queue a task (202); with an idempotency key already used for the same body, the task
+    submitted then (200)."""
+    max_priority = getattr(request.app.state, "max_priority", None)
+    if max_priority is not None and body.priority > max_priority:
+        raise _invalid("priority", None, body.priority, f"priority {body.priority} is above this service's "
+                       f"maximum, {max_priority}; give 0 to {max_priority}", "less_than_equal")
+    if body.robots:
+        known = {r.profile.name for r in memory.robots.list()}
+        for i, name in enumerate(body.robots):
+            if name not in known:
+                raise _invalid("robots", i, name, f"robots.{i}: no robot named {name!r} is registered; known: "
+                               + (", ".join(sorted(known)) or "none yet (GET /robots lists them)"), "unknown_robot")
+    try:  # stored and queued in one step
+        record, created = memory.tasks.submit(body.instruction, enqueue=True, options=body.options(),
+                                              submitted_by=actor, fingerprint=body.fingerprint())
+    except IdempotencyConflict as exc:
+        raise HTTPException(409, f"idempotency key {exc.key!r} was already used for task {exc.task_id} with a "
+                                 "different body; use a new key, or send the same body to get that task") from None
+    if not created:
+        response.status_code = 200
     return TaskAccepted(id=record.id, status=record.status, url=f"/tasks/{record.id}",
                         events_url=f"/tasks/{record.id}/events")
 
@@ -79,13 +138,80 @@ def get_task(task: ExistingTask) -> Task:
     return as_task(task)
 
 
-@router.post("/{task_id}/cancel", status_code=202, response_model=Task, responses=error_responses(404, 409))
-def cancel_task(record: ExistingTask, memory: MemoryDep) -> Task:
-    task_id = record.id
-    if record.status.terminal:
-        raise HTTPException(409, f"task {task_id} already {record.status.value}; nothing to cancel")
-    memory.tasks.request_cancel(task_id)
+_WHY = {
+    "cancel": "nothing to cancel",
+    "kill": "nothing to kill",
+    "interrupt": "only a planning or running task can be interrupted (a queued one can be cancelled)",
+    "resume": "only an interrupted task can be resumed",
+}
+
+
+def _act(memory: MemoryDep, task_id: str, action: str, actor: str) -> Task:
+    act = {"cancel": memory.tasks.cancel, "kill": memory.tasks.kill, "interrupt": memory.tasks.interrupt,
+           "resume": memory.tasks.resume}[action]
+    try:
+        record = act(task_id, actor)
+    except TaskNotFound:
+        raise HTTPException(404, f"no task with id {task_id!r}; GET /tasks lists the known ones") from None
+    except InvalidTransition as exc:
+        state = f"already {exc.current.value}" if exc.current.terminal else f"{exc.current.value}"
+        raise HTTPException(409, f"task {task_id} is {state}; {_WHY[action]}") from None
     return as_task(memory.tasks.get(task_id) or record)
+
+
+@router.post("/{task_id}/cancel", status_code=202, response_model=Task, responses=error_responses(404, 409))
+def cancel_task(record: ExistingTask, memory: MemoryDep, actor: ActorDep) -> Task:
+    """Cancel in any unfinished state: a queued, waiting or interrupted task at once; a planning or
+    running one within moments (its robots stop after their current step). 409 once finished."""
+    return _act(memory, record.id, "cancel", actor)
+
+
+@router.post("/{task_id}/interrupt", status_code=202, response_model=Task, responses=error_responses(404, 409))
+def interrupt_task(record: ExistingTask, memory: MemoryDep, actor: ActorDep) -> Task:
+    """Hold a planning or running task: nothing new is dispatched, its robots finish their current step
+    and keep what they hold; then it is `interrupted` (follow its events). 409 in any other state."""
+    return _act(memory, record.id, "interrupt", actor)
+
+
+@router.post("/{task_id}/resume", status_code=202, response_model=Task, responses=error_responses(404, 409))
+def resume_task(record: ExistingTask, memory: MemoryDep, actor: ActorDep) -> Task:
+    """Resume an interrupted task: it is planned again from the scene as it is now (status planning).
+    409 unless it is interrupted."""
+    return _act(memory, record.id, "resume", actor)
+
+
+@router.post("/{task_id}/kill", status_code=202, response_model=Task, responses=error_responses(404, 409))
+def kill_task(record: ExistingTask, memory: MemoryDep, actor: ActorDep) -> Task:
+    """Stop now: `killed` at once and its open subtasks cancelled; its robots stop after the step they
+    are in. 409 once finished."""
+    return _act(memory, record.id, "kill", actor)
+
+
+@router.get("/{task_id}/export", response_model=TaskAudit, responses=error_responses(404))
+def export_task(task: ExistingTask, memory: MemoryDep) -> TaskAudit:
+    """The task's whole audit record: instruction, who submitted it, its options, every plan, the
+    approvals and every stored event."""
+    events: list[AuditEvent] = []
+    cursor = "0"
+    while True:
+        batch = memory.tasks.events(task.id, cursor, None, 1000)
+        if not batch:
+            break
+        for entry_id, event in batch:
+            events.append(AuditEvent(id=entry_id, **event.model_dump()))
+        cursor = batch[-1][0]
+    plans: list[Plan] = []
+    for event in events:
+        if event.kind == "plan" and isinstance(event.data.get("plan"), dict):
+            try:
+                plans.append(Plan.model_validate(event.data["plan"]))
+            except ValidationError:
+                continue
+    record = memory.tasks.get(task.id) or task
+    return TaskAudit(id=record.id, instruction=record.instruction, status=record.status,
+                     submitted_by=record.submitted_by, options=record.options, created_at=record.created_at,
+                     updated_at=record.updated_at, plans=plans, approvals=list(record.approvals),
+                     task=as_task(record), events=events, exported_at=time.time())
 
 
 @router.get("/{task_id}/events", response_class=EventSourceResponse, responses=stream_error_responses(404))

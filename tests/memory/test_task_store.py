@@ -116,9 +116,12 @@ def test_save_bumps_updated_at_and_cannot_undo_a_transition_it_did_not_see(tasks
     assert mine.updated_at > before and tasks.get("t").subtasks[0].id == "s1"
     tasks.transition("t", S.cancelled, reason="user")  # someone else cancels
     stale = mine.model_copy(update={"status": S.running})
-    with pytest.raises(InvalidTransition):
-        tasks.save(stale)
+    tasks.save(stale)  # a finished record is final: the stale write changes nothing
     assert tasks.get("t").status == S.cancelled and rec.id == "t"
+    other = tasks.create("y", task_id="t2")
+    tasks.transition("t2", S.planning)
+    with pytest.raises(InvalidTransition):  # an invalid change of an unfinished one is refused
+        tasks.save(other.model_copy(update={"status": S.succeeded}))
 
 
 def test_event_stream_per_task(tasks):
@@ -139,8 +142,10 @@ def test_event_stream_per_task(tasks):
 
 def test_cancel_requests(tasks):
     tasks.create("x", task_id="t")
+    tasks.transition("t", S.planning)
     assert not tasks.cancel_requested("t")
     assert tasks.request_cancel("t") and tasks.cancel_requested("t")
+    assert tasks.get("t").status == S.planning, "a task being planned is signalled; its runner ends it"
     assert not tasks.request_cancel("unknown")
     tasks.transition("t", S.failed)
     tasks.create("y", task_id="u")
