@@ -30,6 +30,7 @@ class Conditions:
         spec = {k: v for k, v in spec.items() if k != "requires"}
         if spec.get("clear"):
             relation = "in" if ref.types and self.scene.can(ref.types, "openable") else "in_or_on"
+            self.last_place = PP("in" if relation == "in" else "on", "PREP", ref)  # "… but leave the knife there"
             return [(EVERYTHING, Condition(relation=relation, target=self.target(ref), negate=True))]
         if "target" in spec and isinstance(spec["target"], str):
             w = Word(spec["target"], spec["target"], frozenset({"NOUN"}))

@@ -196,7 +196,7 @@ class Lexicon:
     def lex(self, text: str, ids: dict[str, str]) -> tuple[list[Word], list[str]]:
         """Words of the instruction (filler dropped) and the words not in the lexicon. Unknown words in
         a phrase the speaker takes back ("… and dry… no, just wash them") go with the phrase."""
-        raw = self.courteous(_split_words(_normalise(text)))
+        raw = self.courteous(self.clitics(_split_words(_normalise(text))))
         out, unknown, at = self._lex(raw, ids)
         while at:
             described = self._description(raw, at[0])
@@ -215,6 +215,20 @@ class Lexicon:
             raw = raw[:start + 1] + raw[fix + n:]
             out, unknown, at = self._lex(raw, ids)
         return out, unknown
+
+    def clitics(self, raw: list[str]) -> list[str]:
+        """"'s" after a noun: the possessive before a noun phrase ("mum's mug", "the cat's clean bowl"),
+        otherwise "is" ("the towel's on the floor", "the laptop's still on", "the mug's dirty")."""
+        out: list[str] = []
+        for k, w in enumerate(raw):
+            if w != "'s":
+                out.append(w)
+                continue
+            nxt = k + 1 < len(raw) and self._has(raw, k + 1, NOUN)
+            adj_noun = k + 2 < len(raw) and self._has(raw, k + 1, ADJ) and self._has(raw, k + 2, NOUN)
+            if not (nxt or adj_noun):
+                out.append("is")
+        return out
 
     def _description(self, raw: list[str], u: int) -> list[str] | None:
         """A clause describing an object in words the lexicon lacks, before another clause ("the faucet is
@@ -381,7 +395,8 @@ _CONTRACTIONS = [
     (r"\bcan't\b", "can not"), (r"\bwon't\b", "will not"), (r"\bshan't\b", "shall not"),
     (r"n't\b", " not"), (r"'d\b", " would"), (r"'ll\b", " will"), (r"'re\b", " are"), (r"'m\b", " am"),
     (r"'ve\b", " have"), (r"\blet's\b", "let us"), (r"\b(it|that|what|there|here|he|she)'s\b", r"\1 is"),
-    (r"'s\b", ""), (r"s'\B", "s"),
+    (r"'s\b", " 's"), (r"s'\B", "s"), (r"(?<![\w'])'em\b", "them"),
+    (r"\s[-\u2013\u2014]+\s|[\u2013\u2014]", " , "),  # a dash between words is a pause, as a comma
 ]
 
 
@@ -393,7 +408,7 @@ def _normalise(text: str) -> str:
     return text
 
 
-_TOKEN = re.compile(r"[a-z][a-z0-9_]*\|[^\s,;]+|\d+|[a-zà-ÿ]+|[,;:.!?]")
+_TOKEN = re.compile(r"[a-z][a-z0-9_]*\|[^\s,;]+|\d+|[a-zà-ÿ]+|'s\b|[,;:.!?]")
 
 
 def _split_words(text: str) -> list[str]:

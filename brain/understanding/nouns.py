@@ -326,10 +326,13 @@ class NounPhrases:
         out: list[Ref] = []
         but: list[Ref] = []  # "everything but the knife": after a whole set, "but" leaves things out
         listed: list[Mention] = []
+        nor = False  # "neither the tv nor the lamp": what follows "nor" is negated too
         for child in tree.children:
             if isinstance(child, Tree) and child.data == "and" and self.word(_tokens(child)[-1]).base == "but" \
                     and out and all(r.selector.quantifier == "all" for r in out):
                 but = out
+            elif isinstance(child, Tree) and child.data == "and":
+                nor = "NO" in self.word(_tokens(child)[-1]).cats
             elif isinstance(child, Tree) and child.data in ("np", "np_of"):
                 head = _sub(child, "head")
                 if but and head and _kind(_tokens(head[0])[-1], {"ONE", "NUM"}):  # "every drawer but one"
@@ -340,6 +343,9 @@ class NounPhrases:
                     out[-1].selector = out[-1].selector.model_copy(update={"quantifier": "exactly", "count": 1})
                     continue
                 ref = self.np(child, role)
+                if nor:
+                    for r in ref.refs or [ref]:
+                        r.negate = True
                 if but:
                     for u in but:
                         self.exclude(u, ref.refs or [ref])

@@ -9,7 +9,7 @@ from lark import Token, Tree
 
 from robocortex.brain.goal_language import Condition, Goal
 from robocortex.brain.understanding.lexicon import Word
-from robocortex.brain.understanding.words import NotUnderstood, negate_goal, Ref, _tokens, _kind, _sub
+from robocortex.brain.understanding.words import NotUnderstood, denied, negate_goal, Ref, _tokens, _kind, _sub
 
 
 class Outcomes:
@@ -57,7 +57,7 @@ class Outcomes:
         if parts and not any(isinstance(p, Tree) and p.data == "verb" for p in parts):
             self.last_action = (None, parts)  # "the mug goes in the sink, the plate too"
         if negate != unwanted:
-            goals = [negate_goal(g) for g in goals]
+            goals = [denied(g) for g in goals]
         return goals, asks
 
     def outcome(self, refs: list[Ref], parts: list[Any]) -> list[Goal]:
@@ -83,6 +83,9 @@ class Outcomes:
                 return self.goals_of(ref, self.adjective(self.word(_tokens(part.children[0])[-1]), ref))
             if pp.ref.room:  # "every light in the kitchen off": the room is the scene
                 return []
+            if pp.ref.selector.exclude:  # "nothing on the table except the remote": the objects' exception
+                ref.selector = ref.selector.model_copy(
+                    update={"exclude": [*ref.selector.exclude, *pp.ref.selector.exclude]})
             cond = Condition(relation=self.relation(pp), target=self.target(pp.ref),
                              negate=pp.kind in ("FROM", "OFF"))
             self.remember(pp.ref, None, "target")

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from lark import Tree
 
-from robocortex.brain.goal_language import Goal
+from robocortex.brain.goal_language import Condition, Goal, Selector, categories
 from robocortex.brain.understanding.lexicon import Word
 from robocortex.brain.understanding.words import (
     TEMPLATE_NEEDS,
     NotUnderstood,
+    denied,
     negate_goal,
     Said,
     Flow,
@@ -40,11 +41,14 @@ class Sequence:
             goals = []
             for v in _sub(tree, "verb"):  # "heat up and slice the potato": each verb over the objects
                 goals += self.action(self.word(_tokens(v)[-1]), objects, comps, said=said)
-            return ([negate_goal(g) for g in goals] if nots else goals), True
+            return ([denied(g) for g in goals] if nots else goals), True
         if tree.data == "gapped":
-            objects = _sub(tree, "objects")[0]
+            objects = next(iter(_sub(tree, "objects")), None)
+            if objects is None:  # "… and then off again": the last verb over its objects, this particle
+                return self.body(Tree("fragment", tree.children), said)
             nots = _sub(tree, "not")
-            comps = [c for c in tree.children if c is not objects and not (isinstance(c, Tree) and c.data == "not")]
+            comps = [c for c in tree.children
+                     if c is not objects and not (isinstance(c, Tree) and c.data in ("not", "same"))]
             if self.last_action is None or self.last_action[0] is None:  # "the floor lamp on, the desk lamp off"
                 comps = comps or (self.last_action[1] if self.last_action else [])
                 refs = self.objects(objects, "subject", Word("", "", frozenset()))
@@ -59,7 +63,7 @@ class Sequence:
                     # "… actually on the bed": a place for the last objects, not "turn … on"
                     return self.body(Tree("fragment", [Tree("pp", [lead, nps[0]]), *comps[1:]]), said)
                 goals = self.action(verb, objects, comps or last_comps, said=said)
-            return ([negate_goal(g) for g in goals] if nots else goals), True
+            return ([denied(g) for g in goals] if nots else goals), True
         if tree.data == "fragment":  # "… no, in the sink": the last verb and objects, these words
             verb = said.verb or (self.last_action[0] if self.last_action else None)
             if verb is None or not said.refs:
@@ -208,8 +212,11 @@ class Sequence:
         same objects completes, states a later goal in the same stage undoes, and repeats."""
         keep = []
         referenced = {g.subject.rest_of for g in self.goals}
+        excepted = self._fold_exceptions()
         for i, g in enumerate(self.goals):
             later = [h for h in self.goals[i + 1:] if _same_subject(g, h)]
+            if i in excepted:
+                continue
             if i in referenced:
                 keep.append(g)
                 continue
@@ -230,6 +237,26 @@ class Sequence:
         dense = {s: k for k, s in enumerate(stages)}
         return [g.model_copy(update={"stage": dense[g.stage]}) if dense[g.stage] != g.stage else g for g in out]
 
+    def _fold_exceptions(self) -> set[int]:
+        """"Clear the counter but leave the knife there", "turn off the lights without turning off the desk
+        lamp": a goal on one type of a set's objects, in the same stage, that says the opposite of the
+        set's goal makes that type an exception to the set (its `exclude`). Returns the goals folded."""
+        folded: set[int] = set()
+        for i, g in enumerate(self.goals):
+            if g.subject.quantifier != "all" or g.subject.id or g.when:
+                continue
+            for j, h in enumerate(self.goals):
+                t = h.subject.type
+                if j == i or j in folded or h.stage != g.stage or h.when or h.subject.quantifier != "the" \
+                        or not t or t == g.subject.type or not _opposite(g.condition, h.condition):
+                    continue
+                if g.subject.type or g.subject.category and t not in categories()[g.subject.category]:
+                    continue
+                left = g.subject.exclude + [Selector(type=t)]
+                g = self.goals[i] = g.model_copy(update={"subject": g.subject.model_copy(update={"exclude": left})})
+                folded.add(j)
+        return folded
+
     def _reindex(self, kept: list[Goal]) -> list[Goal]:
         """rest_of indices point into the goal list: keep them pointing at the same goal."""
         new_index = {i: k for i, g in enumerate(self.goals) for k, h in enumerate(kept) if h is g}
@@ -243,6 +270,17 @@ class Sequence:
             out.append(g)
         return out
 
+
+
+def _opposite(a: Condition, b: Condition) -> bool:
+    """One condition denies the other: a state's two values, or a place and its negation (in, on and
+    in_or_on are one relation, as in the goal check)."""
+    if a.state is not None:
+        return a.state == b.state and a.value != b.value and a.liquid is None and b.liquid is None
+    if a.relation is not None and b.relation is not None and a.target is not None and b.target is not None:
+        return a.negate != b.negate and (a.target.type, a.target.category, a.target.id) == \
+            (b.target.type, b.target.category, b.target.id)
+    return False
 
 
 def _same_subject(a: Goal, b: Goal) -> bool:

@@ -1,0 +1,88 @@
+"""Ellipsis, references and negation as people say them: "do the same with X", "so does X", "… and then
+off again", "neither X nor Y", "without V-ing X", a specific goal that makes an exception to a set's,
+"there shouldn't be any X", the clitic "'s", "'em" and dashes. Same hand-made scene as
+test_understanding.py."""
+
+from __future__ import annotations
+
+import pytest
+
+from robocortex.brain.goal_language import Selector
+from robocortex.brain.understanding.lexicon import lexicon
+
+from tests.brain.test_understanding import compact, goals, scene  # noqa: F401 - the scene fixture
+
+
+@pytest.mark.parametrize("text", [
+    "put the apple in the fridge and do the same with the tomato",
+    "put the apple in the fridge, same for the tomato",
+    "put the apple in the fridge and the same goes for the tomato",
+    "the apple goes in the fridge and so does the tomato",
+])
+def test_the_same_repeats_the_last_verb_and_its_phrases_for_new_objects(scene, text):  # noqa: F811
+    assert compact(goals(text, scene)) == ["Apple in Fridge", "Tomato in Fridge"]
+
+
+def test_the_same_with_a_state_verb(scene):  # noqa: F811
+    assert compact(goals("switch off the tv and do the same for the floor lamp", scene)) == [
+        "Television isToggled=False", "FloorLamp isToggled=False"]
+
+
+def test_a_bare_particle_after_then_is_the_last_verb_over_its_objects(scene):  # noqa: F811
+    gs = goals("turn on the toaster and then off again", scene)
+    assert compact(gs) == ["Toaster isToggled=True", "then Toaster isToggled=False"]
+
+
+def test_neither_nor_negates_every_object(scene):  # noqa: F811
+    gs = goals("neither the tv nor the floor lamp should be on", scene)
+    assert compact(gs) == ["all Television isToggled=False", "all FloorLamp isToggled=False"]
+    # "nor" alone is still a list word; an ordinary "and" negates nothing
+    assert compact(goals("the tv and the floor lamp should be on", scene)) == [
+        "Television isToggled=True", "FloorLamp isToggled=True"]
+
+
+def test_without_doing_is_doing_not(scene):  # noqa: F811
+    gs = goals("put the egg in the bowl without breaking it", scene)
+    assert compact(gs) == ["Egg in Bowl", "Egg isBroken=False"]
+
+
+def test_a_goal_opposite_to_a_set_goal_is_an_exception_to_the_set(scene):  # noqa: F811
+    [g] = goals("turn off the lights without turning off the floor lamp", scene)
+    assert g.subject.category == "lights" and g.subject.exclude == [Selector(type="FloorLamp")]
+    assert g.condition.state == "isToggled" and g.condition.value is False
+    [g] = goals("clear the counter, but leave the knife there", scene)
+    assert g.subject.exclude == [Selector(type="Knife")] and g.condition.negate
+    # a goal on the set's own type, or one that agrees with the set, is no exception
+    gs = goals("turn off the lights and turn off the floor lamp", scene)
+    assert all(not g.subject.exclude for g in gs)
+
+
+def test_an_exception_said_after_the_place_belongs_to_the_objects(scene):  # noqa: F811
+    [g] = goals("I want nothing on the counter except the knife", scene)
+    assert g.subject.exclude == [Selector(type="Knife")]
+    assert g.condition.target == Selector(type="CounterTop") and g.condition.negate
+
+
+def test_an_indefinite_under_negation_means_none_at_all(scene):  # noqa: F811
+    [g] = goals("there shouldn't be any fruit on the counter", scene)
+    assert g.subject.category == "fruit" and g.subject.quantifier == "all" and g.condition.negate
+    [g] = goals("don't leave a mug in the sink", scene)
+    assert g.subject.quantifier == "all" and g.condition.negate
+
+
+def test_clitic_s_is_is_unless_a_noun_follows():
+    lex = lexicon()
+    assert lex.clitics(["the", "towel", "'s", "on", "the", "floor"]) == ["the", "towel", "is", "on", "the", "floor"]
+    assert lex.clitics(["the", "mug", "'s", "dirty", ","]) == ["the", "mug", "is", "dirty", ","]
+    assert lex.clitics(["the", "cat", "'s", "bowl"]) == ["the", "cat", "bowl"]
+
+
+def test_clitic_s_description_only_introduces_the_object(scene):  # noqa: F811
+    assert compact(goals("the mug's on the counter, put it in the sink", scene)) == ["Mug in SinkBasin"]
+
+
+def test_em_and_dashes(scene):  # noqa: F811
+    assert compact(goals("grab the fork and the spoon and put 'em in a drawer", scene)) == [
+        "Fork in Drawer", "Spoon in Drawer"]
+    assert compact(goals("the fork and the spoon are on the table - put both in a drawer", scene)) == [
+        "Fork in Drawer", "Spoon in Drawer"]
