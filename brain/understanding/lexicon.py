@@ -196,7 +196,7 @@ class Lexicon:
     def lex(self, text: str, ids: dict[str, str]) -> tuple[list[Word], list[str]]:
         """Words of the instruction (filler dropped) and the words not in the lexicon. Unknown words in
         a phrase the speaker takes back ("… and dry… no, just wash them") go with the phrase."""
-        raw = self.courteous(self.clitics(_split_words(_normalise(text))))
+        raw = self.presented(self.courteous(self.clitics(_split_words(_normalise(text)))))
         out, unknown, at = self._lex(raw, ids)
         while at:
             described = self._description(raw, at[0])
@@ -215,6 +215,19 @@ class Lexicon:
             raw = raw[:start + 1] + raw[fix + n:]
             out, unknown, at = self._lex(raw, ids)
         return out, unknown
+
+    def presented(self, raw: list[str]) -> list[str]:
+        """"see the vase on the side table? move it …": a first clause that points at an object (one of
+        `presentatives`, then a determiner) and is followed by more of the sentence only introduces the
+        object — read as "there is the vase on the side table"."""
+        seps = {",", ";", ":", ".", "!", "?"}
+        end = next((k for k in range(len(raw)) if raw[k] in seps), len(raw))
+        for p in sorted(self.courtesy["presentatives"], key=len, reverse=True):
+            n = len(p)
+            if tuple(raw[:n]) == p and n < end and self._has(raw, n, "DET") and end < len(raw) - 1 \
+                    and any(self._has(raw, k, NOUN) for k in range(n, end)):
+                return ["there", "is"] + raw[n:]
+        return raw
 
     def clitics(self, raw: list[str]) -> list[str]:
         """"'s" after a noun: the possessive before a noun phrase ("mum's mug", "the cat's clean bowl"),

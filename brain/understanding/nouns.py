@@ -210,6 +210,10 @@ class NounPhrases:
                 return Ref(sel, w.text, frozenset({t}), plural=w.plural)
             if not e.get("room") and "category" not in e:
                 self.notes.append(f"read {m.text!r} {w.text!r} as {w.text!r}")
+        if any("OTHER" in x.cats for x in quant):  # "the other lamp", "the other fruit"
+            other = self.other_of(w, entry)
+            if other is not None:
+                return other
         if entry.get("room"):
             return Ref(EVERYTHING, w.text, room=True)
         if entry.get("any"):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from robocortex.brain.goal_language import Selector
+from robocortex.brain.understanding import NotUnderstood
 from robocortex.brain.understanding.lexicon import lexicon
 
 from tests.brain.test_understanding import compact, goals, scene  # noqa: F401 - the scene fixture
@@ -86,3 +87,30 @@ def test_em_and_dashes(scene):  # noqa: F811
         "Fork in Drawer", "Spoon in Drawer"]
     assert compact(goals("the fork and the spoon are on the table - put both in a drawer", scene)) == [
         "Fork in Drawer", "Spoon in Drawer"]
+
+
+def test_the_other_noun_is_what_the_last_one_of_its_kind_leaves(scene):  # noqa: F811
+    # one floor lamp: "the other light" is the noun's next type here; several drawers: the rest of them
+    gs = goals("turn the floor lamp off and the other light on", scene)
+    assert compact(gs) == ["FloorLamp isToggled=False", "LightSwitch isToggled=True"]
+    with pytest.raises(NotUnderstood, match="other lamp"):  # the scene has one lamp
+        goals("turn the floor lamp off and the other lamp on", scene)
+    gs = goals("open a drawer and close the other drawers", scene)
+    assert gs[1].subject.quantifier == "rest" and gs[1].subject.rest_of == 0 and gs[1].subject.type == "Drawer"
+    gs = goals("put the apple in the fridge and the other fruit in the bowl", scene)
+    assert gs[1].subject.category == "fruit" and gs[1].subject.quantifier == "rest"
+
+
+def test_an_adjective_never_modifies_a_pronoun_or_a_bare_one(scene):  # noqa: F811
+    # "…, cut it up, …" and "…, open one …" are verbs after a list, not "a cut it", "an open one"
+    gs = goals("grab the potato, cut it up, then cook the slices", scene)
+    assert compact(gs)[0] == "Potato isSliced=True" and gs[1].subject.piece and gs[1].stage == 1
+    gs = goals("there are lots of drawers, open one and put the fork in it", scene)
+    assert compact(gs) == ["Drawer isOpen=True", "Fork in Drawer"] and gs[0].subject.quantifier == "a"
+    assert compact(goals("put dirty mugs in the sink", scene)) == ["all Mug (isDirty=True) in SinkBasin"]
+
+
+def test_a_first_clause_pointing_at_an_object_only_introduces_it(scene):  # noqa: F811
+    assert compact(goals("see the kettle on the stove? fill it with water", scene)) == [
+        "Kettle isFilledWithLiquid=True (water)"]
+    assert compact(goals("you know the cup on the table, put it in the sink", scene)) == ["Cup in SinkBasin"]
