@@ -106,6 +106,7 @@ class Actions:
                     r.liquid = pp.ref.liquid
                 else:
                     self.notes.append(f"{pp.prep} {pp.ref.text!r}: the robots choose the tools themselves")
+                    self.tools.append(pp.ref)
             elif r.instrument(pp):
                 self.notes.append(f"{pp.prep} {pp.ref.text!r}: the robots choose where to {verb.base} themselves")
                 self.last_place = pp

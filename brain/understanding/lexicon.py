@@ -298,9 +298,12 @@ class Lexicon:
             i += n
             nxt = raw[i] if i < len(raw) else ""
             counted = nxt.isdigit() or nxt in self.numbers  # "just one", "only two"
-            after_subject = "MODAL" in cats and out and out[-1].cats & {NOUN, "PRON", "EVERYTHING", "NOTHING", "ID"}
+            after_subject = bool({"MODAL", "HAVE"} & cats) and out and \
+                out[-1].cats & {NOUN, "PRON", "EVERYTHING", "NOTHING", "ID"}
+            after_subject = after_subject or "HAVE" in cats and out and out[-1].cats & {"MODAL", "NOT"}  # "should have"
+            closing = phrase in self.values["clause_final"] and (nxt == "" or nxt in {",", ";", ":", ".", "!", "?"})
             if FILLER in self.phrases[phrase] and not (len(cats) > 1 and (out and "DET" in out[-1].cats or counted
-                                                                          or after_subject)):
+                                                                          or after_subject or closing)):
                 continue  # filler, unless a determiner or a number makes it a word ("the first", "just one")
             cats = cats - {FILLER}
             if n == 1 and {VERB, NOUN} <= cats and raw[i - 1] != bases[VERB] and raw[i - 1].endswith("s") \

@@ -219,6 +219,14 @@ class NounPhrases:
         if entry.get("any"):
             sel = self.quantify(Selector(), quant, True, category=True)
             return Ref(sel, w.text, categories()["pickupables"], plural=True, negate=negate)
+        if entry.get("piece") and w.plural and not any({"NUM", "ONE", "INDEF"} & x.cats for x in quant):
+            # "slice the apple and the tomato, then put the slices in the bowl": the pieces of each
+            antes = [r for r in self.antecedents("sliced") if r.selector.type]
+            if len(antes) > 1:
+                refs = [Ref(self.quantify(Selector(type=a.selector.type, piece=True), quant, True, category=False),
+                            w.text, a.types, plural=True) for a in antes]
+                return Ref(refs[0].selector, w.text, frozenset().union(*(r.types for r in refs)), plural=True,
+                           refs=refs)
         if entry.get("piece"):  # "a slice", "the slices": of what was just cut
             ante = self.antecedent("sliced", typed=True)
             sel = self.quantify(Selector(type=ante.selector.type, piece=True), quant, w.plural, category=False)

@@ -24,6 +24,8 @@ class Outcomes:
             return goals, True
         if tree.data == "wish":
             return self.wish(tree), True
+        if tree.data == "state_have":
+            return self.have(tree)
         unwanted = tree.data == "state_unwanted"
         subject = _sub(tree, "subject")
         if unwanted and not subject:  # "I don't want the tv on" is a state; "I want no X" alone
@@ -59,6 +61,19 @@ class Outcomes:
         if negate != unwanted:
             goals = [denied(g) for g in goals]
         return goals, asks
+
+    def have(self, tree: Tree) -> tuple[list[Goal], bool]:
+        """"the bed should have nothing on it", "the bowl must have the apple in it": the objects in/on the
+        subject (the phrase's pronoun is the subject), asked for with a modal."""
+        nobody = Word("", "", frozenset())
+        for holder in self.objects(_sub(_sub(tree, "subject")[0], "objects")[0], "target", nobody):
+            self.remember(holder, None, "target")
+        be = [self.word(t) for c in _sub(tree, "be_phrase") for t in _tokens(c)]
+        refs = self.objects(_sub(tree, "objects")[0], "subject", nobody)
+        goals = self.outcome(refs, _sub(tree, "pp"))
+        if any("NOT" in w.cats for w in be):
+            goals = [denied(g) for g in goals]
+        return goals, any("MODAL" in w.cats for w in be)
 
     def outcome(self, refs: list[Ref], parts: list[Any]) -> list[Goal]:
         """Goals the objects must meet: a predicate's state words and places, or a passive verb."""

@@ -223,6 +223,10 @@ class Sequence:
             if g.condition.held and later and not g.when:  # "grab the mug and wash it": holding it is a step
                 self.notes.append(f"holding {g.subject.describe()} is a step, not a goal")
                 continue
+            if g.condition.held and not g.when and any(_same_subject(g, Goal(subject=t.selector, condition=g.condition))
+                                                       for t in self.tools):
+                self.notes.append(f"holding {g.subject.describe()} is a step: it is a tool")  # "… slice it with the knife"
+                continue
             if g.condition.relation and g.condition.negate and not g.when and \
                     any(h.condition.relation and not h.condition.negate and h.stage == g.stage for h in later):
                 continue  # "take the egg out of the fridge and put it on the counter"

@@ -114,3 +114,35 @@ def test_a_first_clause_pointing_at_an_object_only_introduces_it(scene):  # noqa
     assert compact(goals("see the kettle on the stove? fill it with water", scene)) == [
         "Kettle isFilledWithLiquid=True (water)"]
     assert compact(goals("you know the cup on the table, put it in the sink", scene)) == ["Cup in SinkBasin"]
+
+
+def test_back_closing_a_clause_is_where_it_was(scene):  # noqa: F811
+    gs = goals("take the kettle off the stove. Wash it. Then put it back.", scene)
+    assert compact(gs)[-1] == "then Kettle on StoveBurner"
+    # "back" before a place is filler
+    assert compact(goals("put the kettle back on the counter", scene)) == ["Kettle on CounterTop"]
+
+
+def test_the_same_noun_is_the_noun_just_named(scene):  # noqa: F811
+    assert compact(goals("put the fork in a drawer and the spoon in the same drawer", scene)) == [
+        "Fork in Drawer", "Spoon in Drawer"]
+
+
+def test_holding_a_tool_is_a_step(scene):  # noqa: F811
+    gs = goals("grab the knife and slice the bread with the knife", scene)
+    assert compact(gs) == ["Bread isSliced=True"]
+
+
+def test_the_slices_after_cutting_several_things_are_the_pieces_of_each(scene):  # noqa: F811
+    gs = goals("slice the apple and the tomato, then put the slices in the bowl", scene)
+    assert [(g.subject.type, g.subject.piece, g.stage) for g in gs[2:]] == [("Apple", True, 1), ("Tomato", True, 1)]
+
+
+def test_x_should_have_y_on_it(scene):  # noqa: F811
+    [g] = goals("the counter should have nothing on it", scene)
+    assert g.condition.target == Selector(type="CounterTop") and g.condition.negate
+    [g] = goals("the table shouldn't have any fruit on it", scene)
+    assert g.subject.category == "fruit" and g.subject.quantifier == "all" and g.condition.negate
+    assert compact(goals("the bowl should have the apple in it", scene)) == ["Apple in Bowl"]
+    # without a modal it describes the scene and only introduces what it names
+    assert compact(goals("the counter has a mug on it, wash it", scene)) == ["Mug isDirty=False"]
