@@ -189,6 +189,8 @@ class Actions:
         elif adjs:
             for a in adjs:
                 pairs += self.adjective(a, ref)
+            if template is not None:  # "leave the laptop open and on": a state word and a particle
+                pairs += self.conditions(template, ref)
         elif negplace is not None:
             pairs.append((ref.selector, Condition(relation=self.relation(negplace),
                                                   target=self.target(negplace.ref), negate=True)))

@@ -41,6 +41,9 @@ class Outcomes:
         parts: list[Any] = list(pred[0].children) if pred else []
         if tree.data == "there_state" and not pred:
             if not pp_trees:
+                described = self.described(obj_tree) if asks else []
+                if described:  # "there should be no dirty dishes (anywhere)": none of them dirty
+                    return described, True
                 if asks:
                     raise NotUnderstood(f"there should be {self.text(subject[0])} — where?",
                                         [(self.text(subject[0]), None)])
@@ -61,6 +64,19 @@ class Outcomes:
         if negate != unwanted:
             goals = [denied(g) for g in goals]
         return goals, asks
+
+    def described(self, obj_tree: Tree) -> list[Goal]:
+        """"there should be no dirty dishes", "there should be a clean mug": with no place, the state
+        words on the objects are what is asked (negated by "no")."""
+        goals: list[Goal] = []
+        for ref in self.objects(obj_tree, "subject", Word("", "", frozenset())):
+            states = ref.selector.states
+            if not states:
+                return []
+            bare = ref.selector.model_copy(update={"states": {}})
+            goals += self.goals_of(ref, [(bare, Condition(state=k, value=v)) for k, v in states.items()])
+            self.remember(ref, None, "object")
+        return goals
 
     def have(self, tree: Tree) -> tuple[list[Goal], bool]:
         """"the bed should have nothing on it", "the bowl must have the apple in it": the objects in/on the

@@ -115,7 +115,9 @@ class Sequence:
             self.clause += 1
             self.connective(flow)
             said = Said(len(self.goals), refs=flow.last_said.refs, verb=flow.last_said.verb)
-            if inner.data == "plain":
+            if inner.data == "plain" and k == 0 and self._topic(children):
+                self.introduce(inner.children[0])
+            elif inner.data == "plain":
                 self.plain(flow, inner.children[0], said, corrected=self._corrected(children, k))
             else:
                 self.marked(flow, inner, said, trailing)
@@ -192,6 +194,27 @@ class Sequence:
             flow.last = self.emit(goals, flow.stage)
             flow.stage += 1
         flow.last_said = said
+
+    def _topic(self, children: list[Tree]) -> bool:
+        """A verbless phrase opening the sentence that the next item takes up with a pronoun ("the spray
+        bottle on the toilet — move it to the counter"): a topic, not a goal."""
+        if len(children) < 3 or children[1].data != "conn" or children[2].data != "item":
+            return False
+        first, nxt = children[0].children[0], children[2].children[0]
+        if first.data != "plain" or first.children[0].data != "gapped" or nxt.data != "plain" \
+                or nxt.children[0].data != "action" or not _sub(first.children[0], "objects"):
+            return False
+        objects = _sub(nxt.children[0], "objects")
+        heads = [h for o in objects[:1] for np in _sub(o, "np")[:1] for h in _sub(np, "head")]
+        return bool(heads) and _kind(_tokens(heads[0])[-1], {"PRON"}) is not None
+
+    def introduce(self, body: Tree) -> None:
+        """A topic's objects, located by its phrases, only become referents."""
+        refs = self.objects(_sub(body, "objects")[0], "subject", Word("", "", frozenset()))
+        for r in refs:
+            for pp in _sub(body, "pp"):
+                self.locate(r, self.pp(pp))
+            self.remember(r, None, "object")
 
     def _corrected(self, children: list[Tree], k: int) -> bool:
         """Whether item k is followed by a self-correction ("no", "actually", "I mean")."""

@@ -146,3 +146,30 @@ def test_x_should_have_y_on_it(scene):  # noqa: F811
     assert compact(goals("the bowl should have the apple in it", scene)) == ["Apple in Bowl"]
     # without a modal it describes the scene and only introduces what it names
     assert compact(goals("the counter has a mug on it, wash it", scene)) == ["Mug isDirty=False"]
+
+
+def test_state_words_joined_by_and_or_share_the_verb_and_its_negation(scene):  # noqa: F811
+    assert compact(goals("don't leave the microwave open or on", scene)) == [
+        "Microwave isOpen=False", "Microwave isToggled=False"]
+    assert compact(goals("leave the microwave open and on", scene)) == [
+        "Microwave isOpen=True", "Microwave isToggled=True"]
+
+
+def test_there_should_be_no_adjective_noun_asks_for_the_state(scene):  # noqa: F811
+    [g] = goals("there should be no dirty dishes anywhere", scene)
+    assert g.subject.category == "dishes" and g.subject.quantifier == "all" and not g.subject.states
+    assert (g.condition.state, g.condition.value) == ("isDirty", False)
+    assert compact(goals("there should be a clean mug", scene)) == ["Mug isDirty=False"]
+
+
+def test_a_verbless_topic_taken_up_by_a_pronoun_is_no_goal(scene):  # noqa: F811
+    [g] = goals("the kettle on the stove — move it to the counter", scene)
+    assert g.subject.type == "Kettle" and g.condition.target == Selector(type="CounterTop")
+    # a verbless list of outcomes is still goals
+    assert compact(goals("the floor lamp on, the tv off", scene)) == [
+        "FloorLamp isToggled=True", "Television isToggled=False"]
+
+
+def test_lying_around_is_filler(scene):  # noqa: F811
+    [g] = goals("don't leave anything lying around on the counter", scene)
+    assert g.condition.target == Selector(type="CounterTop") and g.condition.negate
