@@ -51,6 +51,9 @@ class Conditions:
             control = self.lex.controls.get(subject.type)  # "turn on a burner": its knob
             if control and self.scene.has(control):
                 subject = subject.model_copy(update={"type": control, "located": None})  # where the burner is
+                whole = self.lex.nouns.get(ref.text.split()[-1] if ref.text else "", {}).get("whole")
+                if whole and spec.get("value") is False and subject.quantifier == "the":
+                    subject = subject.model_copy(update={"quantifier": "all"})  # "the stove off": every burner
         return [(subject, Condition(**spec))]
 
     def adjective_conditions(self, w: Word, ref: Ref, as_filter: bool = False) -> list[Condition]:

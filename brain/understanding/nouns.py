@@ -189,6 +189,11 @@ class NounPhrases:
             w, modifiers = modifiers[-1], modifiers[:-1]  # "the lights in here": the room is the scene
             entry = self.noun(w)
         typed = [m for m in modifiers if self.lex.nouns.get(m.base, {}).get("types")]
+        if entry.get("part_of"):  # "the fridge door": the fridge
+            if not typed:
+                raise NotUnderstood(f"the {w.text} of what? Name the thing ('the fridge {w.text}')", [(w.text, None)])
+            w, entry, modifiers = replace(typed[-1], plural=w.plural), self.lex.nouns[typed[-1].base], modifiers[:-1]
+            typed = typed[:-1]
         if entry.get("any") and typed:  # "a toilet paper roll", "the soap bar": the thing the measure is of
             w, entry, modifiers = replace(typed[-1], plural=w.plural), self.lex.nouns[typed[-1].base], []
         if entry.get("any"):  # "the sports stuff", "cleaning things": a category word before a general noun

@@ -173,3 +173,22 @@ def test_a_verbless_topic_taken_up_by_a_pronoun_is_no_goal(scene):  # noqa: F811
 def test_lying_around_is_filler(scene):  # noqa: F811
     [g] = goals("don't leave anything lying around on the counter", scene)
     assert g.condition.target == Selector(type="CounterTop") and g.condition.negate
+
+
+def test_a_whole_switched_by_its_parts_is_off_when_every_part_is(scene):  # noqa: F811
+    [g] = goals("turn off the stove", scene)
+    assert (g.subject.type, g.subject.quantifier, g.condition.value) == ("StoveKnob", "all", False)
+    [g] = goals("turn on the stove", scene)
+    assert (g.subject.type, g.subject.quantifier, g.condition.value) == ("StoveKnob", "the", True)
+
+
+def test_a_part_is_named_by_what_it_belongs_to(scene):  # noqa: F811
+    assert compact(goals("keep the fridge door shut", scene)) == ["Fridge isOpen=False"]
+    with pytest.raises(NotUnderstood, match="door"):
+        goals("close the door", scene)
+
+
+def test_more_wishes_and_negations(scene):  # noqa: F811
+    assert compact(goals("I'd rather the tv stayed off", scene)) == ["Television isToggled=False"]
+    [g] = goals("no more knives on the counter", scene)
+    assert g.subject.quantifier == "all" and g.condition.negate
