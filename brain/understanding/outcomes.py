@@ -61,6 +61,7 @@ class Outcomes:
         goals = self.outcome(refs, parts)
         if parts and not any(isinstance(p, Tree) and p.data == "verb" for p in parts):
             self.last_action = (None, parts)  # "the mug goes in the sink, the plate too"
+        self.last_subject, self.last_negated = refs, negate != unwanted
         if negate != unwanted:
             goals = [denied(g) for g in goals]
         return goals, asks

@@ -37,4 +37,7 @@ class Interpreter(Sequence, Outcomes, Actions, Conditions, References, NounPhras
         self.last_action: tuple[Word | None, list[Any]] | None = None
         self.last_place: PP | None = None
         self.tools: list[Ref] = []  # objects named as a verb's tool ("slice the bread with it")
+        self.last_subject: list[Ref] = []  # the objects of the last action or state
+        self.last_negated = False  # whether it was said with "not" ("don't put …", "… shouldn't be …")
+        self.disjunct = False  # whether the connective before this item is "or"
         self.clause = 0

@@ -41,6 +41,7 @@ class Sequence:
             goals = []
             for v in _sub(tree, "verb"):  # "heat up and slice the potato": each verb over the objects
                 goals += self.action(self.word(_tokens(v)[-1]), objects, comps, said=said)
+            self.last_subject, self.last_negated = said.refs, bool(nots)
             return ([denied(g) for g in goals] if nots else goals), True
         if tree.data == "gapped":
             objects = next(iter(_sub(tree, "objects")), None)
@@ -49,6 +50,10 @@ class Sequence:
             nots = _sub(tree, "not")
             comps = [c for c in tree.children
                      if c is not objects and not (isinstance(c, Tree) and c.data in ("not", "same"))]
+            if not comps and not nots:
+                alternative = self.place_remnant(objects)
+                if alternative is not None:
+                    return alternative, True
             if self.last_action is None or self.last_action[0] is None:  # "the floor lamp on, the desk lamp off"
                 comps = comps or (self.last_action[1] if self.last_action else [])
                 refs = self.objects(objects, "subject", Word("", "", frozenset()))
@@ -70,6 +75,35 @@ class Sequence:
                 raise NotUnderstood(f"what should go {self.text(tree)!r}? Start with a verb", [(self.text(tree), None)])
             return self.action(verb, None, list(tree.children), given=said.refs), True
         return self.state(tree)
+
+    def place_remnant(self, objects: Tree) -> list[Goal] | None:
+        """"nothing should be left in the microwave or the toaster", "don't put anything on the bed or the
+        desk": a lone receptacle after an item with a place is another place for that item's objects.
+        After a negation it is one more goal (neither place); an alternative place without one ("in the
+        fridge or the bowl") is no goal."""
+        nps = _sub(objects, "np")
+        if self.last_action is None or not self.last_subject or len(nps) != 1:
+            return None
+        verb, last_comps = self.last_action
+        pps = [c for c in last_comps if isinstance(c, Tree) and c.data == "pp"]
+        if not pps:
+            return None
+        try:
+            place = self.np(nps[0], "target")
+        except NotUnderstood:
+            return None
+        if not place.types or not self.scene.can(place.types, "receptacle") or self.scene.can(place.types,
+                                                                                              "pickupable"):
+            return None
+        negated = self.last_negated or any(r.negate for r in self.last_subject)
+        if self.disjunct and not negated:
+            self.notes.append(f"or {place.text!r}: an alternative place is no goal")
+            return []
+        comps = [Tree("pp", [pps[-1].children[0], nps[0]]) if c is pps[-1] else c for c in last_comps]
+        subject, was_negated = self.last_subject, self.last_negated
+        goals = self.outcome(subject, comps) if verb is None else self.action(verb, None, comps, given=subject)
+        self.last_subject, self.last_negated = subject, was_negated
+        return [denied(g) for g in goals] if was_negated else goals
 
     def _particle(self, verb: Word, tree: Tree, np: Tree) -> bool:
         """Whether "on"/"off" before `np` is the verb's particle for it ("… and off the light") rather
@@ -113,6 +147,7 @@ class Sequence:
             inner = child if child.data == "marked" else child.children[0]
             trailing = not flow.first and (child.data == "marked" or inner.data == "marked" and self._ends(children, k))
             self.clause += 1
+            self.disjunct = any(w.base in self.lex.values["disjunctions"] for w in flow.conn)
             self.connective(flow)
             said = Said(len(self.goals), refs=flow.last_said.refs, verb=flow.last_said.verb)
             if inner.data == "plain" and k == 0 and self._topic(children):

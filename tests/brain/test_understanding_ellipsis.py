@@ -192,3 +192,13 @@ def test_more_wishes_and_negations(scene):  # noqa: F811
     assert compact(goals("I'd rather the tv stayed off", scene)) == ["Television isToggled=False"]
     [g] = goals("no more knives on the counter", scene)
     assert g.subject.quantifier == "all" and g.condition.negate
+
+
+def test_a_lone_receptacle_after_or_is_another_place_under_negation(scene):  # noqa: F811
+    gs = goals("nothing should be left in the microwave or the fridge", scene)
+    assert [(g.condition.target.type, g.condition.negate) for g in gs] == [("Microwave", True), ("Fridge", True)]
+    gs = goals("don't put anything in the microwave or the fridge", scene)
+    assert [(g.condition.target.type, g.condition.negate) for g in gs] == [("Microwave", True), ("Fridge", True)]
+    # a pickupable remnant is still another object ("… and the plate"); an alternative place is no goal
+    assert compact(goals("put the mug in the sink and the plate", scene)) == ["Mug in SinkBasin", "Plate in SinkBasin"]
+    assert compact(goals("put the knife in the sink or the fridge", scene)) == ["Knife in SinkBasin"]
