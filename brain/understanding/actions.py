@@ -26,6 +26,8 @@ class Actions:
     def split_comps(self, comps: list[Any]) -> tuple[list[Word], list[Word], list[PP], list[Tree]]:
         particles, adjs, pps, pros = [], [], [], []
         for c in comps:
+            if isinstance(c, Tree) and c.data == "contrast":  # "off, not on": what is denied adds nothing
+                continue
             if isinstance(c, Tree) and c.data == "pp" and c.children[0].data in ("on", "off") and \
                     self.lex.nouns.get(self.word(_tokens(c.children[1])[-1]).base, {}).get("room"):
                 particles.append(self.word(_tokens(c.children[0])[-1]))  # "turn the lights off in here"
@@ -119,6 +121,11 @@ class Actions:
             r.negplace = PP("out of", "FROM", Ref(Selector(), "where it is"))  # resolved per object
         if r.template is None and r.dest is None and not r.adjs and r.negplace is None:
             r.template = frames.alone
+        source = next((pp for pp in r.filters if pp.kind in ("FROM", "OFF")), None)
+        if r.template and source is not None and self.lex.template(r.template)[0].get("clear"):
+            # "clear everything off the counter": what is named goes off the place, as "take … off"
+            r.negplace, r.template = source, None
+            r.filters = [pp for pp in r.filters if pp is not source]
         return r
 
     def object_goals(self, verb: Word, r: Reading, ref: Ref, start: int) -> list[Goal]:

@@ -94,8 +94,8 @@ class Outcomes:
 
     def outcome(self, refs: list[Ref], parts: list[Any]) -> list[Goal]:
         """Goals the objects must meet: a predicate's state words and places, or a passive verb."""
-        parts = [p for p in parts if not (isinstance(p, Token) and p.type in ("AND",)) and
-                 not (isinstance(p, Tree) and p.data in ("and", "indef"))]
+        parts = [p for p in parts if not (isinstance(p, Token) and p.type in ("AND", "COMMA", "PERIOD")) and
+                 not (isinstance(p, Tree) and p.data in ("and", "indef", "contrast"))]
         verb_part = next((p for p in parts if isinstance(p, Tree) and p.data == "verb"), None)
         if verb_part is not None:  # a passive: "the apple should be put in the fridge", "be turned off"
             rest = [p for p in parts if p is not verb_part]

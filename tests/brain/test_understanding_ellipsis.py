@@ -202,3 +202,23 @@ def test_a_lone_receptacle_after_or_is_another_place_under_negation(scene):  # n
     # a pickupable remnant is still another object ("… and the plate"); an alternative place is no goal
     assert compact(goals("put the mug in the sink and the plate", scene)) == ["Mug in SinkBasin", "Plate in SinkBasin"]
     assert compact(goals("put the knife in the sink or the fridge", scene)) == ["Knife in SinkBasin"]
+
+
+def test_clear_x_off_y_is_x_off_y(scene):  # noqa: F811
+    [g] = goals("clear everything off the counter except the knife", scene)
+    assert g.subject.exclude == [Selector(type="Knife")] and g.condition.target == Selector(type="CounterTop")
+    assert g.condition.negate
+    [g] = goals("clear the counter", scene)  # the place as the object: still everything off it
+    assert g.condition.target == Selector(type="CounterTop") and g.condition.negate
+
+
+def test_a_contrast_with_not_adds_nothing(scene):  # noqa: F811
+    assert compact(goals("the tv should be switched off, not on", scene)) == ["Television isToggled=False"]
+    assert compact(goals("put the mug in the sink, not on the counter", scene)) == ["Mug in SinkBasin"]
+
+
+def test_whatever_is_there_and_burning(scene):  # noqa: F811
+    [g] = goals("grab whatever's in the sink and put it on the counter", scene)
+    assert g.subject.located is not None and g.subject.located.target == Selector(type="SinkBasin")
+    [g] = goals("no candles should be left burning", scene)
+    assert (g.subject.type, g.subject.quantifier, g.condition.value) == ("Candle", "all", False)
