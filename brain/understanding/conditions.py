@@ -108,9 +108,13 @@ class Conditions:
                 raise NotUnderstood("'where it was': I don't know where that was", [("where", None)])
             return PP("on", "PREP", where.ref)
         if tree.data == "there":
-            if self.last_place is None:
+            place = self.last_place
+            if place is None:
                 raise NotUnderstood("'there': where? Name the place", [("there", None)])
-            return self.last_place
+            if place.kind in ("FROM", "OFF"):  # "take X off the toilet and put Y there": on the toilet
+                prep = {"in": "in", "on": "on"}.get(self.relation(place), "to")
+                return PP(prep, "ON" if prep == "on" else "PREP", place.ref)
+            return place
         prep = self.word(_tokens(tree)[-1]).base
         return PP(prep, "PREP", self.antecedent("target"))
 

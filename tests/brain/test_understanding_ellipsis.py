@@ -222,3 +222,13 @@ def test_whatever_is_there_and_burning(scene):  # noqa: F811
     assert g.subject.located is not None and g.subject.located.target == Selector(type="SinkBasin")
     [g] = goals("no candles should be left burning", scene)
     assert (g.subject.type, g.subject.quantifier, g.condition.value) == ("Candle", "all", False)
+
+
+def test_there_after_taking_something_off_a_place_is_on_that_place(scene):  # noqa: F811
+    gs = goals("take the knife off the counter and put the fork there instead", scene)
+    assert [(g.subject.type, g.condition.negate) for g in gs] == [("Knife", True), ("Fork", False)]
+    assert gs[1].condition.target == Selector(type="CounterTop")
+
+
+def test_time_adverbs_leave_the_end_state_as_it_is(scene):  # noqa: F811
+    assert compact(goals("the tv shouldn't be left on overnight", scene)) == ["Television isToggled=False"]
