@@ -40,4 +40,5 @@ class Interpreter(Sequence, Outcomes, Actions, Conditions, References, NounPhras
         self.last_subject: list[Ref] = []  # the objects of the last action or state
         self.last_negated = False  # whether it was said with "not" ("don't put …", "… shouldn't be …")
         self.disjunct = False  # whether the connective before this item is "or"
+        self.contrastive = False  # whether it is "but"
         self.clause = 0

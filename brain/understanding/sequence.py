@@ -82,8 +82,8 @@ class Sequence:
         After a negation it is one more goal (neither place); an alternative place without one ("in the
         fridge or the bowl") is no goal."""
         nps = _sub(objects, "np")
-        if self.last_action is None or not self.last_subject or len(nps) != 1:
-            return None
+        if self.last_action is None or not self.last_subject or len(nps) != 1 or self.contrastive:
+            return None  # "nothing on the counter but the toaster": "but" is no other place
         verb, last_comps = self.last_action
         pps = [c for c in last_comps if isinstance(c, Tree) and c.data == "pp"]
         if not pps:
@@ -148,7 +148,8 @@ class Sequence:
             trailing = not flow.first and (child.data == "marked" or inner.data == "marked" and self._ends(children, k))
             self.clause += 1
             self.disjunct = any(w.base in self.lex.values["disjunctions"] for w in flow.conn)
-            self.connective(flow)
+            self.contrastive = any(w.base == "but" for w in flow.conn)
+            self.connective(flow, repeats=self._repeats(inner))
             said = Said(len(self.goals), refs=flow.last_said.refs, verb=flow.last_said.verb)
             if inner.data == "plain" and k == 0 and self._topic(children):
                 self.introduce(inner.children[0])
@@ -157,12 +158,19 @@ class Sequence:
             else:
                 self.marked(flow, inner, said, trailing)
 
-    def connective(self, flow: Flow) -> None:
-        """What the words before an item say: a correction, the next stage, a new sentence."""
+    @staticmethod
+    def _repeats(item: Tree) -> bool:
+        """Whether an item repeats the last one for other objects ("… actually, do the same with X")."""
+        body = item.children[-1]  # a plain item's body, or a marked item's
+        return isinstance(body, Tree) and body.data == "gapped" and bool(_sub(body, "same"))
+
+    def connective(self, flow: Flow, repeats: bool = False) -> None:
+        """What the words before an item say: a correction (not before an item that repeats the last one:
+        "… actually, do the same with the lettuce"), the next stage, a new sentence."""
         conn = flow.conn
         waiting = any("THEN" in w.cats for w in conn)  # "turn on the shower, wait, then turn it off": a pause
         if any("CORRECT" in w.cats and not ({"AND", "COMMA", "THEN"} & w.cats) and not (waiting and w.base == "wait")
-               for w in conn) and not flow.first:
+               for w in conn) and not flow.first and not repeats:
             del self.goals[flow.last_said.start:]  # a self-correction replaces what it corrects
             flow.last = []
         ordinal_step = any("ORD" in w.cats and w.value not in (None, 1) for w in conn)  # "second, …"

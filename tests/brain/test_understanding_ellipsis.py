@@ -232,3 +232,14 @@ def test_there_after_taking_something_off_a_place_is_on_that_place(scene):  # no
 
 def test_time_adverbs_leave_the_end_state_as_it_is(scene):  # noqa: F811
     assert compact(goals("the tv shouldn't be left on overnight", scene)) == ["Television isToggled=False"]
+
+
+def test_a_correction_word_before_the_same_adds_rather_than_replaces(scene):  # noqa: F811
+    assert compact(goals("put the bread in the fridge. Actually, do the same with the tomato too", scene)) == [
+        "Bread in Fridge", "Tomato in Fridge"]
+    assert compact(goals("put the bread in the fridge... actually, the tomato", scene)) == ["Tomato in Fridge"]
+
+
+def test_but_after_nothing_is_an_exception_not_another_place(scene):  # noqa: F811
+    [g] = goals("make sure nothing's left on the counter but the knife", scene)
+    assert g.subject.exclude == [Selector(type="Knife")] and g.condition.target == Selector(type="CounterTop")
