@@ -46,7 +46,16 @@ class Actions:
         self.last_action = (verb, comps)  # before anything can fail: "turn on the tv… sorry, the radio"
         exclusions = [c for c in comps if isinstance(c, Tree) and c.data == "exclusion"]
         comps = [c for c in comps if not (isinstance(c, Tree) and c.data == "exclusion")]
-        r = self.read_comps(verb, comps)
+        self.local = self.named_types(objects)  # "slice the bread with it": "it" is not the bread
+        try:
+            r = self.read_comps(verb, comps)
+        except NotUnderstood:
+            if not self.local:
+                raise
+            self.local = frozenset()
+            r = self.read_comps(verb, comps)
+        finally:
+            self.local = frozenset()
         role = r.template or ("place" if r.dest is not None or r.negplace is not None else "adj")
         refs = given if given is not None else self.objects(objects, "product" if r.frames.product else role, verb)
         poured = [pp for pp in r.pps if pp.kind in ("PREP", "ON") and not pp.ref.room]
@@ -69,6 +78,15 @@ class Actions:
                 self.last_place = pp
         self.last_action = (verb, comps)
         return goals
+
+    def named_types(self, objects: Tree | None) -> frozenset[str]:
+        """The types a verb's objects name by a noun (read without resolving them)."""
+        types: set[str] = set()
+        for np in _sub(objects, "np") if objects is not None else []:
+            for head in _sub(np, "head"):
+                entry = self.lex.nouns.get(self.word(_tokens(head)[-1]).base, {})
+                types.update(t for t in entry.get("types", [])[:1] if self.scene.has(t))
+        return frozenset(types)
 
     def read_comps(self, verb: Word, comps: list[Any]) -> Reading:
         """What a verb's particles, state words and phrases say: its template, destination, liquid,

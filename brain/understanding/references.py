@@ -30,6 +30,8 @@ class References:
             return False
         if typed and not (ref.selector.type or ref.selector.category):
             return False
+        if self.local and ref.types and ref.types <= self.local:  # a pronoun in a verb's phrase is not its object
+            return False
         types = ref.types | frozenset(self.lex.controls.get(t, t) for t in ref.types)  # a burner's knob
         return not (need and ref.types and not self.scene.can(types, need))
 

@@ -41,4 +41,5 @@ class Interpreter(Sequence, Outcomes, Actions, Conditions, References, NounPhras
         self.last_negated = False  # whether it was said with "not" ("don't put …", "… shouldn't be …")
         self.disjunct = False  # whether the connective before this item is "or"
         self.contrastive = False  # whether it is "but"
+        self.local: frozenset[str] = frozenset()  # types the verb being read names as its objects
         self.clause = 0

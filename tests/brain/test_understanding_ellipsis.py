@@ -243,3 +243,11 @@ def test_a_correction_word_before_the_same_adds_rather_than_replaces(scene):  # 
 def test_but_after_nothing_is_an_exception_not_another_place(scene):  # noqa: F811
     [g] = goals("make sure nothing's left on the counter but the knife", scene)
     assert g.subject.exclude == [Selector(type="Knife")] and g.condition.target == Selector(type="CounterTop")
+
+
+def test_a_pronoun_in_a_verbs_phrase_is_not_that_verbs_object(scene):  # noqa: F811
+    # "it" in "slice the bread with it" is the knife, so holding the knife is a step (a tool)
+    gs = goals("grab the bread and the knife; slice the bread with it", scene)
+    assert compact(gs) == ["Bread isSliced=True"]
+    # with nothing else to refer to, the object itself is still found
+    assert compact(goals("grab the mug and fill it with water", scene))[-1] == "Mug isFilledWithLiquid=True (water)"
