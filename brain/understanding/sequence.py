@@ -67,6 +67,8 @@ class Sequence:
                         not self._particle(verb, lead, nps[0]):
                     # "… actually on the bed": a place for the last objects, not "turn … on"
                     return self.body(Tree("fragment", [Tree("pp", [lead, nps[0]]), *comps[1:]]), said)
+                if not comps:  # "pick up the pillow, then the remote, and put them …": one list, said in two
+                    self.clause -= 1
                 goals = self.action(verb, objects, comps or last_comps, said=said)
             return ([denied(g) for g in goals] if nots else goals), True
         if tree.data == "fragment":  # "… no, in the sink": the last verb and objects, these words

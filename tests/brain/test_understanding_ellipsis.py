@@ -251,3 +251,9 @@ def test_a_pronoun_in_a_verbs_phrase_is_not_that_verbs_object(scene):  # noqa: F
     assert compact(gs) == ["Bread isSliced=True"]
     # with nothing else to refer to, the object itself is still found
     assert compact(goals("grab the mug and fill it with water", scene))[-1] == "Mug isFilledWithLiquid=True (water)"
+
+
+def test_a_gapped_object_joins_the_list_it_continues(scene):  # noqa: F811
+    # "them" after "pick up A, then B" is A and B
+    assert compact(goals("pick up the fork, then the spoon, and put them in a drawer", scene)) == [
+        "Fork in Drawer", "Spoon in Drawer"]
