@@ -39,10 +39,11 @@ class Conditions:
         need = STATE_NEEDS.get(spec.get("state", ""))
         if need and not (subject.type or subject.category or subject.id or subject.ids):
             # "turn everything off": everything that can be, type by type
-            types = sorted(t for t in self.scene.types if self.scene.can(frozenset({t}), need))
+            left_out = {x.type for x in subject.exclude}
+            types = sorted(t for t in self.scene.types if self.scene.can(frozenset({t}), need) and t not in left_out)
             if not types:
                 raise NotUnderstood(f"nothing in this scene can be {spec.get('state')}", [(ref.text, None)])
-            return [(subject.model_copy(update={"type": t}), Condition(**spec)) for t in types]
+            return [(subject.model_copy(update={"type": t, "exclude": []}), Condition(**spec)) for t in types]
         if need and subject.type and not subject.piece and not self.scene.can(frozenset({subject.type}), need) \
                 and self.scene.can(frozenset({piece_type(subject.type)}), need):
             subject = subject.model_copy(update={"piece": True})  # "toast the bread": its slices (AI2-THOR)

@@ -166,6 +166,9 @@ class NounPhrases:
             return Ref(sel, w.text, categories()[cat], plural=True)
         if kind in ("EVERYTHING", "NOTHING"):  # "everything", "nothing", "exactly two things"
             sel = self.quantify(Selector(), quant, True, category=True) if kind == "EVERYTHING" else EVERYTHING
+            if w.base in self.lex.values["everything_else"]:  # "… and everything else": what was not named
+                named = {m.ref.selector.type for m in self.mentions if m.ref.role == "object" and m.ref.selector.type}
+                sel = sel.model_copy(update={"exclude": [Selector(type=t) for t in sorted(named)]})
             return Ref(sel, w.text, categories()["pickupables"], plural=True, negate=kind == "NOTHING")
         if kind in ("PRON", "ALL", "BOTH"):
             return self.pronoun(w, role, plural=kind != "PRON" or None)

@@ -257,3 +257,11 @@ def test_a_gapped_object_joins_the_list_it_continues(scene):  # noqa: F811
     # "them" after "pick up A, then B" is A and B
     assert compact(goals("pick up the fork, then the spoon, and put them in a drawer", scene)) == [
         "Fork in Drawer", "Spoon in Drawer"]
+
+
+def test_everything_else_is_everything_not_named_before(scene):  # noqa: F811
+    gs = goals("put the apple in the fridge and everything else in the sink", scene)
+    assert gs[1].subject.exclude == [Selector(type="Apple")] and gs[1].subject.quantifier == "all"
+    gs = goals("leave the floor lamp on but turn everything else off", scene)
+    assert gs[0].subject.type == "FloorLamp" and gs[0].condition.value is True
+    assert "FloorLamp" not in {g.subject.type for g in gs[1:]} and all(g.condition.value is False for g in gs[1:])
