@@ -65,8 +65,9 @@ class Actions:
             r.filters = [pp for pp in r.filters if pp is not poured[-1]]
         for ex in exclusions:  # "put everything in the drawer except the knife"
             left = self.objects(_sub(ex, "objects")[0], "subject", verb)
-            for ref in refs:
-                self.exclude(ref, left)
+            for ref in refs:  # only from the sets it can be part of ("the tv and the lamps, apart from …")
+                if not ref.selector.type or any(x.selector.type == ref.selector.type for x in left):
+                    self.exclude(ref, left)
         if said is not None:
             said.verb, said.refs, said.comps = verb, refs, comps
         goals: list[Goal] = []

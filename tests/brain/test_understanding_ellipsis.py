@@ -265,3 +265,9 @@ def test_everything_else_is_everything_not_named_before(scene):  # noqa: F811
     gs = goals("leave the floor lamp on but turn everything else off", scene)
     assert gs[0].subject.type == "FloorLamp" and gs[0].condition.value is True
     assert "FloorLamp" not in {g.subject.type for g in gs[1:]} and all(g.condition.value is False for g in gs[1:])
+
+
+def test_an_exclusion_after_a_comma_leaves_things_out_of_the_sets(scene):  # noqa: F811
+    gs = goals("switch off the tv and the lights, apart from the floor lamp", scene)
+    assert gs[0].subject.type == "Television" and not gs[0].subject.exclude
+    assert gs[1].subject.category == "lights" and gs[1].subject.exclude == [Selector(type="FloorLamp")]
