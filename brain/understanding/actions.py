@@ -26,6 +26,8 @@ class Actions:
     def split_comps(self, comps: list[Any]) -> tuple[list[Word], list[Word], list[PP], list[Tree]]:
         particles, adjs, pps, pros = [], [], [], []
         for c in comps:
+            if isinstance(c, Tree) and c.data == "contrast":  # "off, not on": what is denied adds nothing
+                continue
             if isinstance(c, Tree) and c.data == "pp" and c.children[0].data in ("on", "off") and \
                     self.lex.nouns.get(self.word(_tokens(c.children[1])[-1]).base, {}).get("room"):
                 particles.append(self.word(_tokens(c.children[0])[-1]))  # "turn the lights off in here"
@@ -44,7 +46,16 @@ class Actions:
         self.last_action = (verb, comps)  # before anything can fail: "turn on the tv… sorry, the radio"
         exclusions = [c for c in comps if isinstance(c, Tree) and c.data == "exclusion"]
         comps = [c for c in comps if not (isinstance(c, Tree) and c.data == "exclusion")]
-        r = self.read_comps(verb, comps)
+        self.local = self.named_types(objects)  # "slice the bread with it": "it" is not the bread
+        try:
+            r = self.read_comps(verb, comps)
+        except NotUnderstood:
+            if not self.local:
+                raise
+            self.local = frozenset()
+            r = self.read_comps(verb, comps)
+        finally:
+            self.local = frozenset()
         role = r.template or ("place" if r.dest is not None or r.negplace is not None else "adj")
         refs = given if given is not None else self.objects(objects, "product" if r.frames.product else role, verb)
         poured = [pp for pp in r.pps if pp.kind in ("PREP", "ON") and not pp.ref.room]
@@ -54,8 +65,9 @@ class Actions:
             r.filters = [pp for pp in r.filters if pp is not poured[-1]]
         for ex in exclusions:  # "put everything in the drawer except the knife"
             left = self.objects(_sub(ex, "objects")[0], "subject", verb)
-            for ref in refs:
-                self.exclude(ref, left)
+            for ref in refs:  # only from the sets it can be part of ("the tv and the lamps, apart from …")
+                if not ref.selector.type or any(x.selector.type == ref.selector.type for x in left):
+                    self.exclude(ref, left)
         if said is not None:
             said.verb, said.refs, said.comps = verb, refs, comps
         goals: list[Goal] = []
@@ -67,6 +79,15 @@ class Actions:
                 self.last_place = pp
         self.last_action = (verb, comps)
         return goals
+
+    def named_types(self, objects: Tree | None) -> frozenset[str]:
+        """The types a verb's objects name by a noun (read without resolving them)."""
+        types: set[str] = set()
+        for np in _sub(objects, "np") if objects is not None else []:
+            for head in _sub(np, "head"):
+                entry = self.lex.nouns.get(self.word(_tokens(head)[-1]).base, {})
+                types.update(t for t in entry.get("types", [])[:1] if self.scene.has(t))
+        return frozenset(types)
 
     def read_comps(self, verb: Word, comps: list[Any]) -> Reading:
         """What a verb's particles, state words and phrases say: its template, destination, liquid,
@@ -106,6 +127,7 @@ class Actions:
                     r.liquid = pp.ref.liquid
                 else:
                     self.notes.append(f"{pp.prep} {pp.ref.text!r}: the robots choose the tools themselves")
+                    self.tools.append(pp.ref)
             elif r.instrument(pp):
                 self.notes.append(f"{pp.prep} {pp.ref.text!r}: the robots choose where to {verb.base} themselves")
                 self.last_place = pp
@@ -118,6 +140,11 @@ class Actions:
             r.negplace = PP("out of", "FROM", Ref(Selector(), "where it is"))  # resolved per object
         if r.template is None and r.dest is None and not r.adjs and r.negplace is None:
             r.template = frames.alone
+        source = next((pp for pp in r.filters if pp.kind in ("FROM", "OFF")), None)
+        if r.template and source is not None and self.lex.template(r.template)[0].get("clear"):
+            # "clear everything off the counter": what is named goes off the place, as "take … off"
+            r.negplace, r.template = source, None
+            r.filters = [pp for pp in r.filters if pp is not source]
         return r
 
     def object_goals(self, verb: Word, r: Reading, ref: Ref, start: int) -> list[Goal]:
@@ -188,6 +215,8 @@ class Actions:
         elif adjs:
             for a in adjs:
                 pairs += self.adjective(a, ref)
+            if template is not None:  # "leave the laptop open and on": a state word and a particle
+                pairs += self.conditions(template, ref)
         elif negplace is not None:
             pairs.append((ref.selector, Condition(relation=self.relation(negplace),
                                                   target=self.target(negplace.ref), negate=True)))

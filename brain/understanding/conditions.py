@@ -30,6 +30,7 @@ class Conditions:
         spec = {k: v for k, v in spec.items() if k != "requires"}
         if spec.get("clear"):
             relation = "in" if ref.types and self.scene.can(ref.types, "openable") else "in_or_on"
+            self.last_place = PP("in" if relation == "in" else "on", "PREP", ref)  # "… but leave the knife there"
             return [(EVERYTHING, Condition(relation=relation, target=self.target(ref), negate=True))]
         if "target" in spec and isinstance(spec["target"], str):
             w = Word(spec["target"], spec["target"], frozenset({"NOUN"}))
@@ -38,10 +39,11 @@ class Conditions:
         need = STATE_NEEDS.get(spec.get("state", ""))
         if need and not (subject.type or subject.category or subject.id or subject.ids):
             # "turn everything off": everything that can be, type by type
-            types = sorted(t for t in self.scene.types if self.scene.can(frozenset({t}), need))
+            left_out = {x.type for x in subject.exclude}
+            types = sorted(t for t in self.scene.types if self.scene.can(frozenset({t}), need) and t not in left_out)
             if not types:
                 raise NotUnderstood(f"nothing in this scene can be {spec.get('state')}", [(ref.text, None)])
-            return [(subject.model_copy(update={"type": t}), Condition(**spec)) for t in types]
+            return [(subject.model_copy(update={"type": t, "exclude": []}), Condition(**spec)) for t in types]
         if need and subject.type and not subject.piece and not self.scene.can(frozenset({subject.type}), need) \
                 and self.scene.can(frozenset({piece_type(subject.type)}), need):
             subject = subject.model_copy(update={"piece": True})  # "toast the bread": its slices (AI2-THOR)
@@ -50,6 +52,9 @@ class Conditions:
             control = self.lex.controls.get(subject.type)  # "turn on a burner": its knob
             if control and self.scene.has(control):
                 subject = subject.model_copy(update={"type": control, "located": None})  # where the burner is
+                whole = self.lex.nouns.get(ref.text.split()[-1] if ref.text else "", {}).get("whole")
+                if whole and spec.get("value") is False and subject.quantifier == "the":
+                    subject = subject.model_copy(update={"quantifier": "all"})  # "the stove off": every burner
         return [(subject, Condition(**spec))]
 
     def adjective_conditions(self, w: Word, ref: Ref, as_filter: bool = False) -> list[Condition]:
@@ -104,9 +109,13 @@ class Conditions:
                 raise NotUnderstood("'where it was': I don't know where that was", [("where", None)])
             return PP("on", "PREP", where.ref)
         if tree.data == "there":
-            if self.last_place is None:
+            place = self.last_place
+            if place is None:
                 raise NotUnderstood("'there': where? Name the place", [("there", None)])
-            return self.last_place
+            if place.kind in ("FROM", "OFF"):  # "take X off the toilet and put Y there": on the toilet
+                prep = {"in": "in", "on": "on"}.get(self.relation(place), "to")
+                return PP(prep, "ON" if prep == "on" else "PREP", place.ref)
+            return place
         prep = self.word(_tokens(tree)[-1]).base
         return PP(prep, "PREP", self.antecedent("target"))
 

@@ -196,7 +196,7 @@ class Lexicon:
     def lex(self, text: str, ids: dict[str, str]) -> tuple[list[Word], list[str]]:
         """Words of the instruction (filler dropped) and the words not in the lexicon. Unknown words in
         a phrase the speaker takes back ("… and dry… no, just wash them") go with the phrase."""
-        raw = self.courteous(_split_words(_normalise(text)))
+        raw = self.presented(self.courteous(self.clitics(_split_words(_normalise(text)))))
         out, unknown, at = self._lex(raw, ids)
         while at:
             described = self._description(raw, at[0])
@@ -215,6 +215,33 @@ class Lexicon:
             raw = raw[:start + 1] + raw[fix + n:]
             out, unknown, at = self._lex(raw, ids)
         return out, unknown
+
+    def presented(self, raw: list[str]) -> list[str]:
+        """"see the vase on the side table? move it …": a first clause that points at an object (one of
+        `presentatives`, then a determiner) and is followed by more of the sentence only introduces the
+        object — read as "there is the vase on the side table"."""
+        seps = {",", ";", ":", ".", "!", "?"}
+        end = next((k for k in range(len(raw)) if raw[k] in seps), len(raw))
+        for p in sorted(self.courtesy["presentatives"], key=len, reverse=True):
+            n = len(p)
+            if tuple(raw[:n]) == p and n < end and self._has(raw, n, "DET") and end < len(raw) - 1 \
+                    and any(self._has(raw, k, NOUN) for k in range(n, end)):
+                return ["there", "is"] + raw[n:]
+        return raw
+
+    def clitics(self, raw: list[str]) -> list[str]:
+        """"'s" after a noun: the possessive before a noun phrase ("mum's mug", "the cat's clean bowl"),
+        otherwise "is" ("the towel's on the floor", "the laptop's still on", "the mug's dirty")."""
+        out: list[str] = []
+        for k, w in enumerate(raw):
+            if w != "'s":
+                out.append(w)
+                continue
+            nxt = k + 1 < len(raw) and self._has(raw, k + 1, NOUN)
+            adj_noun = k + 2 < len(raw) and self._has(raw, k + 1, ADJ) and self._has(raw, k + 2, NOUN)
+            if not (nxt or adj_noun):
+                out.append("is")
+        return out
 
     def _description(self, raw: list[str], u: int) -> list[str] | None:
         """A clause describing an object in words the lexicon lacks, before another clause ("the faucet is
@@ -271,9 +298,12 @@ class Lexicon:
             i += n
             nxt = raw[i] if i < len(raw) else ""
             counted = nxt.isdigit() or nxt in self.numbers  # "just one", "only two"
-            after_subject = "MODAL" in cats and out and out[-1].cats & {NOUN, "PRON", "EVERYTHING", "NOTHING", "ID"}
+            after_subject = bool({"MODAL", "HAVE"} & cats) and out and \
+                out[-1].cats & {NOUN, "PRON", "EVERYTHING", "NOTHING", "ID"}
+            after_subject = after_subject or "HAVE" in cats and out and out[-1].cats & {"MODAL", "NOT"}  # "should have"
+            closing = phrase in self.values["clause_final"] and (nxt == "" or nxt in {",", ";", ":", ".", "!", "?"})
             if FILLER in self.phrases[phrase] and not (len(cats) > 1 and (out and "DET" in out[-1].cats or counted
-                                                                          or after_subject)):
+                                                                          or after_subject or closing)):
                 continue  # filler, unless a determiner or a number makes it a word ("the first", "just one")
             cats = cats - {FILLER}
             if n == 1 and {VERB, NOUN} <= cats and raw[i - 1] != bases[VERB] and raw[i - 1].endswith("s") \
@@ -381,7 +411,8 @@ _CONTRACTIONS = [
     (r"\bcan't\b", "can not"), (r"\bwon't\b", "will not"), (r"\bshan't\b", "shall not"),
     (r"n't\b", " not"), (r"'d\b", " would"), (r"'ll\b", " will"), (r"'re\b", " are"), (r"'m\b", " am"),
     (r"'ve\b", " have"), (r"\blet's\b", "let us"), (r"\b(it|that|what|there|here|he|she)'s\b", r"\1 is"),
-    (r"'s\b", ""), (r"s'\B", "s"),
+    (r"'s\b", " 's"), (r"s'\B", "s"), (r"(?<![\w'])'em\b", "them"),
+    (r"\s[-\u2013\u2014]+\s|[\u2013\u2014]", " , "),  # a dash between words is a pause, as a comma
 ]
 
 
@@ -393,7 +424,7 @@ def _normalise(text: str) -> str:
     return text
 
 
-_TOKEN = re.compile(r"[a-z][a-z0-9_]*\|[^\s,;]+|\d+|[a-zà-ÿ]+|[,;:.!?]")
+_TOKEN = re.compile(r"[a-z][a-z0-9_]*\|[^\s,;]+|\d+|[a-zà-ÿ]+|'s\b|[,;:.!?]")
 
 
 def _split_words(text: str) -> list[str]:

@@ -166,6 +166,9 @@ class NounPhrases:
             return Ref(sel, w.text, categories()[cat], plural=True)
         if kind in ("EVERYTHING", "NOTHING"):  # "everything", "nothing", "exactly two things"
             sel = self.quantify(Selector(), quant, True, category=True) if kind == "EVERYTHING" else EVERYTHING
+            if w.base in self.lex.values["everything_else"]:  # "… and everything else": what was not named
+                named = {m.ref.selector.type for m in self.mentions if m.ref.role == "object" and m.ref.selector.type}
+                sel = sel.model_copy(update={"exclude": [Selector(type=t) for t in sorted(named)]})
             return Ref(sel, w.text, categories()["pickupables"], plural=True, negate=kind == "NOTHING")
         if kind in ("PRON", "ALL", "BOTH"):
             return self.pronoun(w, role, plural=kind != "PRON" or None)
@@ -189,6 +192,11 @@ class NounPhrases:
             w, modifiers = modifiers[-1], modifiers[:-1]  # "the lights in here": the room is the scene
             entry = self.noun(w)
         typed = [m for m in modifiers if self.lex.nouns.get(m.base, {}).get("types")]
+        if entry.get("part_of"):  # "the fridge door": the fridge
+            if not typed:
+                raise NotUnderstood(f"the {w.text} of what? Name the thing ('the fridge {w.text}')", [(w.text, None)])
+            w, entry, modifiers = replace(typed[-1], plural=w.plural), self.lex.nouns[typed[-1].base], modifiers[:-1]
+            typed = typed[:-1]
         if entry.get("any") and typed:  # "a toilet paper roll", "the soap bar": the thing the measure is of
             w, entry, modifiers = replace(typed[-1], plural=w.plural), self.lex.nouns[typed[-1].base], []
         if entry.get("any"):  # "the sports stuff", "cleaning things": a category word before a general noun
@@ -210,11 +218,23 @@ class NounPhrases:
                 return Ref(sel, w.text, frozenset({t}), plural=w.plural)
             if not e.get("room") and "category" not in e:
                 self.notes.append(f"read {m.text!r} {w.text!r} as {w.text!r}")
+        if any("OTHER" in x.cats for x in quant):  # "the other lamp", "the other fruit"
+            other = self.other_of(w, entry)
+            if other is not None:
+                return other
         if entry.get("room"):
             return Ref(EVERYTHING, w.text, room=True)
         if entry.get("any"):
             sel = self.quantify(Selector(), quant, True, category=True)
             return Ref(sel, w.text, categories()["pickupables"], plural=True, negate=negate)
+        if entry.get("piece") and w.plural and not any({"NUM", "ONE", "INDEF"} & x.cats for x in quant):
+            # "slice the apple and the tomato, then put the slices in the bowl": the pieces of each
+            antes = [r for r in self.antecedents("sliced") if r.selector.type]
+            if len(antes) > 1:
+                refs = [Ref(self.quantify(Selector(type=a.selector.type, piece=True), quant, True, category=False),
+                            w.text, a.types, plural=True) for a in antes]
+                return Ref(refs[0].selector, w.text, frozenset().union(*(r.types for r in refs)), plural=True,
+                           refs=refs)
         if entry.get("piece"):  # "a slice", "the slices": of what was just cut
             ante = self.antecedent("sliced", typed=True)
             sel = self.quantify(Selector(type=ante.selector.type, piece=True), quant, w.plural, category=False)
@@ -326,10 +346,13 @@ class NounPhrases:
         out: list[Ref] = []
         but: list[Ref] = []  # "everything but the knife": after a whole set, "but" leaves things out
         listed: list[Mention] = []
+        nor = False  # "neither the tv nor the lamp": what follows "nor" is negated too
         for child in tree.children:
             if isinstance(child, Tree) and child.data == "and" and self.word(_tokens(child)[-1]).base == "but" \
                     and out and all(r.selector.quantifier == "all" for r in out):
                 but = out
+            elif isinstance(child, Tree) and child.data == "and":
+                nor = "NO" in self.word(_tokens(child)[-1]).cats
             elif isinstance(child, Tree) and child.data in ("np", "np_of"):
                 head = _sub(child, "head")
                 if but and head and _kind(_tokens(head[0])[-1], {"ONE", "NUM"}):  # "every drawer but one"
@@ -340,6 +363,9 @@ class NounPhrases:
                     out[-1].selector = out[-1].selector.model_copy(update={"quantifier": "exactly", "count": 1})
                     continue
                 ref = self.np(child, role)
+                if nor:
+                    for r in ref.refs or [ref]:
+                        r.negate = True
                 if but:
                     for u in but:
                         self.exclude(u, ref.refs or [ref])

@@ -9,7 +9,7 @@ from lark import Token, Tree
 
 from robocortex.brain.goal_language import Condition, Goal
 from robocortex.brain.understanding.lexicon import Word
-from robocortex.brain.understanding.words import NotUnderstood, negate_goal, Ref, _tokens, _kind, _sub
+from robocortex.brain.understanding.words import NotUnderstood, denied, negate_goal, Ref, _tokens, _kind, _sub
 
 
 class Outcomes:
@@ -24,6 +24,8 @@ class Outcomes:
             return goals, True
         if tree.data == "wish":
             return self.wish(tree), True
+        if tree.data == "state_have":
+            return self.have(tree)
         unwanted = tree.data == "state_unwanted"
         subject = _sub(tree, "subject")
         if unwanted and not subject:  # "I don't want the tv on" is a state; "I want no X" alone
@@ -39,6 +41,9 @@ class Outcomes:
         parts: list[Any] = list(pred[0].children) if pred else []
         if tree.data == "there_state" and not pred:
             if not pp_trees:
+                described = self.described(obj_tree) if asks else []
+                if described:  # "there should be no dirty dishes (anywhere)": none of them dirty
+                    return described, True
                 if asks:
                     raise NotUnderstood(f"there should be {self.text(subject[0])} — where?",
                                         [(self.text(subject[0]), None)])
@@ -56,14 +61,41 @@ class Outcomes:
         goals = self.outcome(refs, parts)
         if parts and not any(isinstance(p, Tree) and p.data == "verb" for p in parts):
             self.last_action = (None, parts)  # "the mug goes in the sink, the plate too"
+        self.last_subject, self.last_negated = refs, negate != unwanted
         if negate != unwanted:
-            goals = [negate_goal(g) for g in goals]
+            goals = [denied(g) for g in goals]
         return goals, asks
+
+    def described(self, obj_tree: Tree) -> list[Goal]:
+        """"there should be no dirty dishes", "there should be a clean mug": with no place, the state
+        words on the objects are what is asked (negated by "no")."""
+        goals: list[Goal] = []
+        for ref in self.objects(obj_tree, "subject", Word("", "", frozenset())):
+            states = ref.selector.states
+            if not states:
+                return []
+            bare = ref.selector.model_copy(update={"states": {}})
+            goals += self.goals_of(ref, [(bare, Condition(state=k, value=v)) for k, v in states.items()])
+            self.remember(ref, None, "object")
+        return goals
+
+    def have(self, tree: Tree) -> tuple[list[Goal], bool]:
+        """"the bed should have nothing on it", "the bowl must have the apple in it": the objects in/on the
+        subject (the phrase's pronoun is the subject), asked for with a modal."""
+        nobody = Word("", "", frozenset())
+        for holder in self.objects(_sub(_sub(tree, "subject")[0], "objects")[0], "target", nobody):
+            self.remember(holder, None, "target")
+        be = [self.word(t) for c in _sub(tree, "be_phrase") for t in _tokens(c)]
+        refs = self.objects(_sub(tree, "objects")[0], "subject", nobody)
+        goals = self.outcome(refs, _sub(tree, "pp"))
+        if any("NOT" in w.cats for w in be):
+            goals = [denied(g) for g in goals]
+        return goals, any("MODAL" in w.cats for w in be)
 
     def outcome(self, refs: list[Ref], parts: list[Any]) -> list[Goal]:
         """Goals the objects must meet: a predicate's state words and places, or a passive verb."""
-        parts = [p for p in parts if not (isinstance(p, Token) and p.type in ("AND",)) and
-                 not (isinstance(p, Tree) and p.data in ("and", "indef"))]
+        parts = [p for p in parts if not (isinstance(p, Token) and p.type in ("AND", "COMMA", "PERIOD")) and
+                 not (isinstance(p, Tree) and p.data in ("and", "indef", "contrast"))]
         verb_part = next((p for p in parts if isinstance(p, Tree) and p.data == "verb"), None)
         if verb_part is not None:  # a passive: "the apple should be put in the fridge", "be turned off"
             rest = [p for p in parts if p is not verb_part]
@@ -83,6 +115,9 @@ class Outcomes:
                 return self.goals_of(ref, self.adjective(self.word(_tokens(part.children[0])[-1]), ref))
             if pp.ref.room:  # "every light in the kitchen off": the room is the scene
                 return []
+            if pp.ref.selector.exclude:  # "nothing on the table except the remote": the objects' exception
+                ref.selector = ref.selector.model_copy(
+                    update={"exclude": [*ref.selector.exclude, *pp.ref.selector.exclude]})
             cond = Condition(relation=self.relation(pp), target=self.target(pp.ref),
                              negate=pp.kind in ("FROM", "OFF"))
             self.remember(pp.ref, None, "target")

@@ -3,6 +3,8 @@ what was said before (mentions, latest clause first), keeping what affords what 
 
 from __future__ import annotations
 
+from typing import Any
+
 from robocortex.brain.goal_language import Selector, categories
 from robocortex.brain.understanding.lexicon import Word
 from robocortex.brain.understanding.words import TEMPLATE_NEEDS, EVERYTHING, NotUnderstood, Ref, Mention
@@ -27,6 +29,8 @@ class References:
         if ref.room or ref.product or ref.wish is not None and ref.selector == Selector():
             return False
         if typed and not (ref.selector.type or ref.selector.category):
+            return False
+        if self.local and ref.types and ref.types <= self.local:  # a pronoun in a verb's phrase is not its object
             return False
         types = ref.types | frozenset(self.lex.controls.get(t, t) for t in ref.types)  # a burner's knob
         return not (need and ref.types and not self.scene.can(types, need))
@@ -92,6 +96,28 @@ class References:
         if not others:
             return None
         return Ref(Selector(type=others[0]), ante.text, frozenset({others[0]}))
+
+    def other_of(self, w: Word, entry: dict[str, Any]) -> Ref | None:
+        """"the other lamp", "the other fruit": of what the noun names, what the last one of it said
+        leaves — the rest of its type when the scene has several, else the noun's next type here
+        ("the floor lamp … the other lamp": the desk lamp; refused when there is none). None when
+        nothing of the kind was said before ("the other side table" is just a name then)."""
+        if "category" in entry:
+            kinds = [t for t in categories()[entry["category"]] if self.scene.has(t)]
+        else:
+            kinds = [t for t in entry.get("types", []) if self.scene.has(t)]
+        ante = next((m.ref for m in reversed(self.mentions) if m.ref.selector.type in kinds), None)
+        if ante is None:
+            return None
+        if "category" in entry:
+            cat = Ref(Selector(category=entry["category"]), w.text, frozenset(kinds), plural=True)
+            return self.rest(cat, w.text)
+        if self.scene.types.get(ante.selector.type or "", 0) > 1:
+            return self.rest(ante, w.text)
+        others = [t for t in kinds if t != ante.selector.type]
+        if not others:
+            raise NotUnderstood(f"there is no other {w.text} in this scene", [(w.text, None)])
+        return Ref(Selector(type=others[0]), w.text, frozenset({others[0]}))
 
     def remember(self, ref: Ref, goal: int | None, role: str) -> None:
         ref.role = role

@@ -21,7 +21,7 @@ from robocortex.brain.understanding.nouns import NounPhrases
 from robocortex.brain.understanding.outcomes import Outcomes
 from robocortex.brain.understanding.references import References
 from robocortex.brain.understanding.sequence import Sequence
-from robocortex.brain.understanding.words import PP, Mention, NotUnderstood, SceneWords, negate_goal, negated
+from robocortex.brain.understanding.words import PP, Mention, NotUnderstood, Ref, SceneWords, negate_goal, negated
 
 __all__ = ["Interpreter", "NotUnderstood", "SceneWords", "negate_goal", "negated"]
 
@@ -36,4 +36,10 @@ class Interpreter(Sequence, Outcomes, Actions, Conditions, References, NounPhras
         self.mentions: list[Mention] = []
         self.last_action: tuple[Word | None, list[Any]] | None = None
         self.last_place: PP | None = None
+        self.tools: list[Ref] = []  # objects named as a verb's tool ("slice the bread with it")
+        self.last_subject: list[Ref] = []  # the objects of the last action or state
+        self.last_negated = False  # whether it was said with "not" ("don't put …", "… shouldn't be …")
+        self.disjunct = False  # whether the connective before this item is "or"
+        self.contrastive = False  # whether it is "but"
+        self.local: frozenset[str] = frozenset()  # types the verb being read names as its objects
         self.clause = 0

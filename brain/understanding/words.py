@@ -50,6 +50,14 @@ def negated(cond: Condition) -> Condition:
 def negate_goal(goal: Goal) -> Goal:
     return goal.model_copy(update={"condition": negated(goal.condition)})
 
+def denied(goal: Goal) -> Goal:
+    """A goal said with "not": its opposite, and an indefinite subject read as none at all ("there shouldn't
+    be any food on the table", "don't leave a mug in the sink": every one of them)."""
+    goal = negate_goal(goal)
+    if goal.subject.quantifier == "a":
+        goal = goal.model_copy(update={"subject": goal.subject.model_copy(update={"quantifier": "all", "count": None})})
+    return goal
+
 class SceneWords:
     """What the scene has, for resolving nouns: types present, ids, and each type's affordances."""
 
@@ -169,6 +177,10 @@ def _items(tree: Tree) -> list[Tree]:
             children.append(Tree("conn", c.children))
         elif isinstance(c, Tree) and c.data == "fragment":
             children.append(Tree("item", [Tree("plain", [c])]))
+        elif isinstance(c, Tree) and c.data == "without_action":  # "without breaking it" = "and do not break it"
+            children.append(Tree("conn", []))
+            children.append(Tree("item", [Tree("plain", [Tree("action", [Tree("not", c.children[:1]),
+                                                                         *c.children[1].children])])]))
         elif isinstance(c, Tree):
             children.append(c)
     return children
