@@ -132,6 +132,8 @@ class RobotProfile(BaseModel):
     skills: list[str]
     payload_kg: float = Field(default=5.0, ge=0)
     mobility: Literal["mobile", "fixed"] = "mobile"
+    profile_name: str | None = Field(default=None, description="the profile it was started with "
+                                     "(e.g. light_manipulator, or one from the config file)")
 
 
 class RobotStatus(str, Enum):
@@ -145,6 +147,8 @@ class RobotState(BaseModel):
     status: RobotStatus
     current_subtask: str | None = None
     last_seen: float | None = None
+    decommissioned_at: float | None = Field(default=None, description="taken out of service (status offline "
+                                            "from then on, whatever its worker does) until removed")
 
 
 # --------------------------------------------------------------------------- tasks
