@@ -432,6 +432,11 @@ def _admin_memory():
     from robocortex.memory.stores import Memory
 
     settings, shared = startup.meet_redis(_settings(), f"admin:{os.getpid()}")
+    if shared is not None and shared.started:  # nothing runs on this machine: a key made now would vanish
+        shared.leave()
+        raise startup.Unavailable(f"no RoboCortex process uses this machine's shared Redis ({settings.redis_socket}), "
+                                  "and what is written there lasts only while one does: start `robocortex serve` "
+                                  "first, or set ROBOCORTEX_REDIS_URL")
     try:
         startup.wait_for_redis(settings.redis_url, min(settings.redis_wait_s, 5.0))
         yield Memory.from_settings(settings)
@@ -586,7 +591,7 @@ def _shown(loc, value):
     """A setting's value as printed: secrets masked, models as plain data."""
     from pydantic import BaseModel
 
-    if loc[-1] == "api_key" and value not in (None, "", "EMPTY"):
+    if loc[-1] in ("api_key", "world_secret") and value not in (None, "", "EMPTY"):
         return "***"
     if isinstance(value, dict):
         return {k: v.model_dump() if isinstance(v, BaseModel) else v for k, v in value.items()}

@@ -73,7 +73,7 @@ def remove_robot(name: RobotName, memory: MemoryDep) -> Response:
     return Response(status_code=204)
 
 
-@router.post("/{name}/held", response_model=Placed, responses=error_responses(404, 409),
+@router.post("/{name}/held", response_model=Placed, responses=error_responses(400, 404, 409),
              dependencies=[require(Role.operator)])
 def place_held_object(name: RobotName, body: HeldPlacement, memory: MemoryDep) -> Placed:
     """Say where the object an offline robot held ended up (a receptacle, or the floor): the scene graph

@@ -135,6 +135,9 @@ class AccessMiddleware:
                 await _refuse(send_secured, 403, f"refused a cross-site request ({why}): only this service's own "
                               "pages and origins listed in cors_origins may change anything")
                 return
+        if method == "OPTIONS" and self.allowed_origins and "access-control-request-method" in headers:
+            await self.app(scope, receive, send_secured)  # a CORS preflight carries no key: CORSMiddleware answers
+            return
         store = _store(scope["app"])
         if await to_thread.run_sync(store.any_active):
             token = _token(headers, scope.get("query_string", b"").decode("latin-1"))

@@ -52,7 +52,8 @@ def tokens(env) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def service(redis_url, prefix, tokens, tmp_path_factory):
     log = tmp_path_factory.mktemp("access") / "serve.log"
-    svc = Service(redis_url, prefix, log, env={"ROBOCORTEX_WAIT_FOR_ROBOTS_S": "0"}).start()
+    # tasks wait for a robot (none comes): a cancel finds them still pending
+    svc = Service(redis_url, prefix, log, env={"ROBOCORTEX_WAIT_FOR_ROBOTS_S": "120"}).start()
     yield svc
     svc.stop()
 
@@ -200,3 +201,12 @@ def test_bad_keys_input_is_one_line_and_exit_2(env, args, fragment):
     proc = cli(env, *args)
     assert proc.returncode == 2, (proc.returncode, proc.stderr)
     assert proc.stderr.count("\n") == 1 and fragment in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+
+
+def test_keys_refuse_a_shared_embedded_redis_nobody_runs_on(tmp_path):
+    """With no URL and no process on the machine's shared embedded Redis, a key made would vanish at exit."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ROBOCORTEX_")}
+    env["ROBOCORTEX_REDIS_SOCKET"] = str(tmp_path / "meet" / "redis.socket")
+    proc = cli(env, "keys", "create", "--role", "admin", "--name", "lost")
+    assert proc.returncode == 3 and proc.stderr.count("\n") == 1, proc.stderr
+    assert "start `robocortex serve` first, or set ROBOCORTEX_REDIS_URL" in proc.stderr and not proc.stdout

@@ -10,6 +10,7 @@ import uuid
 import httpx
 import pytest
 
+from robocortex.memory.apikeys import ApiKeyStore, Role
 from robocortex.memory.connection import connect
 from robocortex.memory.keys import Keys
 
@@ -98,5 +99,18 @@ def test_cors_when_configured_allows_only_those_origins(redis_url, tmp_path):
         assert post.status_code == 202, post.text
         assert httpx.post(f"{svc.url}/tasks", json={"instruction": "turn off the light"},
                           headers={"Origin": "https://evil.example"}, timeout=10).status_code == 403
+        # with keys, a preflight (which never carries one) is still answered; the request itself needs the key
+        r = connect(redis_url)
+        token = ApiKeyStore(r, Keys(svc.prefix)).create("ops-page", Role.operator).token
+        pre = httpx.options(f"{svc.url}/tasks", headers={"Origin": "https://ops.example",
+                                                          "Access-Control-Request-Method": "POST",
+                                                          "Access-Control-Request-Headers": "authorization"}, timeout=10)
+        assert pre.status_code == 200 and pre.headers["access-control-allow-origin"] == "https://ops.example"
+        assert httpx.get(f"{svc.url}/tasks", headers={"Origin": "https://ops.example"}, timeout=10).status_code == 401
+        assert httpx.get(f"{svc.url}/tasks", headers={"Origin": "https://ops.example", "Authorization": f"Bearer {token}"},
+                         timeout=10).status_code == 200
+        for key in list(r.scan_iter(match=f"{svc.prefix}:*", count=1000)):
+            r.delete(key)
+        r.close()
     finally:
         svc.stop()
