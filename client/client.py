@@ -17,13 +17,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 from urllib.parse import quote
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
-
-import os
 
 import httpx
 from httpx_sse import ServerSentEvent, aconnect_sse, connect_sse
