@@ -11,6 +11,8 @@ from prometheus_client import REGISTRY
 from robocortex.agents.api import tasks as tasks_api
 from robocortex.agents.api import web as web_api
 from robocortex.agents.api import world as world_api
+from robocortex.agents.api import robots as robots_api
+from robocortex.agents.api.security import Role, by_method, install_security, require, warn_if_open
 from robocortex.agents.api.errors import install_error_handlers
 from robocortex.agents.api.metrics import DomainCollector
 from robocortex.memory.stores import Memory
@@ -29,6 +31,7 @@ def create_app(settings: Settings | None = None, *, run_tasks: bool = True,
     async def lifespan(app: FastAPI):
         memory = Memory.from_settings(settings)
         app.state.memory = memory
+        warn_if_open(app)
         collector: DomainCollector | None = DomainCollector(memory)
         try:  # /metrics: tasks, robots, queues, latencies, model use (read from Redis at each scrape)
             REGISTRY.register(collector)
@@ -57,9 +60,14 @@ def create_app(settings: Settings | None = None, *, run_tasks: bool = True,
     app.state.max_priority = settings.max_priority
     _document_max_priority(app, settings.max_priority)
     install_error_handlers(app)
-    app.include_router(tasks_api.router)
-    app.include_router(world_api.router)
+    # Roles (agents/api/security.py): reads need a viewer's key, anything else under /tasks an operator's
+    # (new lifecycle routes included); robots' writes say their own role; the middleware makes sure a
+    # key was sent at all, on every path but /health and the console's page.
+    app.include_router(tasks_api.router, dependencies=[by_method(read=Role.viewer, write=Role.operator)])
+    app.include_router(robots_api.router)
+    app.include_router(world_api.router, dependencies=[require(Role.viewer)])
     app.include_router(web_api.router)
+    install_security(app, settings.cors_origins)
     try:
         from prometheus_fastapi_instrumentator import Instrumentator
 

@@ -149,11 +149,24 @@ def worker(name: Optional[str] = typer.Option(None, help="robot name, unique in 
     prefix = name or "robot"
     label = name if robots is None else f"{prefix}{agent_id + 1}..{prefix}{agent_id + count}"
     with _running("worker" if robots is None else "workers", label, settings) as settings:
+        names = [name] if robots is None else [f"{prefix}{agent_id + k + 1}" for k in range(count)]
+        _refuse_taken(settings, names, agent_id)
         _check_world(settings, agent_id, count)
         if robots is None:
-            _run_worker(settings, spec.for_robot(name, agent_id))
+            _run_worker(settings, spec.for_robot(name, agent_id).model_copy(update={"profile_name": profile}))
         else:
             _run_pool(settings, robots, profile, agent_id, prefix)
+
+
+def _refuse_taken(settings, names: list[str], first_agent_id: int) -> None:
+    """One line (exit 2) when a live robot already has one of these names or agent ids."""
+    from robocortex.memory.stores import Memory
+
+    registry = Memory.from_settings(settings).robots
+    for k, robot in enumerate(names):
+        reason = registry.in_use(robot, first_agent_id + k)
+        if reason is not None:
+            raise BadInput(reason)
 
 
 def _check_world(settings, agent_id: int, count: int) -> None:
@@ -201,7 +214,7 @@ def _run_pool(settings, count: int, profile: str, first_agent_id: int, prefix: s
 def _run_worker(settings, profile) -> None:
     from robocortex.sim.client import WorldClient
 
-    w = _logged_worker_class()(settings, profile, WorldClient(settings.world_url))
+    w = _logged_worker_class()(settings, profile, WorldClient(settings.world_url, secret=settings.world_secret))
     stopped_by: list[int] = []
 
     def stop(signum, frame):  # noqa: ARG001 - the worker stops at its next world action, within seconds
@@ -391,13 +404,165 @@ def evaluate(suite: str = typer.Argument(..., help="a built-in suite name (e.g. 
 def mcp(api_url: str = typer.Option("http://127.0.0.1:8000", help="the brain service's REST address"),
         transport: str = typer.Option("stdio", help="stdio (an agent starts this command) or http (endpoint /mcp)"),
         host: str = typer.Option("127.0.0.1", help="address to listen on (http)"),
-        port: int = typer.Option(8765, min=1, max=65535, help="port to listen on (http)")):
+        port: int = typer.Option(8765, min=1, max=65535, help="port to listen on (http)"),
+        api_key: Optional[str] = typer.Option(None, envvar="ROBOCORTEX_API_KEY", show_envvar=True,
+                                              help="the brain service's API key its calls carry")):
     """Serve the fleet to LLM agents over MCP: submit, follow and cancel tasks, list robots, read the scene."""
     if transport not in ("stdio", "http"):
         raise typer.BadParameter(f"{transport!r}: use stdio or http", param_hint="--transport")
     from robocortex.agents.mcp_server import serve as serve_mcp
 
-    serve_mcp(api_url, transport, host=host, port=port)  # type: ignore[arg-type]
+    serve_mcp(api_url, transport, host=host, port=port, api_key=api_key)  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------- administration: keys and robots
+
+keys_app = typer.Typer(no_args_is_help=True, help="API keys with roles: viewer (read), operator (submit, "
+                       "cancel, approve, interrupt, resume, kill), admin (robots and settings).")
+robots_app = typer.Typer(no_args_is_help=True, help="Robots: list, decommission, remove, and where a lost "
+                         "robot's held object ended up.")
+app.add_typer(keys_app, name="keys")
+app.add_typer(robots_app, name="robots")
+
+
+@contextmanager
+def _admin_memory():
+    """The deployment's memory (ROBOCORTEX_REDIS_URL, or the machine's shared embedded Redis), quietly."""
+    from robocortex.agents import startup
+    from robocortex.memory.stores import Memory
+
+    settings, shared = startup.meet_redis(_settings(), f"admin:{os.getpid()}")
+    if shared is not None and shared.started:  # nothing runs on this machine: a key made now would vanish
+        shared.leave()
+        raise startup.Unavailable(f"no RoboCortex process uses this machine's shared Redis ({settings.redis_socket}), "
+                                  "and what is written there lasts only while one does: start `robocortex serve` "
+                                  "first, or set ROBOCORTEX_REDIS_URL")
+    try:
+        startup.wait_for_redis(settings.redis_url, min(settings.redis_wait_s, 5.0))
+        yield Memory.from_settings(settings)
+    finally:
+        if shared is not None:
+            shared.leave()
+
+
+def _key_store(memory):
+    from robocortex.memory.apikeys import ApiKeyStore
+
+    return ApiKeyStore(memory.r, memory.keys)
+
+
+@keys_app.command("create")
+def keys_create(role: str = typer.Option(..., help="viewer, operator or admin"),
+                name: str = typer.Option(..., help="who or what holds the key (e.g. alice, ci, console)")):
+    """Make a key; its token is printed once (only its SHA-256 is stored)."""
+    from robocortex.memory.apikeys import Role
+
+    if role not in Role.__members__:
+        raise BadInput(f"--role {role!r}: use viewer, operator or admin")
+    with _admin_memory() as memory:
+        try:
+            created = _key_store(memory).create(name, Role(role))
+        except ValueError as exc:
+            raise BadInput(f"--name: {exc}") from None
+    print(created.token)
+    print(f"key {created.key.id} ({created.key.name}, {created.key.role.value}) created; the token above is "
+          "shown this once: send it as 'Authorization: Bearer <token>' or 'X-API-Key: <token>'", file=sys.stderr)
+
+
+@keys_app.command("list")
+def keys_list(as_json: bool = typer.Option(False, "--json", help="one JSON array"),
+              revoked: bool = typer.Option(False, "--revoked", help="include revoked keys")):
+    """The keys (never their tokens): id, name, role, created."""
+    import json
+    import time
+
+    with _admin_memory() as memory:
+        keys = _key_store(memory).list(include_revoked=revoked)
+    if as_json:
+        print(json.dumps([k.model_dump(mode="json", exclude={"digest"}) for k in keys], indent=2))
+        return
+    if not keys:
+        print("no API keys: the service is open to anyone who can reach it (`robocortex keys create` makes one)")
+        return
+    stamp = lambda t: time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(t)) if t else ""  # noqa: E731
+    print(f"{'id':<12}  {'role':<8}  {'created (UTC)':<19}  {'revoked (UTC)':<19}  name")
+    for k in keys:
+        print(f"{k.id:<12}  {k.role.value:<8}  {stamp(k.created_at):<19}  {stamp(k.revoked_at):<19}  {k.name}")
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: str = typer.Argument(..., metavar="ID", help="the key's id (`keys list`)")):
+    """Revoke a key: every request with it is refused (401) from now on."""
+    from robocortex.memory.apikeys import UnknownKey
+
+    with _admin_memory() as memory:
+        try:
+            record = _key_store(memory).revoke(key_id)
+        except UnknownKey as exc:
+            raise BadInput(str(exc)) from None
+    print(f"revoked key {record.id} ({record.name}, {record.role.value})")
+
+
+@robots_app.command("list")
+def robots_list():
+    """Every registered robot: status, profile, agent id, heartbeat."""
+    import time
+
+    with _admin_memory() as memory:
+        robots = memory.robots.list()
+    if not robots:
+        print("no robots registered")
+        return
+    print(f"{'name':<16}  {'status':<15}  {'agent':>5}  {'profile':<20}  last seen")
+    for r in robots:
+        status = "decommissioned" if r.decommissioned_at else r.status.value
+        seen = f"{time.time() - r.last_seen:.0f} s ago" if r.last_seen else "never"
+        print(f"{r.profile.name:<16}  {status:<15}  {r.profile.agent_id:>5}  "
+              f"{r.profile.profile_name or r.profile.embodiment:<20}  {seen}")
+
+
+@robots_app.command("decommission")
+def robots_decommission(name: str = typer.Argument(..., help="the robot's name")):
+    """Take a robot out of service (listed offline, never planned with, its name refused to workers)."""
+    from robocortex.memory.robots import RobotAdminError
+
+    with _admin_memory() as memory:
+        try:
+            memory.robots.decommission(name)
+        except RobotAdminError as exc:
+            raise BadInput(str(exc)) from None
+    print(f"robot {name} decommissioned")
+
+
+@robots_app.command("remove")
+def robots_remove(name: str = typer.Argument(..., help="the robot's name")):
+    """Forget an offline or decommissioned robot (profile, status and scene-graph node)."""
+    from robocortex.memory.robots import RobotAdminError
+
+    with _admin_memory() as memory:
+        try:
+            memory.robots.remove(name)
+        except RobotAdminError as exc:
+            raise BadInput(str(exc)) from None
+    print(f"robot {name} removed")
+
+
+@robots_app.command("place-held")
+def robots_place_held(name: str = typer.Argument(..., help="the lost robot"),
+                      obj: str = typer.Argument(..., metavar="OBJECT", help="the object it held"),
+                      at: str = typer.Argument(..., help="a receptacle's id, or 'floor'")):
+    """Say where the object a lost robot held ended up; the object can be planned with again."""
+    from robocortex.knowledge.placement import IN_RECEPTACLES
+    from robocortex.memory.robots import FLOOR, RobotAdminError
+
+    with _admin_memory() as memory:
+        target = memory.scene.node(at) if at != FLOOR else None
+        rel = "in" if target is not None and target.objectType in IN_RECEPTACLES else "on"
+        try:
+            rev = memory.robots.place_held(name, obj, at, rel)
+        except RobotAdminError as exc:
+            raise BadInput(str(exc)) from None
+    print(f"{obj} is {'on the floor' if at == FLOOR else f'{rel} {at}'} (scene rev {rev})")
 
 
 @app.command("config")
@@ -426,7 +591,7 @@ def _shown(loc, value):
     """A setting's value as printed: secrets masked, models as plain data."""
     from pydantic import BaseModel
 
-    if loc[-1] == "api_key" and value not in (None, "", "EMPTY"):
+    if loc[-1] in ("api_key", "world_secret") and value not in (None, "", "EMPTY"):
         return "***"
     if isinstance(value, dict):
         return {k: v.model_dump() if isinstance(v, BaseModel) else v for k, v in value.items()}

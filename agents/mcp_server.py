@@ -5,6 +5,11 @@ submit a task, read its status and events, wait for it, cancel it, list the robo
 graph, and the same reads as resources. Every call goes to a running brain service through its REST API
 (`robocortex.client`), so the MCP server holds no state and needs no Redis of its own. A refusal of the
 service (unknown task, bad instruction) comes back as a tool error carrying the service's message.
+
+Access: the service's API keys apply. `--api-key` (or ROBOCORTEX_API_KEY) is the key every call to the
+service carries, so the MCP client can do what that key's role allows and no more (a viewer's key:
+reads only; submit and cancel come back as tool errors saying 403). Over HTTP, whoever reaches the MCP
+port acts with that key: keep it on loopback (the default) or give it a viewer's key.
 """
 
 from __future__ import annotations
@@ -41,9 +46,9 @@ async def _call(coro: Any) -> Any:
         raise ToolError(f"RoboCortex refused ({exc.status}): {exc.detail}") from exc
 
 
-def build_server(api_url: str, *, timeout_s: float = 10.0) -> MCPServer:
-    """An MCP server whose tools and resources proxy the brain service at `api_url`."""
-    client = AsyncClient(api_url, timeout=timeout_s)
+def build_server(api_url: str, *, timeout_s: float = 10.0, api_key: str | None = None) -> MCPServer:
+    """An MCP server whose tools and resources proxy the brain service at `api_url`, with `api_key`."""
+    client = AsyncClient(api_url, timeout=timeout_s, api_key=api_key)
     server = MCPServer("robocortex", instructions=INSTRUCTIONS)
 
     @server.tool(annotations=ToolAnnotations(destructiveHint=False, openWorldHint=False))
@@ -123,9 +128,9 @@ def build_server(api_url: str, *, timeout_s: float = 10.0) -> MCPServer:
 
 
 def serve(api_url: str, transport: Literal["stdio", "http"] = "stdio", host: str = "127.0.0.1",
-          port: int = 8765) -> None:
+          port: int = 8765, api_key: str | None = None) -> None:
     """Run until the client closes stdio, or until interrupted (HTTP: the endpoint is /mcp)."""
-    server = build_server(api_url)
+    server = build_server(api_url, api_key=api_key)
     if transport == "stdio":
         server.run("stdio")
     else:

@@ -51,12 +51,13 @@ class Pool:
         if world is None:
             from robocortex.sim.client import WorldClient
 
-            world = WorldClient(settings.world_url)
+            world = WorldClient(settings.world_url, secret=settings.world_secret)
         self.settings = settings
         self.world = world
         self.memory = memory or Memory.from_settings(settings)
         self.workers = [
-            worker_class(settings, spec.for_robot(f"{prefix}{agent_id + 1}", agent_id), world, self.memory,
+            worker_class(settings, spec.for_robot(f"{prefix}{agent_id + 1}", agent_id).model_copy(
+                update={"profile_name": profile}), world, self.memory,
                          own_heartbeat=False)
             for agent_id in range(first_agent_id, first_agent_id + count)
         ]

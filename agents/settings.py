@@ -194,6 +194,10 @@ class Settings(BaseSettings):
     max_priority: int = Field(default=10, ge=0, description="task priorities run 0 (default, lowest) to this")
     profiles: dict[str, StrictProfileSpec] = Field(default_factory=dict, description="extra robot profiles")
     thor_data: str | None = Field(default=None, description="path to AI2-THOR reference data (../shared/thor)")
+    cors_origins: list[str] = Field(default_factory=list, description="origins whose pages may call the API "
+                                    "(CORS); empty = CORS off, and cross-site state changes refused")
+    world_secret: str | None = Field(default=None, description="shared secret the world host requires "
+                                     "(X-World-Secret) on every call but /health; unset = open world host")
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,

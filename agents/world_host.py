@@ -88,4 +88,8 @@ def _grid(cells: set[tuple[float, float]]) -> float:
 def build_world_app(settings: Settings, scene: str, agent_count: int, seed_memory: bool = True):
     world = make_world(settings.world_backend)
     reset_and_seed(world, settings, scene, agent_count, Memory.from_settings(settings) if seed_memory else None)
-    return create_world_app(world, scene, agent_count)
+    if not settings.world_secret:
+        log.warning("world host OPEN: no ROBOCORTEX_WORLD_SECRET, so anyone who reaches its port may reset and "
+                    "step the world; set one (the workers need the same)")
+    return create_world_app(world, scene, agent_count, secret=settings.world_secret,
+                            scene_init=lambda name: world_init(name, settings.thor_data, world.backend))

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 from urllib.parse import quote
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -27,7 +28,8 @@ import httpx
 from httpx_sse import ServerSentEvent, aconnect_sse, connect_sse
 from pydantic import TypeAdapter
 
-from robocortex.client.models import (AnyTaskEvent, EndEvent, Health, RobotsUpdate, Task, TaskAccepted, TaskAudit,
+from robocortex.client.models import (AnyTaskEvent, EndEvent, Health, Placed, Principal, RobotsUpdate, Task,
+                                      TaskAccepted, TaskAudit,
                                       parse_task_event)
 from robocortex.memory.scene_graph import FloorPlan
 from robocortex.memory.schemas import RobotState, SceneChange, SceneNode, SceneSnapshot, TaskStatus
@@ -53,6 +55,11 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/scene/floor"): "floor",
     ("GET", "/events"): "live",
     ("GET", "/health"): "health",
+    ("GET", "/auth/me"): "whoami",
+    ("GET", "/robots/{name}"): "robot",
+    ("POST", "/robots/{name}/decommission"): "decommission_robot",
+    ("DELETE", "/robots/{name}"): "remove_robot",
+    ("POST", "/robots/{name}/held"): "place_held",
 }
 
 _TASKS = TypeAdapter(list[Task])
@@ -93,6 +100,11 @@ def _check(resp: httpx.Response) -> None:
     except ValueError:
         detail, errors = resp.text or resp.reason_phrase, []
     raise ServiceError(resp.status_code, detail, errors)
+
+
+def _auth(api_key: str | None) -> dict[str, str]:
+    key = api_key if api_key is not None else os.environ.get("ROBOCORTEX_API_KEY")
+    return {"Authorization": f"Bearer {key}"} if key else {}
 
 
 def _quote(segment: str) -> str:
@@ -153,6 +165,27 @@ def _floor() -> _Call:
 
 def _health() -> _Call:
     return _Call("GET", "/health", Health.model_validate)
+
+
+def _whoami() -> _Call:
+    return _Call("GET", "/auth/me", Principal.model_validate)
+
+
+def _robot(name: str) -> _Call:
+    return _Call("GET", f"/robots/{_quote(name)}", RobotState.model_validate)
+
+
+def _decommission(name: str) -> _Call:
+    return _Call("POST", f"/robots/{_quote(name)}/decommission", RobotState.model_validate)
+
+
+def _remove_robot(name: str) -> _Call:
+    return _Call("DELETE", f"/robots/{_quote(name)}", lambda _: None)
+
+
+def _place_held(name: str, object: str, at: str, rel: str | None) -> _Call:
+    body = {"object": object, "at": at, **({"rel": rel} if rel else {})}
+    return _Call("POST", f"/robots/{_quote(name)}/held", Placed.model_validate, json=body)
 
 
 def _scene_item(sse: ServerSentEvent) -> SceneSnapshot | SceneChange | None:
@@ -286,9 +319,10 @@ class Client(_Base):
     """Synchronous client. Use as a context manager, or call close()."""
 
     def __init__(self, base_url: str = "http://127.0.0.1:8000", *, timeout: float = 10.0, reconnects: int = 10,
-                 retry_s: float = 0.5, http: httpx.Client | None = None):
+                 retry_s: float = 0.5, http: httpx.Client | None = None, api_key: str | None = None):
+        """`api_key`: sent as `Authorization: Bearer` (default: ROBOCORTEX_API_KEY; none: an open service)."""
         super().__init__(base_url, timeout=timeout, reconnects=reconnects, retry_s=retry_s)
-        self.http = http or httpx.Client(base_url=self.base_url, timeout=timeout)
+        self.http = http or httpx.Client(base_url=self.base_url, timeout=timeout, headers=_auth(api_key))
 
     def __enter__(self) -> "Client":
         return self
@@ -302,7 +336,7 @@ class Client(_Base):
     def _run(self, call: _Call) -> Any:
         resp = self.http.request(call.method, call.path, params=call.params, json=call.json)
         _check(resp)
-        return call.parse(resp.json())
+        return call.parse(resp.json() if resp.content else None)
 
     # tasks
     def submit(self, instruction: str, *, robots: list[str] | None = None, priority: int | None = None,
@@ -382,6 +416,26 @@ class Client(_Base):
     def health(self) -> Health:
         return self._run(_health())
 
+    # access and robot administration
+    def whoami(self) -> Principal:
+        """Who this client's key is (name, role), or `open` when the service has no keys."""
+        return self._run(_whoami())
+
+    def robot(self, name: str) -> RobotState:
+        return self._run(_robot(name))
+
+    def decommission_robot(self, name: str) -> RobotState:
+        """Admin: take a robot out of service."""
+        return self._run(_decommission(name))
+
+    def remove_robot(self, name: str) -> None:
+        """Admin: forget an offline or decommissioned robot."""
+        return self._run(_remove_robot(name))
+
+    def place_held(self, name: str, object: str, at: str, rel: str | None = None) -> Placed:
+        """Operator: where the object a lost robot held ended up (a receptacle id, or 'floor')."""
+        return self._run(_place_held(name, object, at, rel))
+
     def metrics(self) -> str:
         """The Prometheus exposition text of /metrics (not in the OpenAPI document)."""
         resp = self.http.get("/metrics")
@@ -421,9 +475,9 @@ class AsyncClient(_Base):
     """Asynchronous client (asyncio). Use as an async context manager, or await aclose()."""
 
     def __init__(self, base_url: str = "http://127.0.0.1:8000", *, timeout: float = 10.0, reconnects: int = 10,
-                 retry_s: float = 0.5, http: httpx.AsyncClient | None = None):
+                 retry_s: float = 0.5, http: httpx.AsyncClient | None = None, api_key: str | None = None):
         super().__init__(base_url, timeout=timeout, reconnects=reconnects, retry_s=retry_s)
-        self.http = http or httpx.AsyncClient(base_url=self.base_url, timeout=timeout)
+        self.http = http or httpx.AsyncClient(base_url=self.base_url, timeout=timeout, headers=_auth(api_key))
 
     async def __aenter__(self) -> "AsyncClient":
         return self
@@ -437,7 +491,7 @@ class AsyncClient(_Base):
     async def _run(self, call: _Call) -> Any:
         resp = await self.http.request(call.method, call.path, params=call.params, json=call.json)
         _check(resp)
-        return call.parse(resp.json())
+        return call.parse(resp.json() if resp.content else None)
 
     async def submit(self, instruction: str, *, robots: list[str] | None = None, priority: int | None = None,
                      not_before: float | None = None, deadline: float | None = None,
@@ -504,6 +558,21 @@ class AsyncClient(_Base):
 
     async def health(self) -> Health:
         return await self._run(_health())
+
+    async def whoami(self) -> Principal:
+        return await self._run(_whoami())
+
+    async def robot(self, name: str) -> RobotState:
+        return await self._run(_robot(name))
+
+    async def decommission_robot(self, name: str) -> RobotState:
+        return await self._run(_decommission(name))
+
+    async def remove_robot(self, name: str) -> None:
+        return await self._run(_remove_robot(name))
+
+    async def place_held(self, name: str, object: str, at: str, rel: str | None = None) -> Placed:
+        return await self._run(_place_held(name, object, at, rel))
 
     async def metrics(self) -> str:
         resp = await self.http.get("/metrics")

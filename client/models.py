@@ -277,3 +277,27 @@ __all__ = [
     "RobotEvent", "RobotsUpdate", "ReplanEvent", "ResultEvent", "StatusEvent", "Task", "TaskAccepted", "TaskAudit",
     "TaskEventItem", "parse_task_event",
 ]
+
+
+# --------------------------------------------------------------------------- access control and robot admin
+
+
+class Principal(BaseModel):
+    """Who is calling: a key's name and role, or everyone (`open`) when no key exists (GET /auth/me)."""
+
+    name: str
+    role: "Role"
+    key_id: str | None = None
+    open: bool = Field(default=False, description="no API key exists: the service is open to anyone who reaches it")
+
+
+class Placed(BaseModel):
+    """POST /robots/{name}/held: the robot afterwards, and the scene revision with the object placed."""
+
+    robot: RobotState
+    scene_rev: int = Field(description="the scene graph's revision with the object placed")
+
+
+from robocortex.memory.apikeys import Role  # noqa: E402
+
+Principal.model_rebuild()

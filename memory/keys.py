@@ -99,6 +99,20 @@ class Keys:
     def dead_letter(self) -> str:  # stream: messages past the delivery limit
         return self._k("dispatch", "dead")
 
+    # access control (memory/apikeys.py)
+    @property
+    def api_keys(self) -> str:  # hash: key id -> ApiKeyRecord JSON (sha256 of the token, never the token); forever
+        return self._k("apikeys")
+
+    @property
+    def api_keys_revoked(self) -> str:  # hash: key id -> ApiKeyRecord JSON with revoked_at; forever (audit)
+        return self._k("apikeys", "revoked")
+
+    # robot administration (memory/robots.py)
+    @property
+    def robots_decommissioned(self) -> str:  # hash: robot name -> time it was decommissioned; until removed
+        return self._k("robots", "decommissioned")
+
     # reservations
     def reservation(self, object_id: str) -> str:  # string: owner; TTL
         return self._k("reserve", object_id)

@@ -19,6 +19,24 @@ from .keys import Keys
 from .scene_graph import SceneGraphStore
 from .schemas import NodePatch, RobotProfile, RobotState, RobotStatus, SceneDelta
 
+FLOOR = "floor"
+
+
+class RobotAdminError(ValueError):
+    """An administration request that cannot be done; the message says why and what to do instead."""
+
+
+class UnknownRobot(RobotAdminError, LookupError):
+    """No robot registered under that name."""
+
+
+class RobotBusy(RobotAdminError):
+    """The robot's state forbids it now (online, or not holding that object)."""
+
+
+class BadPlacement(RobotAdminError):
+    """Where the held object is said to be is not a receptacle of the scene graph (nor the floor)."""
+
 
 class RobotRegistry:
     def __init__(self, r: redis.Redis, keys: Keys, heartbeat_ttl_s: float = 5.0):
@@ -95,6 +113,85 @@ class RobotRegistry:
             pipe.delete(self.keys.robot_alive(name), self.keys.robot_work(name))
             pipe.execute()
 
+    # ------------------------------------------------------------------ administration
+
+    def in_use(self, name: str, agent_id: int) -> str | None:
+        """Why a new worker may not take this name or agent id (a live robot has it, or the name is
+        decommissioned), or None."""
+        if self.r.hexists(self.keys.robots_decommissioned, name):
+            return (f"robot {name!r} is decommissioned; remove it first (`robocortex robots remove {name}`) "
+                    "or pick another name")
+        for state in self.list():
+            if state.status == RobotStatus.offline:
+                continue
+            if state.profile.name == name:
+                return (f"robot name {name!r} is in use by a live worker (heartbeat {time.time() - (state.last_seen or 0):.1f} s "
+                        "ago); pick another --name, or stop that worker first")
+            if state.profile.agent_id == agent_id:
+                return (f"agent id {agent_id} is in use by live robot {state.profile.name!r}; pick another --agent-id, "
+                        "or stop that worker first")
+        return None
+
+    def decommission(self, name: str) -> RobotState:
+        """Take a robot out of service: from now on it is listed offline (so no plan uses it) whatever its
+        worker does, and no worker may register under its name until it is removed."""
+        if not self.r.hexists(self.keys.robots, name):
+            raise UnknownRobot(f"no robot {name!r}; GET /robots lists them")
+        self.r.hsetnx(self.keys.robots_decommissioned, name, repr(time.time()))
+        self.deregister(name)
+        state = self.get(name)
+        assert state is not None
+        return state
+
+    def remove(self, name: str) -> None:
+        """Remove a robot that is offline (or decommissioned): its profile, marks and scene-graph node."""
+        state = self.get(name)
+        if state is None:
+            raise UnknownRobot(f"no robot {name!r}; GET /robots lists them")
+        if state.decommissioned_at is None and state.status != RobotStatus.offline:
+            raise RobotBusy(f"robot {name!r} is {state.status.value}: stop its worker (or decommission it) "
+                            "before removing it")
+        node = self.scene.node(name)
+        held = getattr(node, "lost_holding", None) or getattr(node, "holding", None) if node is not None else None
+        if held:
+            raise RobotBusy(f"robot {name!r} held {held!r} when it was lost; say where that object is first "
+                            f"(POST /robots/{name}/held) so nobody plans with it in a hand that is gone")
+        self.forget(name)
+        self.r.hdel(self.keys.robots_decommissioned, name)
+        if node is not None:
+            self.scene.apply(SceneDelta(patches=[NodePatch(id=name, remove=True)], source=f"robots:{name} removed"))
+
+    def place_held(self, name: str, object_id: str, at: str, rel: str = "in") -> int:
+        """An operator says where the object an offline robot held ended up: `at` a receptacle node's id
+        (with `rel` in/on) or `floor`. The object is usable again; returns the scene revision."""
+        if not self.r.hexists(self.keys.robots, name):
+            raise UnknownRobot(f"no robot {name!r}; GET /robots lists them")
+        if self.is_alive(name) and not self.r.hexists(self.keys.robots_decommissioned, name):
+            raise RobotBusy(f"robot {name!r} is online: its own observations say what it holds")
+        robot = self.scene.node(name)
+        held = (getattr(robot, "lost_holding", None) or getattr(robot, "holding", None)) if robot is not None else None
+        if held != object_id:
+            what = f"it held {held!r}" if held else "it held nothing"
+            raise RobotBusy(f"robot {name!r} did not hold {object_id!r} ({what})")
+        obj = self.scene.node(object_id)
+        if obj is None:
+            raise BadPlacement(f"no object {object_id!r} in the scene graph")
+        if at == FLOOR:
+            relations: list[dict[str, str]] = []
+            position = robot.position if robot is not None else obj.position
+        else:
+            target = self.scene.node(at)
+            if target is None or not getattr(target, "receptacle", False):
+                raise BadPlacement(f"{at!r} is not a receptacle of the scene graph; give a receptacle's id "
+                                   f"(GET /scene lists them) or {FLOOR!r}")
+            relations, position = [{"rel": rel, "target": at}], target.position
+        patches = [
+            NodePatch(id=object_id, set={"unavailable": None, "isPickedUp": False, "relations": relations,
+                                         "position": position.model_dump() if position is not None else None}),
+            NodePatch(id=name, set={"holding": None, "lost_holding": None, "relations": []}),
+        ]
+        return self.scene.apply(SceneDelta(patches=patches, source=f"operator: {object_id} held by {name} is at {at}"))
+
     def is_alive(self, name: str) -> bool:
         return bool(self.r.exists(self.keys.robot_alive(name)))
 
@@ -104,15 +201,17 @@ class RobotRegistry:
             pipe.exists(self.keys.robot_alive(name))
             pipe.get(self.keys.robot_work(name))
             pipe.hget(self.keys.robots_seen, name)
-            doc, alive, work, seen = pipe.execute()
-        return _state(doc, bool(alive), work, seen) if doc is not None else None
+            pipe.hget(self.keys.robots_decommissioned, name)
+            doc, alive, work, seen, retired = pipe.execute()
+        return _state(doc, bool(alive), work, seen, retired) if doc is not None else None
 
     def list(self) -> list[RobotState]:
         """All registered robots, sorted by name."""
         with self.r.pipeline(transaction=True) as pipe:
             pipe.hgetall(self.keys.robots)
             pipe.hgetall(self.keys.robots_seen)
-            profiles, seen = pipe.execute()
+            pipe.hgetall(self.keys.robots_decommissioned)
+            profiles, seen, retired = pipe.execute()
         names = sorted(profiles)
         if not names:
             return []
@@ -122,12 +221,13 @@ class RobotRegistry:
                 pipe.get(self.keys.robot_work(name))
             flat = pipe.execute()
         return [
-            _state(profiles[n], bool(flat[2 * i]), flat[2 * i + 1], seen.get(n)) for i, n in enumerate(names)
+            _state(profiles[n], bool(flat[2 * i]), flat[2 * i + 1], seen.get(n), retired.get(n))
+            for i, n in enumerate(names)
         ]
 
 
-def _state(doc: str, alive: bool, work: str | None, seen: str | None) -> RobotState:
-    if not alive:
+def _state(doc: str, alive: bool, work: str | None, seen: str | None, retired: str | None = None) -> RobotState:
+    if not alive or retired is not None:
         status = RobotStatus.offline
         work = None
     elif work:
@@ -139,4 +239,5 @@ def _state(doc: str, alive: bool, work: str | None, seen: str | None) -> RobotSt
         status=status,
         current_subtask=work,
         last_seen=float(seen) if seen is not None else None,
+        decommissioned_at=float(retired) if retired is not None else None,
     )

@@ -210,6 +210,8 @@ class RobotProfile(BaseModel):
     mobility: Literal["mobile", "fixed"] = "mobile"
     skill_sources: dict[str, SkillSource] = Field(default_factory=dict)
     skill_specs: list[SkillSpec] = Field(default_factory=list)
+    profile_name: str | None = Field(default=None, description="the profile it was started with "
+                                     "(e.g. light_manipulator, or one from the config file)")
 
     def source_of(self, skill: str) -> SkillSource:
         return self.skill_sources.get(skill) or SkillSource()
@@ -226,6 +228,8 @@ class RobotState(BaseModel):
     status: RobotStatus
     current_subtask: str | None = None
     last_seen: Timestamp | None = None
+    decommissioned_at: Timestamp | None = Field(default=None, description="taken out of service (status offline "
+                                                "from then on, whatever its worker does) until removed")
 
 
 # --------------------------------------------------------------------------- tasks

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import httpx
@@ -14,11 +15,16 @@ class WorldClient:
 
     backend = "remote"
 
-    def __init__(self, base_url: str, timeout_s: float = 30.0):
+    def __init__(self, base_url: str, timeout_s: float = 30.0, secret: str | None = None):
+        """`secret`: the world host's shared secret (default: ROBOCORTEX_WORLD_SECRET), sent as X-World-Secret."""
         self.base_url = base_url.rstrip("/")
-        self._http = httpx.Client(base_url=self.base_url, timeout=timeout_s)
+        secret = secret if secret is not None else os.environ.get("ROBOCORTEX_WORLD_SECRET")
+        headers = {"X-World-Secret": secret} if secret else {}
+        self._http = httpx.Client(base_url=self.base_url, timeout=timeout_s, headers=headers)
 
     def _check(self, resp: httpx.Response) -> Any:
+        if resp.status_code == 401:
+            raise PermissionError(resp.json().get("detail", resp.text))
         if resp.status_code == 422 or resp.status_code == 404:
             raise ValueError(resp.json().get("detail", resp.text))
         resp.raise_for_status()

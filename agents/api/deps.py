@@ -16,9 +16,11 @@ def get_memory(request: Request) -> Memory:
 MemoryDep = Annotated[Memory, Depends(get_memory)]
 
 
-def get_actor() -> str:
-    """Who is calling, as status events record it (`actor`). "anonymous" until API keys name the caller."""
-    return "anonymous"
+def get_actor(request: Request) -> str:
+    """Who is calling, as status events and approvals record it (`actor`): the API key's name, or
+    "anonymous" while the service is open (no key exists; see agents/api/security.py)."""
+    principal = getattr(request.state, "principal", None)
+    return "anonymous" if principal is None or principal.open else principal.name
 
 
 ActorDep = Annotated[str, Depends(get_actor)]

@@ -88,7 +88,7 @@ $("submit").addEventListener("submit", async (e) => {
 
 async function cancel(id) {
   $("error").textContent = "";
-  const r = await fetch(`/tasks/${encodeURIComponent(id)}/cancel`, {method: "POST"});
+  const r = await fetch(`/tasks/${encodeURIComponent(id)}/cancel`, {method: "POST", headers: {"content-type": "application/json"}});
   if (!r.ok) { const body = await r.json().catch(() => ({})); $("error").textContent = body.detail || `error ${r.status}`; }
 }
 
@@ -680,7 +680,51 @@ setInterval(() => {  // ages and durations move on between events
   if (t && !TERMINAL.has(t.status) && state.view === "task") scheduleDetail();
 }, 1000);
 
+// ------------------------------------------------------------------ access (API keys)
+// With API keys on the service, the console asks for one; POST /auth/login keeps it in an HttpOnly,
+// SameSite=Strict cookie, which every request and event stream of this page then carries.
+
+async function whoami() {
+  const r = await fetch("/auth/me").catch(() => null);
+  if (!r) return null;
+  if (r.status === 401) return {signedOut: true};
+  return r.ok ? r.json() : null;
+}
+function showWho(me) {
+  const signedOut = !!(me && me.signedOut);
+  $("login").hidden = !signedOut;
+  $("logout").hidden = signedOut || !me || me.open;
+  $("who").textContent = !me ? "" : signedOut ? "sign in to see the fleet" : me.open ? "open: no API keys"
+    : `${me.name} (${me.role})`;
+  if (signedOut) $("api-key").focus();
+}
+$("login").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  $("login-error").textContent = "";
+  const r = await fetch("/auth/login", {method: "POST", headers: {"content-type": "application/json"},
+                                        body: JSON.stringify({key: $("api-key").value.trim()})}).catch(() => null);
+  if (!r || !r.ok) {
+    const body = r ? await r.json().catch(() => ({})) : {};
+    $("login-error").textContent = body.detail || "could not reach the service";
+    return;
+  }
+  $("api-key").value = "";
+  showWho(await r.json());
+  connect();
+});
+$("logout").addEventListener("click", async () => {
+  await fetch("/auth/logout", {method: "POST", headers: {"content-type": "application/json"}}).catch(() => null);
+  location.reload();
+});
+
 async function start() {
+  const me = await whoami();
+  showWho(me);
+  if (me && me.signedOut) return;  // the streams start once a key is accepted
+  connect();
+}
+
+async function connect() {
   const floor = await fetch("/scene/floor").catch(() => null);
   if (floor && floor.ok) { state.floor = await floor.json(); $("scene-name").textContent = state.floor.scene; }
   stream("live", "/events", {
