@@ -255,13 +255,13 @@ class TaskAudit(BaseModel):
     status: TaskStatus
     submitted_by: str | None = Field(description="who submitted it")
     options: TaskOptions = Field(description="the options it was submitted with")
-    created_at: float
-    updated_at: float
+    created_at: Timestamp
+    updated_at: Timestamp
     plans: list[Plan] = Field(description="every plan made for it, in order (replans and resumes add more)")
     approvals: list[dict[str, Any]] = Field(description="operators' decisions on its plans")
     task: Task = Field(description="the task record as GET /tasks/{id} shows it")
     events: list[AuditEvent] = Field(description="every event still stored, in order")
-    exported_at: float
+    exported_at: Timestamp
 
 
 def parse_task_event(data: dict[str, Any]) -> AnyTaskEvent:

@@ -15,21 +15,17 @@ import hashlib
 import hmac
 import re
 import secrets
-import time
 from enum import Enum
 
 import redis
 from pydantic import BaseModel, Field
 
 from .keys import Keys
+from .schemas import Timestamp, now
 
 TOKEN_PREFIX = "rck_"
 _TOKEN = re.compile(r"^rck_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$")
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 ._@-]{0,63}$"
-
-
-def now() -> float:
-    return time.time()
 
 
 class Role(str, Enum):
@@ -54,8 +50,8 @@ class ApiKeyRecord(BaseModel):
     id: str = Field(description="public id: the part after rck_ in the token")
     name: str = Field(description="who or what holds the key")
     role: Role
-    created_at: float = Field(default_factory=now)
-    revoked_at: float | None = None
+    created_at: Timestamp = Field(default_factory=now)
+    revoked_at: Timestamp | None = None
     digest: str | None = Field(default=None, description="sha256 hex of the token (stored, never shown)")
 
     def public(self) -> "ApiKeyRecord":

@@ -145,6 +145,18 @@ def test_every_role_does_what_it_may_and_is_refused_the_rest(service, tokens, me
         print(f"  {method:6} {path:32} " + "  ".join(f"{k}={v}" for k, v in row.items()))
 
 
+def test_the_audit_names_the_key_that_submitted_and_the_key_that_cancelled(service, tokens):
+    task = _call(service.url, "POST", "/tasks", tokens["operator"], json={"instruction": "put the apple in the fridge"})
+    assert task.status_code == 202, task.text
+    task_id = task.json()["id"]
+    assert _call(service.url, "POST", f"/tasks/{task_id}/cancel", tokens["admin"], json={}).status_code == 202
+    audit = _call(service.url, "GET", f"/tasks/{task_id}/export", tokens["viewer"])
+    assert audit.status_code == 200, audit.text
+    assert audit.json()["submitted_by"] == "operator-test"
+    cancelled = [e for e in audit.json()["events"] if e["kind"] == "status" and e["data"].get("status") == "cancelled"]
+    assert [e["actor"] for e in cancelled] == ["admin-test"], audit.json()["events"]
+
+
 def test_health_and_the_console_shell_need_no_key_and_the_rest_does(service, tokens):
     assert httpx.get(f"{service.url}/health", timeout=10).status_code == 200
     assert httpx.get(f"{service.url}/", timeout=10).status_code == 200
