@@ -71,6 +71,9 @@ class Keys:
     def task_cancel(self, task_id: str) -> str:  # string flag: cancel requested; 1 day
         return self._k("task", task_id, "cancel")
 
+    def task_decision(self, task_id: str) -> str:  # string: ApprovalDecision JSON for the pending plan; 1 day
+        return self._k("task", task_id, "decision")
+
     # dispatch
     def inbox(self, robot: str) -> str:  # stream + group "robots": SubtaskMessage JSON
         return self._k("inbox", robot)
