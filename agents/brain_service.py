@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 from prometheus_client import REGISTRY
 
+from robocortex.agents.api import approvals as approvals_api
 from robocortex.agents.api import tasks as tasks_api
 from robocortex.agents.api import web as web_api
 from robocortex.agents.api import world as world_api
@@ -29,6 +30,7 @@ def create_app(settings: Settings | None = None, *, run_tasks: bool = True,
     async def lifespan(app: FastAPI):
         memory = Memory.from_settings(settings)
         app.state.memory = memory
+        app.state.constitution = settings.load_constitution()  # what an edited plan is checked against
         collector: DomainCollector | None = DomainCollector(memory)
         try:  # /metrics: tasks, robots, queues, latencies, model use (read from Redis at each scrape)
             REGISTRY.register(collector)
@@ -56,6 +58,7 @@ def create_app(settings: Settings | None = None, *, run_tasks: bool = True,
 
     install_error_handlers(app)
     app.include_router(tasks_api.router)
+    app.include_router(approvals_api.router)
     app.include_router(world_api.router)
     app.include_router(web_api.router)
     try:

@@ -13,8 +13,11 @@ import threading
 from dataclasses import dataclass, field
 from typing import Literal
 
+from langgraph.types import Command
+
+from robocortex.memory.approvals import ApprovalStore
 from robocortex.memory.checkpoint import RedisCheckpointSaver
-from robocortex.memory.schemas import TaskStatus
+from robocortex.memory.schemas import ApprovalDecision, TaskStatus
 
 from robocortex.memory.stores import Memory
 
@@ -60,6 +63,10 @@ class TaskRunner:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._active: dict[str, str] = {}  # queue entry id -> task id
+        self.approvals = ApprovalStore(memory.r, memory.keys)
+        # queue entry id -> (task id, round): tasks whose plan waits for an operator. Their entries stay
+        # ours (leased by housekeeping, which resumes them when a decision or a cancel comes).
+        self._parked: dict[str, tuple[str, int]] = {}
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ lifecycle
@@ -96,7 +103,11 @@ class TaskRunner:
     def _run_and_ack(self, entry_id: str, task_id: str) -> None:
         """Run a task to its end and drop it from the queue; a bug fails only that task."""
         try:
-            self.run_task(task_id)
+            waiting = self.run_task(task_id)
+            if waiting is not None:
+                with self._lock:
+                    self._parked[entry_id] = (task_id, waiting)
+                return
         except Exception as exc:
             log.exception("task %s crashed its graph", task_id)
             try:
@@ -105,25 +116,46 @@ class TaskRunner:
                 log.exception("could not mark task %s failed; it stays queued", task_id)
                 return
         self.memory.tasks.done(entry_id)
+        self.approvals.clear(task_id)
         self.checkpointer.prune([task_id])  # the finished thread keeps only its last checkpoint,
         self.checkpointer.expire([task_id], self.config.retention_s)  # for as long as its events and results
 
-    def run_task(self, task_id: str) -> None:
+    def run_task(self, task_id: str) -> int | None:
+        """Run (or resume) the task's graph until it ends or stops for an operator: None, or the round
+        of the plan that waits for approval."""
         record = self.memory.tasks.get(task_id)
         if record is None or record.status.terminal:
-            return
+            return None
         if record.status == TaskStatus.pending and self.memory.tasks.cancel_requested(task_id):
             self.memory.tasks.transition(task_id, TaskStatus.cancelled, "cancelled before it started")
-            return
+            return None
         config = {"configurable": {"thread_id": task_id}, "recursion_limit": 100_000}
         snapshot = self.graph.get_state(config)
         resume = bool(snapshot.values and snapshot.next)
-        if resume:
-            log.info("task %s: resuming from checkpoint at %s", task_id, snapshot.next)
+        waiting = _waiting_round(snapshot)
+        if waiting is not None:  # the plan waits for an operator: go on only with a decision
+            decision = self._decision(task_id, waiting)
+            if decision is None:
+                return waiting
+            log.info("task %s: resuming with the operator's decision (%s by %s)", task_id, decision.decision, decision.by)
+            start: object = Command(resume=decision.model_dump(mode="json"))
+        else:
+            if resume:
+                log.info("task %s: resuming from checkpoint at %s", task_id, snapshot.next)
+            start = None if resume else initial_state(task_id, record.instruction)
         # "sync" (a service's): each step's checkpoint is stored before the next step acts (dispatches,
         # replans), so a brain killed at any point resumes from a state that includes every step it finished.
-        self.graph.invoke(None if resume else initial_state(task_id, record.instruction), config,
-                          context=self.deps, durability=self.config.durability)
+        self.graph.invoke(start, config, context=self.deps, durability=self.config.durability)
+        return _waiting_round(self.graph.get_state(config))
+
+    def _decision(self, task_id: str, round_: int) -> ApprovalDecision | None:
+        """The operator's decision on the waiting round, or a cancel when one was requested meanwhile."""
+        decision = self.approvals.get(task_id)
+        if decision is not None and decision.round == round_:
+            return decision
+        if self.memory.tasks.cancel_requested(task_id):
+            return ApprovalDecision(round=round_, decision="cancel", by="cancel request")
+        return None
 
     def _housekeeping(self) -> None:
         """Reclaim subtasks of dead robots, and tasks of dead brain replicas; keep our own leases."""
@@ -135,8 +167,15 @@ class TaskRunner:
                     log.warning("reclaimed %s from %s (robot lost)", msg.key, msg.robot)
                 with self._lock:
                     active = list(self._active)
+                    parked = list(self._parked.items())
                 for entry_id in active:
                     self.memory.tasks.touch(consumer, entry_id)
+                for entry_id, (task_id, round_) in parked:  # waiting for an operator: keep, or resume
+                    self.memory.tasks.touch(consumer, entry_id)
+                    if self._decision(task_id, round_) is not None:
+                        with self._lock:
+                            self._parked.pop(entry_id, None)
+                        threading.Thread(target=self._adopt, args=(entry_id, task_id), daemon=True).start()
                 for entry_id, task_id in self.memory.tasks.claim_abandoned(consumer, min_idle_ms=60_000):
                     log.warning("taking over task %s from a silent brain replica", task_id)
                     threading.Thread(target=self._adopt, args=(entry_id, task_id), daemon=True).start()
@@ -152,3 +191,12 @@ class TaskRunner:
         finally:
             with self._lock:
                 self._active.pop(entry_id, None)
+
+
+def _waiting_round(snapshot) -> int | None:
+    """The approval round a task's graph is interrupted at (the `approve` node's PendingApproval), or None."""
+    for item in getattr(snapshot, "interrupts", ()) or ():
+        value = getattr(item, "value", None)
+        if isinstance(value, dict) and isinstance(value.get("round"), int):
+            return value["round"]
+    return None

@@ -34,6 +34,8 @@ class TaskSubmission(BaseModel):
     instruction: str = Field(description="what the robots should do, in plain language",
                              examples=["put the apple in the fridge and turn off the light"],
                              min_length=1, max_length=MAX_INSTRUCTION, pattern=NOT_BLANK)
+    require_approval: bool = Field(default=False, description="an operator approves the plan (POST "
+                                   "/tasks/{id}/approve) before anything is dispatched")
 
     @field_validator("instruction")
     @classmethod
@@ -63,7 +65,8 @@ ExistingTask = Annotated[TaskRecord, Depends(existing_task)]
 
 @router.post("", status_code=202, response_model=TaskAccepted, responses=error_responses(400))
 def submit_task(body: TaskSubmission, memory: MemoryDep) -> TaskAccepted:
-    record = memory.tasks.create(body.instruction, enqueue=True)  # stored and queued in one step
+    record = memory.tasks.create(body.instruction, enqueue=True,  # stored and queued in one step
+                                 require_approval=body.require_approval)
     return TaskAccepted(id=record.id, status=record.status, url=f"/tasks/{record.id}",
                         events_url=f"/tasks/{record.id}/events")
 
