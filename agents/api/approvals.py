@@ -88,21 +88,21 @@ def pending_plan(task: ExistingTask) -> PendingPlan:
 
 
 @router.post("/{task_id}/approve", status_code=202, response_model=ApprovalAccepted,
-             responses=error_responses(404, 409))
+             responses=error_responses(400, 404, 409))
 def approve_plan(task: ExistingTask, memory: MemoryDep, body: ApproveBody) -> ApprovalAccepted:
     """Dispatch the pending plan as it is."""
     return _decide(memory, task, "approve", body.by, body.reason)
 
 
 @router.post("/{task_id}/reject", status_code=202, response_model=ApprovalAccepted,
-             responses=error_responses(404, 409))
+             responses=error_responses(400, 404, 409))
 def reject_plan(task: ExistingTask, memory: MemoryDep, body: RejectBody) -> ApprovalAccepted:
     """The task fails with `rejected by <by>: <reason>`."""
     return _decide(memory, task, "reject", body.by, body.reason)
 
 
 @router.post("/{task_id}/plan", status_code=202, response_model=ApprovalAccepted,
-             responses=error_responses(404, 409))
+             responses=error_responses(400, 404, 409))
 async def edit_plan(task: ExistingTask, memory: MemoryDep, body: PlanEdit, constitution: ConstitutionDep) -> ApprovalAccepted:
     """Dispatch this plan instead of the pending one (remove a subtask, reassign a robot…). It must pass the
     validator (a dry run on the scene now, with the robots online) and the constitution's rejecting rules:

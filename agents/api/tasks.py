@@ -34,7 +34,7 @@ class TaskSubmission(BaseModel):
     instruction: str = Field(description="what the robots should do, in plain language",
                              examples=["put the apple in the fridge and turn off the light"],
                              min_length=1, max_length=MAX_INSTRUCTION, pattern=NOT_BLANK)
-    require_approval: bool = Field(default=False, description="an operator approves the plan (POST "
+    require_approval: bool = Field(default=False, strict=True, description="an operator approves the plan (POST "
                                    "/tasks/{id}/approve) before anything is dispatched")
 
     @field_validator("instruction")

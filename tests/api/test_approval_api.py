@@ -142,6 +142,8 @@ def test_edits_are_checked_by_the_validator_and_the_constitution(api):
 
 def test_errors_are_typed(api):
     assert httpx.get(f"{api}/tasks/nope/plan", timeout=10).status_code == 404
+    loose = httpx.post(f"{api}/tasks", json={"instruction": "open the fridge", "require_approval": 0}, timeout=10)
+    assert loose.status_code == 422 and "require_approval" in loose.text, "a flag is true or false, not 0"
     assert httpx.post(f"{api}/tasks/nope/approve", json={}, timeout=10).status_code == 404
     task_id = waiting_task(api)
     # a cross-site form post is not JSON: refused, and nothing is decided

@@ -3,7 +3,10 @@ rule files (the shipped default included), and properties over generated plans."
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -307,3 +310,14 @@ def test_messages_name_the_step_for_people(kitchen, two_robots):
     p = plan_of(st("s1", "robot1", ("pick_up", {"object": "Egg|1"})))
     (v,) = check(p, kitchen, two_robots, c)
     assert re.search(r"subtask s1 step 1 \(robot1: pick_up Egg\|1\)", v.message)
+
+
+def test_a_bad_rule_file_stops_the_service_at_start_in_one_line(tmp_path):
+    bad = tmp_path / "rules.yaml"
+    bad.write_text("rules:\n  - {name: x, kind: teleport}\n")
+    env = {**os.environ, "ROBOCORTEX_CONSTITUTION": str(bad)}
+    done = subprocess.run([sys.executable, "-m", "robocortex.agents.cli", "serve", "--port", "0"], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "constitution" in lines[0] and str(bad) in lines[0] and "teleport" in lines[0]

@@ -181,3 +181,16 @@ def test_runner_parks_a_waiting_task_and_a_new_runner_resumes_it(r, keys, brain)
         _until(lambda: not memory.r.xlen(keys.task_queue))  # acked and dropped once finished
     finally:
         second.stop()
+
+
+def test_the_first_decision_on_a_round_wins_and_a_stale_one_gives_way(r, keys):
+    store = ApprovalStore(r, keys)
+    assert store.get("t1") is None
+    assert store.decide("t1", ApprovalDecision(round=1, decision="approve", by="alice"))
+    assert not store.decide("t1", ApprovalDecision(round=1, decision="reject", by="bob", reason="late"))
+    assert store.get("t1").by == "alice"
+    assert store.decide("t1", ApprovalDecision(round=2, decision="reject", by="bob", reason="round two"))
+    store.clear("t1", 1)  # not the round stored: kept
+    assert store.get("t1").round == 2
+    store.clear("t1")
+    assert store.get("t1") is None
