@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 from prometheus_client import REGISTRY
 
+from robocortex.agents.api import approvals as approvals_api
 from robocortex.agents.api import tasks as tasks_api
 from robocortex.agents.api import web as web_api
 from robocortex.agents.api import world as world_api
@@ -32,6 +33,7 @@ def create_app(settings: Settings | None = None, *, run_tasks: bool = True,
         memory = Memory.from_settings(settings)
         app.state.memory = memory
         warn_if_open(app)
+        app.state.constitution = settings.load_constitution()  # what an edited plan is checked against
         collector: DomainCollector | None = DomainCollector(memory)
         try:  # /metrics: tasks, robots, queues, latencies, model use (read from Redis at each scrape)
             REGISTRY.register(collector)
@@ -64,6 +66,7 @@ def create_app(settings: Settings | None = None, *, run_tasks: bool = True,
     # (new lifecycle routes included); robots' writes say their own role; the middleware makes sure a
     # key was sent at all, on every path but /health and the console's page.
     app.include_router(tasks_api.router, dependencies=[by_method(read=Role.viewer, write=Role.operator)])
+    app.include_router(approvals_api.router, dependencies=[by_method(read=Role.viewer, write=Role.operator)])
     app.include_router(robots_api.router)
     app.include_router(world_api.router, dependencies=[require(Role.viewer)])
     app.include_router(web_api.router)

@@ -198,6 +198,10 @@ class Settings(BaseSettings):
                                     "(CORS); empty = CORS off, and cross-site state changes refused")
     world_secret: str | None = Field(default=None, description="shared secret the world host requires "
                                      "(X-World-Secret) on every call but /health; unset = open world host")
+    constitution: str | None = Field(default=None, description="the safety constitution every plan is checked "
+                                     "against (YAML rules, docs/brain.md); unset = the shipped default rules")
+    approve_all_plans: bool = Field(default=False, description="every plan waits for an operator's approval "
+                                    "(POST /tasks/{id}/approve) before dispatch")
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
@@ -218,6 +222,21 @@ class Settings(BaseSettings):
             raise ValueError(unknown_planner_message(name))
         return name
 
+    @field_validator("constitution")
+    @classmethod
+    def _readable_constitution(cls, path: str | None) -> str | None:
+        if path:
+            from robocortex.brain.constitution import load
+
+            load(path)  # a bad rule file stops the process at start, saying where
+        return path
+
+    def load_constitution(self) -> Any:
+        """The rules every plan is checked against (brain.constitution.Constitution)."""
+        from robocortex.brain.constitution import load
+
+        return load(self.constitution)
+
     def planner_kind(self) -> str:
         if self.planner == "auto":
             return "llm" if self.llm.base_url else "offline"
@@ -229,7 +248,8 @@ class Settings(BaseSettings):
             brain_id=self.brain_id, workers=self.brain_workers, retention_s=self.retention_s,
             max_finished_tasks=self.max_finished_tasks, trim_every_s=self.trim_every_s,
             brain=BrainConfig(max_repairs=self.max_repairs, max_replans=self.max_replans,
-                              task_timeout_s=self.task_timeout_s, wait_for_robots_s=self.wait_for_robots_s),
+                              task_timeout_s=self.task_timeout_s, wait_for_robots_s=self.wait_for_robots_s,
+                              constitution=self.load_constitution(), approve_all=self.approve_all_plans),
         )
 
     def make_planner(self) -> Planner:

@@ -1,8 +1,9 @@
 """The brain's closed loop as a LangGraph graph, one thread per task, checkpointed in Redis.
 
 perceive → plan → check ─(problems: bounded repairs)→ plan
-                    └→ dispatch → reflect ─→ dispatch | monitor | perceive (replan) | finish
-                                    ↑ monitor ┘
+                    └→ approve ─(an operator's decision, when asked: LangGraph interrupt)→ dispatch
+                                   dispatch → reflect ─→ dispatch | monitor | perceive (replan) | finish
+                                                  ↑ monitor ┘
 
 Each node is a module-level function `node(state, runtime) -> update` over the typed `TaskState`;
 what it works with (memory stores, the planner, limits) comes as the run's context, `BrainDeps`,
@@ -16,17 +17,21 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, TypedDict
 
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
+from langgraph.types import interrupt
 
 from robocortex.memory.dispatch import Dispatcher
 from robocortex.memory.robots import RobotRegistry
 from robocortex.memory.scene_graph import SceneGraphStore, StaleRevision
 from robocortex.memory.schemas import (
+    Approval,
+    ApprovalDecision,
     Failure,
+    PendingApproval,
     RobotState,
     RobotStatus,
     SkillCall,
@@ -36,8 +41,11 @@ from robocortex.memory.schemas import (
     SubtaskStatus,
     TaskEvent,
     TaskStatus,
+    Violation,
 )
 from robocortex.memory.tasks import TaskStore
+
+from robocortex.brain import constitution as rules
 
 from robocortex.brain.goals import final_goals, unmet_goals
 from robocortex.brain.plan import Plan
@@ -85,6 +93,8 @@ class TaskState(TypedDict, total=False):
     failures: list[FailureRecord]  # every failed subtask so far, for the planner to learn from
     checked_rev: int  # the scene revision the rest of the plan was last found sound at (absent: unknown)
     interrupting: bool  # an interrupt was asked: nothing new is sent, the subtasks in flight are awaited
+    violations: list[dict[str, Any]]  # the constitution's findings on the plan in force (Violation dumps)
+    approval_round: int  # how many times an operator decided on this task's plans
 
 
 @dataclass
@@ -94,6 +104,8 @@ class BrainConfig:
     task_timeout_s: float = 600.0
     monitor_block_ms: int = 2000
     wait_for_robots_s: float = 30.0
+    constitution: rules.Constitution = field(default_factory=rules.default)  # checked on every plan
+    approve_all: bool = False  # every plan waits for an operator (the deployment's choice)
 
 
 @dataclass
@@ -136,6 +148,8 @@ def sync(deps: BrainDeps, state: TaskState, update: Update) -> Update:
     record.replans = merged.get("replans", 0)
     record.reason = merged.get("reason")
     record.metrics.update(merged.get("metrics") or {})
+    if "violations" in update:
+        record.violations = [Violation.model_validate(v) for v in update["violations"] or []]
     deps.tasks.save(record)
     status = TaskStatus(merged.get("status", record.status))
     if status != record.status and not status.terminal:  # the end is recorded by `finish`, after its event
@@ -428,10 +442,11 @@ def check(state: TaskState, runtime: Runtime[BrainDeps]) -> Update:
     else:
         p = Plan.model_validate(state["plan"])
         scene = deps.scene.snapshot()
-        problems = validate(p, scene, [r.profile for r in team_of(deps, state["task_id"], online_robots(deps))])
+        profiles = [r.profile for r in team_of(deps, state["task_id"], online_robots(deps))]
+        problems = validate(p, scene, profiles)
         if not problems:
             emit(deps, state, "plan_valid", f"plan valid: {len(p.subtasks)} subtask(s)")
-            return {"problems": [], "feedback": [], "last_reply": "", "checked_rev": scene.rev}
+            return constitution_update(deps, state, p, scene, profiles)
         emit(deps, state, "plan_invalid", "; ".join(problems), problems=problems)
     repairs = state.get("repairs", 0) + 1
     update: Update = {"problems": problems, "feedback": problems, "repairs": repairs}
@@ -439,6 +454,96 @@ def check(state: TaskState, runtime: Runtime[BrainDeps]) -> Update:
         update.update(status=TaskStatus.failed.value,
                       reason=f"no valid plan after {deps.config.max_repairs} repairs: " + "; ".join(problems))
         return sync(deps, state, update)
+    return update
+
+
+def constitution_update(deps: BrainDeps, state: TaskState, p: Plan, scene: Any, profiles: list[Any]) -> Update:
+    """The valid plan against the safety constitution: a rejecting rule fails the task before anything is
+    dispatched (its name in the reason); escalating ones go with the plan to `approve`."""
+    found = rules.check(p, scene, profiles, deps.config.constitution)
+    dumps = [v.model_dump(mode="json") for v in found]
+    update: Update = {"problems": [], "feedback": [], "last_reply": "", "checked_rev": scene.rev, "violations": dumps}
+    if not found:  # the record keeps the findings on the plan in force: clear older ones
+        return sync(deps, state, update) if state.get("violations") else update
+    emit(deps, state, "constitution", "; ".join(f"{v.rule} ({v.effect}): {v.message}" for v in found),
+         violations=dumps)
+    if rules.rejections(found):
+        update.update(status=TaskStatus.failed.value, reason=rules.reject_reason(found))
+    return sync(deps, state, update)
+
+
+def approval_reasons(deps: BrainDeps, state: TaskState) -> tuple[list[str], list[Violation]]:
+    """Why the plan in force needs an operator ('task', 'deployment', 'rule:<name>'), and the escalating findings."""
+    escalating = rules.escalations([Violation.model_validate(v) for v in state.get("violations") or []])
+    record = deps.tasks.get(state["task_id"])
+    reasons = (["task"] if record is not None and record.require_approval else []) \
+        + (["deployment"] if deps.config.approve_all else []) \
+        + [f"rule:{name}" for name in dict.fromkeys(v.rule for v in escalating)]
+    return reasons, escalating
+
+
+def approve(state: TaskState, runtime: Runtime[BrainDeps]) -> Update:
+    """Hold the plan for an operator when the task, the deployment or an escalating rule asks for it.
+
+    The task goes to awaiting_approval with the plan in `pending_approval`, and the graph stops at
+    LangGraph's `interrupt`; its checkpoint keeps it, so it survives a brain restart. The runner resumes
+    it with `Command(resume=<ApprovalDecision>)`, and this node runs again from the top (what it did
+    before the interrupt is not repeated: the record already shows the pending round) and applies it:
+    approve → dispatch, edit → dispatch the edited plan, reject → failed, cancel → cancelled."""
+    deps = runtime.context
+    cancelled = cancel_update(deps, state)
+    if cancelled:
+        return cancelled
+    reasons, escalating = approval_reasons(deps, state)
+    if not reasons:
+        return {}
+    round_ = state.get("approval_round", 0) + 1
+    record = deps.tasks.get(state["task_id"])
+    pending = record.pending_approval if record is not None else None
+    if pending is None or pending.round != round_:
+        pending = PendingApproval(round=round_, plan=state["plan"], violations=escalating, reasons=reasons)
+        if record is not None:
+            record.pending_approval = pending
+            deps.tasks.save(record)
+        emit(deps, state, "approval_requested", f"the plan waits for an operator ({', '.join(reasons)})",
+             round=round_, reasons=reasons, violations=[v.model_dump(mode="json") for v in escalating])
+        _transition(deps, state["task_id"], TaskStatus.awaiting_approval, None)
+    decision = ApprovalDecision.model_validate(interrupt(pending.model_dump(mode="json")))
+    return apply_decision(deps, state, pending, decision)
+
+
+def apply_decision(deps: BrainDeps, state: TaskState, pending: PendingApproval, decision: ApprovalDecision) -> Update:
+    """Record an operator's decision on the task (its `approvals`, an `approval` event) and act on it."""
+    record = deps.tasks.get(state["task_id"])
+    if record is not None and not any(a.round == pending.round for a in record.approvals):
+        record.approvals.append(Approval(round=pending.round, decision=decision.decision, by=decision.by,
+                                         reason=decision.reason, at=decision.at,
+                                         violations=list(dict.fromkeys(v.rule for v in pending.violations)),
+                                         edited_plan=decision.plan if decision.decision == "edit" else None))
+        record.pending_approval = None
+        deps.tasks.save(record)
+    emit(deps, state, "approval", f"{decision.decision} by {decision.by}" + (f": {decision.reason}" if decision.reason else ""),
+         round=pending.round, decision=decision.decision, by=decision.by, reason=decision.reason, at=decision.at)
+    waited = max(0.0, time.time() - pending.requested_at)  # the task's deadline does not run while it waits
+    update: Update = {"approval_round": pending.round, "started_at": (state.get("started_at") or time.time()) + waited}
+    if decision.decision == "reject":
+        return sync(deps, state, {**update, "status": TaskStatus.failed.value,
+                                  "reason": f"rejected by {decision.by}: {decision.reason or 'no reason given'}"})
+    if decision.decision == "cancel":
+        return sync(deps, state, {**update, "status": TaskStatus.cancelled.value, "reason": "cancelled by request"})
+    if decision.decision == "edit" and decision.plan is not None:
+        edited = _fresh_ids(Plan.model_validate(decision.plan), set(state.get("subtasks") or {}), "e")
+        scene = deps.scene.snapshot()  # the world may have moved since the API checked the edit
+        profiles = [r.profile for r in online_robots(deps)]
+        problems = validate(edited, scene, profiles) + [
+            v.message for v in rules.rejections(rules.check(edited, scene, profiles, deps.config.constitution))]
+        if problems:
+            return sync(deps, state, {**update, "status": TaskStatus.failed.value,
+                                      "reason": f"the plan as edited by {decision.by} no longer holds: " + "; ".join(problems)})
+        dumped = edited.model_dump(mode="json")
+        emit(deps, state, "plan", f"plan edited by {decision.by}: {len(edited.subtasks)} subtask(s)", plan=dumped,
+             reports=dumped.get("reports") or [], edited_by=decision.by)
+        return sync(deps, state, {**update, "plan": dumped, "checked_rev": scene.rev})
     return update
 
 
@@ -589,10 +694,14 @@ def after_plan(state: TaskState) -> Literal["check", "finish"]:
     return "finish" if ended(state) else "check"
 
 
-def after_check(state: TaskState) -> Literal["plan", "dispatch", "finish"]:
+def after_check(state: TaskState) -> Literal["plan", "approve", "finish"]:
     if ended(state):
         return "finish"
-    return "plan" if state.get("problems") else "dispatch"
+    return "plan" if state.get("problems") else "approve"
+
+
+def after_approve(state: TaskState) -> Literal["dispatch", "finish"]:
+    return "finish" if ended(state) else "dispatch"
 
 
 def after_reflect(state: TaskState) -> Literal["dispatch", "monitor", "perceive", "finish"]:
@@ -615,12 +724,13 @@ def after_reflect(state: TaskState) -> Literal["dispatch", "monitor", "perceive"
 def graph_builder() -> StateGraph:
     """The loop's shape; `compile_graph` compiles it."""
     g = StateGraph(TaskState, context_schema=BrainDeps)
-    for node in (perceive, plan, check, dispatch, monitor, reflect, finish):
+    for node in (perceive, plan, check, approve, dispatch, monitor, reflect, finish):
         g.add_node(node.__name__, node)
     g.add_edge(START, "perceive")
     g.add_edge("perceive", "plan")
     g.add_conditional_edges("plan", after_plan)
     g.add_conditional_edges("check", after_check)
+    g.add_conditional_edges("approve", after_approve)
     g.add_edge("dispatch", "reflect")  # reflect routes a cancelled dispatch to finish
     g.add_edge("monitor", "reflect")
     g.add_conditional_edges("reflect", after_reflect)

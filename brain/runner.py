@@ -14,8 +14,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from langgraph.types import Command
+
+from robocortex.memory.approvals import ApprovalStore
 from robocortex.memory.checkpoint import RedisCheckpointSaver
-from robocortex.memory.schemas import RobotStatus, SubtaskStatus, TaskEvent, TaskRecord, TaskStatus
+from robocortex.memory.schemas import ApprovalDecision, RobotStatus, SubtaskStatus, TaskEvent, TaskRecord, TaskStatus
 from robocortex.memory.tasks import InvalidTransition, TaskNotFound
 
 from robocortex.memory.stores import Memory
@@ -65,6 +68,10 @@ class TaskRunner:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._active: dict[str, str] = {}  # queue entry id -> task id
+        self.approvals = ApprovalStore(memory.r, memory.keys)
+        # queue entry id -> (task id, round): tasks whose plan waits for an operator. Their entries stay
+        # ours (leased by housekeeping, which resumes them when a decision or a cancel comes).
+        self._parked: dict[str, tuple[str, int]] = {}
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ lifecycle
@@ -106,7 +113,11 @@ class TaskRunner:
             if record is not None and record.status == TaskStatus.pending and wait > 1.0 and not self._late(record):
                 self.memory.tasks.defer(entry_id, task_id, record.options.not_before or 0.0)  # queued again then
                 return
-            self.run_task(task_id)
+            waiting = self.run_task(task_id)
+            if waiting is not None:
+                with self._lock:
+                    self._parked[entry_id] = (task_id, waiting)
+                return
         except Exception as exc:
             log.exception("task %s crashed its graph", task_id)
             try:
@@ -117,27 +128,38 @@ class TaskRunner:
         self.memory.tasks.done(entry_id)
         record = self.memory.tasks.get(task_id)
         if record is None or record.status.terminal:  # an interrupted task's thread goes on when it resumes
+            self.approvals.clear(task_id)
             self.checkpointer.prune([task_id])  # the finished thread keeps only its last checkpoint,
             self.checkpointer.expire([task_id], self.config.retention_s)  # for as long as its events and results
             self.resume_preempted()
 
-    def run_task(self, task_id: str) -> None:
+    def run_task(self, task_id: str) -> int | None:
+        """Run (or resume) the task's graph until it ends or stops for an operator: None, or the round
+        of the plan that waits for approval."""
         record = self.memory.tasks.get(task_id)
         if record is None or record.status.terminal:
-            return
+            return None
         if record.status == TaskStatus.pending:
             record = self._until_start(record)
             if record is None:
-                return
+                return None
             self._preempt(record)
         config = {"configurable": {"thread_id": task_id}, "recursion_limit": 100_000}
         snapshot = self.graph.get_state(config)
         values = dict(snapshot.values or {})
         resume = bool(values and snapshot.next)
-        if values and record.status == TaskStatus.planning and (
+        waiting = _waiting_round(snapshot)
+        start: object
+        if waiting is not None:  # the plan waits for an operator: go on only with a decision
+            decision = self._decision(task_id, waiting)
+            if decision is None:
+                return waiting
+            log.info("task %s: resuming with the operator's decision (%s by %s)", task_id, decision.decision, decision.by)
+            start = Command(resume=decision.model_dump(mode="json"))
+        elif values and record.status == TaskStatus.planning and (
                 not snapshot.next or values.get("status") == TaskStatus.interrupted.value):
             log.info("task %s: resumed after an interrupt; replanning from the scene as it is", task_id)
-            start: TaskState | None = resumed_state(record, values)
+            start = resumed_state(record, values)
         elif resume:
             log.info("task %s: resuming from checkpoint at %s", task_id, snapshot.next)
             start = None
@@ -146,6 +168,17 @@ class TaskRunner:
         # "sync" (a service's): each step's checkpoint is stored before the next step acts (dispatches,
         # replans), so a brain killed at any point resumes from a state that includes every step it finished.
         self.graph.invoke(start, config, context=self.deps, durability=self.config.durability)
+        return _waiting_round(self.graph.get_state(config))
+
+    def _decision(self, task_id: str, round_: int) -> ApprovalDecision | None:
+        """The operator's decision on the waiting round, or a cancel when one was requested meanwhile."""
+        decision = self.approvals.get(task_id)
+        if decision is not None and decision.round == round_:
+            return decision
+        record = self.memory.tasks.get(task_id)
+        if record is None or record.status.terminal or self.memory.tasks.cancel_requested(task_id):
+            return ApprovalDecision(round=round_, decision="cancel", by="cancel request")  # cancelled or killed
+        return None
 
     def _late(self, record: TaskRecord) -> bool:
         """Whether the task can no longer start in time; if so it is failed with the reason."""
@@ -263,8 +296,15 @@ class TaskRunner:
                     log.warning("reclaimed %s from %s (robot lost)", msg.key, msg.robot)
                 with self._lock:
                     active = list(self._active)
+                    parked = list(self._parked.items())
                 for entry_id in active:
                     self.memory.tasks.touch(consumer, entry_id)
+                for entry_id, (task_id, round_) in parked:  # waiting for an operator: keep, or resume
+                    self.memory.tasks.touch(consumer, entry_id)
+                    if self._decision(task_id, round_) is not None:
+                        with self._lock:
+                            self._parked.pop(entry_id, None)
+                        threading.Thread(target=self._adopt, args=(entry_id, task_id), daemon=True).start()
                 for entry_id, task_id in self.memory.tasks.claim_abandoned(consumer, min_idle_ms=60_000):
                     log.warning("taking over task %s from a silent brain replica", task_id)
                     threading.Thread(target=self._adopt, args=(entry_id, task_id), daemon=True).start()
@@ -294,3 +334,12 @@ def resumed_state(record: TaskRecord, values: dict[str, Any]) -> TaskState:
                  status=TaskStatus.planning.value, started_at=0.0,
                  feedback=["the task was interrupted and is resumed; the scene may have changed", *done])
     return state
+
+
+def _waiting_round(snapshot) -> int | None:
+    """The approval round a task's graph is interrupted at (the `approve` node's PendingApproval), or None."""
+    for item in getattr(snapshot, "interrupts", ()) or ():
+        value = getattr(item, "value", None)
+        if isinstance(value, dict) and isinstance(value.get("round"), int):
+            return value["round"]
+    return None

@@ -28,9 +28,8 @@ import httpx
 from httpx_sse import ServerSentEvent, aconnect_sse, connect_sse
 from pydantic import TypeAdapter
 
-from robocortex.client.models import (AnyTaskEvent, EndEvent, Health, Placed, Principal, RobotsUpdate, Task,
-                                      TaskAccepted, TaskAudit,
-                                      parse_task_event)
+from robocortex.client.models import (AnyTaskEvent, ApprovalAccepted, EndEvent, Health, PendingPlan, Placed, Principal,
+                                      RobotsUpdate, Task, TaskAccepted, TaskAudit, parse_task_event)
 from robocortex.memory.scene_graph import FloorPlan
 from robocortex.memory.schemas import RobotState, SceneChange, SceneNode, SceneSnapshot, TaskStatus
 
@@ -46,6 +45,10 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/tasks/{task_id}/resume"): "resume",
     ("POST", "/tasks/{task_id}/kill"): "kill",
     ("GET", "/tasks/{task_id}/export"): "export",
+    ("GET", "/tasks/{task_id}/plan"): "pending_plan",
+    ("POST", "/tasks/{task_id}/approve"): "approve",
+    ("POST", "/tasks/{task_id}/reject"): "reject",
+    ("POST", "/tasks/{task_id}/plan"): "edit_plan",
     ("GET", "/tasks/{task_id}/events"): "events",
     ("GET", "/robots"): "robots",
     ("GET", "/scene"): "scene",
@@ -141,6 +144,26 @@ def _control(task_id: str, action: str) -> _Call:
 
 def _export(task_id: str) -> _Call:
     return _Call("GET", f"/tasks/{_quote(task_id)}/export", TaskAudit.model_validate)
+
+
+def _pending_plan(task_id: str) -> _Call:
+    return _Call("GET", f"/tasks/{_quote(task_id)}/plan", PendingPlan.model_validate)
+
+
+def _approve(task_id: str, by: str, reason: str) -> _Call:
+    return _Call("POST", f"/tasks/{_quote(task_id)}/approve", ApprovalAccepted.model_validate,
+                 json={"by": by, "reason": reason})
+
+
+def _reject(task_id: str, reason: str, by: str) -> _Call:
+    return _Call("POST", f"/tasks/{_quote(task_id)}/reject", ApprovalAccepted.model_validate,
+                 json={"by": by, "reason": reason})
+
+
+def _edit_plan(task_id: str, plan: Any, by: str, reason: str) -> _Call:
+    body = plan.model_dump(mode="json") if hasattr(plan, "model_dump") else plan
+    return _Call("POST", f"/tasks/{_quote(task_id)}/plan", ApprovalAccepted.model_validate,
+                 json={"plan": body, "by": by, "reason": reason})
 
 
 def _robots() -> _Call:
@@ -375,6 +398,22 @@ class Client(_Base):
         """The task's whole audit record: instruction, submitter, options, plans, approvals, every event."""
         return self._run(_export(task_id))
 
+    # plan approval (409 ServiceError unless the task is awaiting_approval)
+    def pending_plan(self, task_id: str) -> PendingPlan:
+        """The plan the task waits with, its escalating violations and why it waits."""
+        return self._run(_pending_plan(task_id))
+
+    def approve(self, task_id: str, by: str = "operator", reason: str = "") -> ApprovalAccepted:
+        return self._run(_approve(task_id, by, reason))
+
+    def reject(self, task_id: str, reason: str, by: str = "operator") -> ApprovalAccepted:
+        """The task fails with 'rejected by <by>: <reason>'."""
+        return self._run(_reject(task_id, reason, by))
+
+    def edit_plan(self, task_id: str, plan: Any, by: str = "operator", reason: str = "") -> ApprovalAccepted:
+        """Dispatch `plan` (a Plan or its JSON) instead of the pending one; 422 ServiceError if it is invalid."""
+        return self._run(_edit_plan(task_id, plan, by, reason))
+
     def events(self, task_id: str, after: str | None = None) -> EventStream[AnyTaskEvent]:
         """Every event of the task (after this event id, if given), then live ones; ends with EndEvent."""
         return self._open(_Stream(f"/tasks/{_quote(task_id)}/events", _params(after=after), _task_item,
@@ -519,6 +558,18 @@ class AsyncClient(_Base):
 
     async def export(self, task_id: str) -> TaskAudit:
         return await self._run(_export(task_id))
+
+    async def pending_plan(self, task_id: str) -> PendingPlan:
+        return await self._run(_pending_plan(task_id))
+
+    async def approve(self, task_id: str, by: str = "operator", reason: str = "") -> ApprovalAccepted:
+        return await self._run(_approve(task_id, by, reason))
+
+    async def reject(self, task_id: str, reason: str, by: str = "operator") -> ApprovalAccepted:
+        return await self._run(_reject(task_id, reason, by))
+
+    async def edit_plan(self, task_id: str, plan: Any, by: str = "operator", reason: str = "") -> ApprovalAccepted:
+        return await self._run(_edit_plan(task_id, plan, by, reason))
 
     def events(self, task_id: str, after: str | None = None) -> AsyncEventStream[AnyTaskEvent]:
         return self._open(_Stream(f"/tasks/{_quote(task_id)}/events", _params(after=after), _task_item,

@@ -13,7 +13,8 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from robocortex.brain.plan import GoalReport, Plan
-from robocortex.memory.schemas import Failure, RobotState, TaskEvent, TaskOptions, TaskRecord, TaskStatus, Timestamp
+from robocortex.memory.schemas import Failure, RobotState, TaskEvent, TaskOptions, TaskRecord, TaskStatus, Timestamp, \
+    Violation
 
 _EXAMPLE_OBJECT = "Apple|+01.00|+00.90|-01.20"
 _EXAMPLE_FRIDGE = "Fridge|-02.10|+00.00|+01.07"
@@ -55,6 +56,28 @@ class Task(TaskRecord):
 
     plan: Plan | None = Field(default=None, description="goals, the subtask DAG across robots, their skill "
                                                         "steps and the reasoning (null until planned)")
+
+
+class PendingPlan(BaseModel):
+    """GET /tasks/{id}/plan: the plan that waits for an operator, with why it waits."""
+
+    task_id: str
+    round: int = Field(ge=1, description="name it in no decision: the service decides on the round pending now")
+    plan: Plan
+    violations: list[Violation] = Field(description="the constitution's escalating findings on this plan")
+    reasons: list[str] = Field(description="'task' (the submission asked), 'deployment' (approve_all_plans), "
+                               "'rule:<name>' per escalating rule")
+    requested_at: float
+
+
+class ApprovalAccepted(BaseModel):
+    """POST /tasks/{id}/approve, /reject, /plan: the decision is stored; the brain acts on it within seconds."""
+
+    task_id: str
+    round: int = Field(ge=1)
+    decision: Literal["approve", "reject", "edit"]
+    by: str
+    url: str = Field(description="the task: its status leaves awaiting_approval once the brain has the decision")
 
 
 class RobotsUpdate(BaseModel):

@@ -81,6 +81,9 @@ class Keys:
     def task_idempotency(self, key: str) -> str:  # string: task id submitted with this idempotency key; retention
         return self._k("tasks", "idem", key)
 
+    def task_decision(self, task_id: str) -> str:  # string: ApprovalDecision JSON for the pending plan; 1 day
+        return self._k("task", task_id, "decision")
+
     # dispatch
     def inbox(self, robot: str) -> str:  # stream + group "robots": SubtaskMessage JSON
         return self._k("inbox", robot)

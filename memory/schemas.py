@@ -329,6 +329,57 @@ class TaskControl(BaseModel):
     preempted_by: str | None = None
 
 
+class Violation(BaseModel):
+    """One plan step (or the plan as a whole) against one rule of the safety constitution
+    (brain/constitution.py): `reject` fails the task, `escalate` sends the plan to an operator."""
+
+    rule: str = Field(description="the rule's name, as in the constitution file")
+    kind: str = Field(description="the rule's kind: forbidden_objects, forbidden_actions, forbidden_placements, "
+                      "areas, robots, max_payload or ask_human")
+    effect: Literal["reject", "escalate"]
+    message: str = Field(description="what the plan does against the rule, in a sentence")
+    subtask_id: str | None = None
+    step_index: int | None = Field(default=None, ge=0, description="index in the subtask's steps")
+    robot: str | None = None
+    skill: str | None = None
+    object: str | None = Field(default=None, description="the objectId the step acts on")
+
+
+class PendingApproval(BaseModel):
+    """A plan waiting for an operator: what the brain would dispatch, and why it asks."""
+
+    round: int = Field(ge=1, description="which approval of the task this is (a replanned task may ask again); "
+                       "a decision names it")
+    plan: dict[str, Any] = Field(description="the plan as the brain would dispatch it (Plan)")
+    violations: list[Violation] = Field(default_factory=list, description="the escalating rules' findings")
+    reasons: list[str] = Field(default_factory=list, description="why approval is asked: 'task' (the submission "
+                               "asked), 'deployment' (approve_all_plans), 'rule:<name>' per escalating rule")
+    requested_at: Timestamp = Field(default_factory=now)
+
+
+class ApprovalDecision(BaseModel):
+    """An operator's answer to a pending plan, as the API hands it to the brain (memory/approvals.py)."""
+
+    round: int = Field(ge=1)
+    decision: Literal["approve", "reject", "edit", "cancel"]
+    by: str
+    reason: str = ""
+    plan: dict[str, Any] | None = Field(default=None, description="the edited plan (decision 'edit')")
+    at: Timestamp = Field(default_factory=now)
+
+
+class Approval(BaseModel):
+    """One decision on a task's plan, as the task record keeps it (who, when, what)."""
+
+    round: int = Field(ge=1)
+    decision: Literal["approve", "reject", "edit", "cancel"]
+    by: str
+    reason: str = ""
+    at: Timestamp = Field(default_factory=now)
+    violations: list[str] = Field(default_factory=list, description="names of the escalating rules decided on")
+    edited_plan: dict[str, Any] | None = Field(default=None, description="the plan as edited (decision 'edit')")
+
+
 class TaskRecord(BaseModel):
     id: str
     instruction: str
@@ -346,7 +397,12 @@ class TaskRecord(BaseModel):
                                     "idempotent submission from a different one under the same key")
     preempted_by: str | None = Field(default=None, description="the higher-priority task that interrupted "
                                      "this one; it resumes when that task ends")
-    approvals: list[dict[str, Any]] = Field(default_factory=list, description="operators' plan decisions")
+    require_approval: bool = Field(default=False, description="an operator approves the plan before dispatch")
+    pending_approval: PendingApproval | None = Field(default=None, description="the plan waiting for an "
+                                                     "operator (status awaiting_approval)")
+    approvals: list[Approval] = Field(default_factory=list, description="every decision on the task's plans")
+    violations: list[Violation] = Field(default_factory=list, description="the safety constitution's findings "
+                                        "on the last plan checked")
 
 
 class TaskEvent(BaseModel):

@@ -57,6 +57,8 @@ class TaskSubmission(BaseModel):
                                        "not started by then fails, with that reason")
     idempotency_key: str | None = Field(default=None, min_length=1, max_length=200, description=(
         "the same key returns the same task (200) instead of a new one; the same key with a different body: 409"))
+    require_approval: bool = Field(default=False, strict=True, description="an operator approves the plan (POST "
+                                   "/tasks/{id}/approve) before anything is dispatched")
 
     def options(self) -> TaskOptions:
         return TaskOptions(robots=self.robots, priority=self.priority, not_before=self.not_before,
@@ -117,7 +119,8 @@ def submit_task(body: TaskSubmission, memory: MemoryDep, actor: ActorDep, reques
                                + (", ".join(sorted(known)) or "none yet (GET /robots lists them)"), "unknown_robot")
     try:  # stored and queued in one step
         record, created = memory.tasks.submit(body.instruction, enqueue=True, options=body.options(),
-                                              submitted_by=actor, fingerprint=body.fingerprint())
+                                              submitted_by=actor, fingerprint=body.fingerprint(),
+                                              require_approval=body.require_approval)
     except IdempotencyConflict as exc:
         raise HTTPException(409, f"idempotency key {exc.key!r} was already used for task {exc.task_id} with a "
                                  "different body; use a new key, or send the same body to get that task") from None

@@ -17,6 +17,7 @@ from tests.support.service import Service
 pytestmark = pytest.mark.e2e
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 MIN_CASES = 2000
+CONFIG = Path(__file__).with_name("schemathesis.toml")  # per-operation expectations, each with its reason
 
 
 @pytest.fixture(scope="module")
@@ -28,21 +29,17 @@ def service(redis_url, tmp_path_factory):
     svc.stop()
 
 
-@pytest.mark.timeout(900)  # schemathesis alone may take its 600 s on a loaded 2-core machine
+@pytest.mark.timeout(1100)  # schemathesis alone may take its 1000 s on a loaded 2-core machine (19 operations)
 def test_every_response_matches_the_openapi_document(service, tmp_path):
     # A task's events stream is fuzzed too: it follows the task until it ends, and tasks here end at
     # once (no robot, no wait). The scene and live feeds (/scene/events, /events) never end by design
     # (they follow the world until the client leaves), so schemathesis would wait on them forever.
-    # A body the schema allows may still name a robot that is not registered: POST /tasks answers that
-    # with a 422 naming it (which robots exist is not something a static schema can say).
-    (tmp_path / "schemathesis.toml").write_text(
-        '[[operations]]\ninclude-path = "/tasks"\ninclude-method = "POST"\n'
-        '[operations.checks.positive_data_acceptance]\nexpected-statuses = ["2xx", "3xx", "401", "403", "404", "409", "422", "429", "5xx"]\n')
+    # Operations whose schema-valid bodies may still be refused say so in schemathesis.toml.
     result = subprocess.run(
-        [str(SCHEMATHESIS), "run", f"{service}/openapi.json", "--checks", "all",
-         "--phases", "examples,coverage,fuzzing,stateful", "--max-examples", "300", "--workers", "1",
+        [str(SCHEMATHESIS), "--config-file", str(CONFIG), "run", f"{service}/openapi.json", "--checks", "all",
+         "--phases", "examples,coverage,fuzzing,stateful", "--max-examples", "150", "--workers", "1",
          "--exclude-path-regex", "^/(scene/)?events$", "--seed", "1", "--no-color"],
-        capture_output=True, text=True, timeout=600, cwd=tmp_path)
+        capture_output=True, text=True, timeout=1000, cwd=tmp_path)
     out = result.stdout + result.stderr
     assert result.returncode == 0, out[-6000:]
     generated = int(re.search(r"(\d+) generated", out).group(1))

@@ -16,6 +16,10 @@ def _operations() -> dict[tuple[str, str], dict]:
     return {(method.upper(), path): op for path, ops in paths.items() for method, op in ops.items()}
 
 
+def _SCHEMAS() -> dict:
+    return create_app(run_tasks=False).openapi()["components"]["schemas"]
+
+
 def test_every_operation_has_a_client_method_and_no_method_is_stale():
     operations = _operations()
     assert len(operations) >= 13
