@@ -363,13 +363,14 @@ class Client(_Base):
 
     # tasks
     def submit(self, instruction: str, *, robots: list[str] | None = None, priority: int | None = None,
-               not_before: float | None = None, deadline: float | None = None,
-               idempotency_key: str | None = None) -> TaskAccepted:
+               not_before: float | str | None = None, deadline: float | str | None = None,
+               idempotency_key: str | None = None, require_approval: bool | None = None) -> TaskAccepted:
         """Submit a task in plain language; it is stored and queued (202). Options: the team of robots it
-        may use, its priority, earliest start and deadline (epoch seconds), an idempotency key (the
-        same key returns the same task)."""
+        may use, its priority, earliest start and deadline (ISO 8601 or epoch seconds), an idempotency
+        key (the same key returns the same task), and whether an operator approves its plan first."""
         return self._run(_submit(instruction, robots=robots, priority=priority, not_before=not_before,
-                                 deadline=deadline, idempotency_key=idempotency_key))
+                                 deadline=deadline, idempotency_key=idempotency_key,
+                                 require_approval=require_approval))
 
     def tasks(self, status: TaskStatus | str | None = None, limit: int = 50) -> list[Task]:
         """The newest tasks first, optionally only those with this status."""
@@ -533,10 +534,11 @@ class AsyncClient(_Base):
         return call.parse(resp.json() if resp.content else None)
 
     async def submit(self, instruction: str, *, robots: list[str] | None = None, priority: int | None = None,
-                     not_before: float | None = None, deadline: float | None = None,
-                     idempotency_key: str | None = None) -> TaskAccepted:
+                     not_before: float | str | None = None, deadline: float | str | None = None,
+                     idempotency_key: str | None = None, require_approval: bool | None = None) -> TaskAccepted:
         return await self._run(_submit(instruction, robots=robots, priority=priority, not_before=not_before,
-                                       deadline=deadline, idempotency_key=idempotency_key))
+                                       deadline=deadline, idempotency_key=idempotency_key,
+                                       require_approval=require_approval))
 
     async def tasks(self, status: TaskStatus | str | None = None, limit: int = 50) -> list[Task]:
         return await self._run(_tasks(status, limit))
