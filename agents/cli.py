@@ -159,12 +159,13 @@ def worker(name: Optional[str] = typer.Option(None, help="robot name, unique in 
 
 
 def _refuse_taken(settings, names: list[str], first_agent_id: int) -> None:
-    """One line (exit 2) when a live robot already has one of these names or agent ids."""
+    """One line (exit 2) when a live robot already has one of these names or agent ids (a heartbeat
+    left by a worker that just died is waited out: a restart takes its name back)."""
     from robocortex.memory.stores import Memory
 
     registry = Memory.from_settings(settings).robots
     for k, robot in enumerate(names):
-        reason = registry.in_use(robot, first_agent_id + k)
+        reason = registry.taken(robot, first_agent_id + k)  # a just-killed worker's heartbeat may linger
         if reason is not None:
             raise BadInput(reason)
 

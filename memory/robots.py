@@ -132,6 +132,17 @@ class RobotRegistry:
                         "or stop that worker first")
         return None
 
+    def taken(self, name: str, agent_id: int) -> str | None:
+        """`in_use`, once the heartbeat TTL has had time to pass: a worker killed a moment ago leaves
+        a live heartbeat for up to that long, and its restart gets the name back once it expires; a
+        running worker keeps refreshing its heartbeat, so its name stays taken."""
+        deadline = time.monotonic() + self.ttl_ms / 1000 + 0.5
+        while True:
+            reason = self.in_use(name, agent_id)
+            if reason is None or self.r.hexists(self.keys.robots_decommissioned, name) or time.monotonic() > deadline:
+                return reason
+            time.sleep(0.1)
+
     def decommission(self, name: str) -> RobotState:
         """Take a robot out of service: from now on it is listed offline (so no plan uses it) whatever its
         worker does, and no worker may register under its name until it is removed."""

@@ -52,3 +52,25 @@ def test_deregister_is_offline_at_once_but_keeps_the_profile(registry):
     assert registry.get("alpha").status == RobotStatus.idle
     registry.forget("alpha")
     assert registry.get("alpha") is None and registry.list() == []
+
+
+def test_a_name_left_by_a_dead_worker_is_free_once_its_heartbeat_expires_and_a_live_one_stays_taken(registry):
+    registry.register(profile("alpha", 0))  # its worker dies now: the heartbeat lingers for the TTL
+    assert registry.in_use("alpha", 5) is not None
+    assert registry.taken("alpha", 5) is None  # waited out: a restarted worker takes the name back
+
+    import threading
+    registry.register(profile("beta", 1))
+    stop = threading.Event()
+    beating = threading.Thread(target=lambda: [registry.heartbeat("beta") or time.sleep(0.05)
+                                               for _ in iter(lambda: stop.is_set(), True)])
+    beating.start()
+    try:
+        started = time.monotonic()
+        reason = registry.taken("beta", 7)
+        assert reason is not None and "in use" in reason, reason
+        assert time.monotonic() - started >= 0.3  # it waited the TTL before saying so
+        assert registry.taken("gamma", 1) is not None  # beta's agent id is live too
+    finally:
+        stop.set()
+        beating.join()
