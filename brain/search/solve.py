@@ -8,8 +8,10 @@ The found plan is read back as (skill, objectIds) steps.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from robocortex.brain.search.domain import _formula, skill_of, up_domain
@@ -19,6 +21,22 @@ SEARCH_TIME_LIMIT_S = 20
 # unified-planning's environment (expression manager, name registry) is process-wide and not made for
 # threads; the brain plans tasks in threads, so one search is built and run at a time.
 _LOCK = threading.Lock()
+# Found plans by canonical problem (objectIds replaced by their position in the problem's object
+# list). Fast Downward is deterministic, so an identical problem gets the identical plan: the same
+# goal on another object of the same standing, or a fleet's many "open the cabinet", search once.
+PLAN_CACHE_SIZE = 1024
+_PLANS: OrderedDict[tuple, tuple[str, ...] | list[tuple[str, tuple[int | str, ...]]]] = OrderedDict()
+_COUNTS = {"hits": 0, "misses": 0}
+
+
+def clear_plan_cache() -> None:
+    with _LOCK:
+        _PLANS.clear()
+
+
+def plan_cache_info() -> dict[str, int]:
+    """Searches answered from the plan cache (`hits`) and run by Fast Downward (`misses`)."""
+    return {**_COUNTS, "size": len(_PLANS)}
 
 
 class SearchFailed(Exception):
@@ -47,16 +65,55 @@ def _planner():
             sas = os.path.join(os.path.dirname(plan_filename), "output.sas")
             return super()._base_cmd(plan_filename) + ["--sas-file", sas]
 
+        def _plan_from_str(self, problem, plan_str, get_item_named):
+            # The stock driver builds a new PDDLReader (its whole pyparsing grammar, ~70 ms) to read
+            # a few plan lines; its plan reader is plain regular expressions and keeps no state.
+            return _plan_reader(problem.environment).parse_plan_string(problem, plan_str, get_item_named)
+
     planner = Planner(fast_downward_search_time_limit=f"{SEARCH_TIME_LIMIT_S}s")
     planner.error_on_failed_checks = False
     return planner
 
 
+@lru_cache(maxsize=1)
+def _plan_reader(environment: Any) -> Any:
+    from unified_planning.io import PDDLReader
+
+    return PDDLReader(environment)
+
+
 def solve(skills: Iterable[str], objects: list[str], init: Iterable[Atom], goal: list[Expr],
           agent: str) -> list[GroundStep]:
     """The steps of a plan reaching `goal` from `init` (atoms over objectIds) with the skills named."""
+    skills = frozenset(skills)
+    init = list(init)
+    index = {oid: i for i, oid in enumerate(objects)}
+    key = (tuple(sorted(skills)), len(objects), agent,
+           tuple(sorted(_canonical(atom, index) for atom in init)), _canonical(goal, index))
     with _LOCK:
-        return _solve(skills, objects, init, goal, agent)
+        known = _PLANS.get(key)
+        _COUNTS["misses" if known is None else "hits"] += 1
+        if known is None:
+            try:
+                steps = _solve(skills, objects, init, goal, agent)
+                known = [(s.skill, tuple(index.get(v, v) for v in s.values)) for s in steps]
+            except SearchFailed as exc:
+                known = (str(exc),)
+            _PLANS[key] = known
+            while len(_PLANS) > PLAN_CACHE_SIZE:
+                _PLANS.popitem(last=False)
+        else:
+            _PLANS.move_to_end(key)
+    if isinstance(known, tuple):
+        raise SearchFailed(known[0])
+    return [GroundStep(skill, [objects[v] if isinstance(v, int) else v for v in values]) for skill, values in known]
+
+
+def _canonical(expr: Any, index: dict[str, int]) -> Any:
+    """An atom or goal formula with each objectId replaced by its position (hashable)."""
+    if isinstance(expr, (list, tuple)):
+        return tuple(_canonical(e, index) for e in expr)
+    return index.get(expr, expr)
 
 
 def _solve(skills: Iterable[str], objects: list[str], init: Iterable[Atom], goal: list[Expr],

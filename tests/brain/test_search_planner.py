@@ -391,3 +391,27 @@ def test_a_lost_robot_gets_nothing(kitchen, two_robots):
     p = plan([goal({"object": "LightSwitch", "state": "isToggled", "value": False})], kitchen, two_robots,
              failures=[failure])
     assert {s.robot for s in p.subtasks} == {"robot1"}
+
+
+def test_the_same_problem_on_other_objects_is_searched_once():
+    from robocortex.brain.search.solve import SearchFailed, plan_cache_info, solve
+
+    def problem(fridge: str) -> tuple[list[str], set, list]:
+        return [fridge], {("openable", fridge)}, [["is-open", fridge]]
+
+    before = plan_cache_info()
+    objects, init, goal = problem("Fridge|1")
+    first = solve({"open"}, objects, init, goal, AGENT)
+    objects2, init2, goal2 = problem("Fridge|2")
+    second = solve({"open"}, objects2, init2, goal2, AGENT)
+    after = plan_cache_info()
+    assert [s.skill for s in first] == [s.skill for s in second] and first
+    assert "Fridge|1" in first[-1].values and "Fridge|2" in second[-1].values and "Fridge|1" not in second[-1].values
+    assert after["misses"] - before["misses"] <= 1 and after["hits"] - before["hits"] >= 1
+    # An unsolvable problem is remembered as such: asked again, it fails again without a search.
+    with pytest.raises(SearchFailed):
+        solve({"open"}, ["Box|1"], set(), [["is-open", "Box|1"]], AGENT)
+    misses = plan_cache_info()["misses"]
+    with pytest.raises(SearchFailed):
+        solve({"open"}, ["Box|2"], set(), [["is-open", "Box|2"]], AGENT)
+    assert plan_cache_info()["misses"] == misses
