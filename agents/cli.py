@@ -152,6 +152,7 @@ def worker(name: Optional[str] = typer.Option(None, help="robot name, unique in 
         names = [name] if robots is None else [f"{prefix}{agent_id + k + 1}" for k in range(count)]
         _refuse_taken(settings, names, agent_id)
         _check_world(settings, agent_id, count)
+        _claim(settings, names)
         if robots is None:
             _run_worker(settings, spec.for_robot(name, agent_id).model_copy(update={"profile_name": profile}))
         else:
@@ -168,6 +169,22 @@ def _refuse_taken(settings, names: list[str], first_agent_id: int) -> None:
         reason = registry.taken(robot, first_agent_id + k)  # a just-killed worker's heartbeat may linger
         if reason is not None:
             raise BadInput(reason)
+
+
+def _claim(settings, names: list[str]) -> None:
+    """Take the names atomically just before the robots start (two workers started under one name at
+    the same moment both pass `_refuse_taken`; one of them gets the name). All or none."""
+    from robocortex.memory.stores import Memory
+
+    registry = Memory.from_settings(settings).robots
+    claimed: list[str] = []
+    for robot in names:
+        if not registry.claim(robot):
+            for done in claimed:
+                registry.deregister(done)
+            raise BadInput(f"robot name {robot!r} was just taken by another worker starting at the same time; "
+                           "pick another --name")
+        claimed.append(robot)
 
 
 def _check_world(settings, agent_id: int, count: int) -> None:

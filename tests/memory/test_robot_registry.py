@@ -74,3 +74,28 @@ def test_a_name_left_by_a_dead_worker_is_free_once_its_heartbeat_expires_and_a_l
     finally:
         stop.set()
         beating.join()
+
+
+def test_of_two_workers_claiming_one_name_at_once_only_one_gets_it(registry):
+    import threading
+
+    assert registry.taken("delta", 9) is None
+    barrier = threading.Barrier(2)
+    won: list[bool] = []
+
+    def start() -> None:
+        barrier.wait()
+        won.append(registry.claim("delta"))
+
+    threads = [threading.Thread(target=start) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(won) == [False, True]
+    started = time.monotonic()
+    assert registry.taken("delta", 9) is None  # a claim whose worker never registers is waited out
+    assert time.monotonic() - started >= 0.3
+    assert registry.claim("delta")
+    registry.register(profile("delta", 9))  # the winner's worker registers over its claim
+    assert registry.get("delta").status == RobotStatus.idle
