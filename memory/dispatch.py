@@ -50,6 +50,19 @@ class Delivery:
     consumer: str = ""
 
 
+class _Blocker:
+    """A consumer's connection for blocking reads and its CLIENT ID (forgotten when it reconnects)."""
+
+    def __init__(self, client: redis.Redis):
+        self.client = client
+        self.client_id: int | None = None
+        if client.connection is not None:
+            client.connection.register_connect_callback(self._connected)
+
+    def _connected(self, _connection: object) -> None:
+        self.client_id = None  # a new connection has a new id: ask again before the next read
+
+
 class Dispatcher:
     def __init__(self, r: redis.Redis, keys: Keys, lease_ms: int = 60_000, max_deliveries: int = 3,
                  retention_s: int = DONE_TTL_S):
@@ -68,11 +81,13 @@ class Dispatcher:
         self._recovered: set[tuple[str, str]] = set()
         self._backlog: dict[tuple[str, str], deque[Delivery]] = {}
         self._next_claim: dict[tuple[str, str], float] = {}
-        self._blockers: dict[str, redis.Redis] = {}  # consumer -> its connection for blocking reads
-        self._blocked_ids: dict[str, int] = {}  # consumer -> that connection's CLIENT ID
+        # (inbox, consumer) -> its connection for blocking reads, and that connection's CLIENT ID
+        self._blockers: dict[tuple[str, str], _Blocker] = {}
+        self._blocked_ids: dict[tuple[str, str], int] = {}
         self._blockers_pid = os.getpid()
         self._woken: set[str] = set()
         self._lock = threading.Lock()
+        self._readers = threading.local()
         self._marked_lost: set[str] = set()  # robots this reaper has marked offline in the scene graph
         self._reservations = Reservations(r, keys)
         self._registry = RobotRegistry(r, keys)  # for the scene-graph marks of robots found offline
@@ -88,6 +103,17 @@ class Dispatcher:
             self._hot_pid = os.getpid()
         return self._hot_client  # type: ignore[return-value]
 
+    @property
+    def _reader(self) -> redis.Redis:
+        """The calling thread's own connection for reading results (often a blocking read), taken
+        from r's pool once per thread instead of once per read; given back when the thread ends."""
+        local = self._readers
+        client = getattr(local, "client", None)
+        if client is None or local.pid != os.getpid():
+            client = local.client = redis.Redis(connection_pool=self.r.connection_pool, single_connection_client=True)
+            local.pid = os.getpid()
+        return client
+
     # ------------------------------------------------------------------ brain side
 
     def send(self, message: SubtaskMessage) -> str:
@@ -99,7 +125,7 @@ class Dispatcher:
     def results(
         self, task_id: str, after: str = "0", block_ms: int | None = None, count: int = 100
     ) -> list[tuple[str, SubtaskResult]]:
-        reply = self.r.xread({self.keys.results(task_id): after}, count=count, block=block_ms or None)
+        reply = self._reader.xread({self.keys.results(task_id): after}, count=count, block=block_ms or None)
         return [(eid, SubtaskResult.model_validate_json(f["result"])) for eid, f in entries(reply)]
 
     def result_for(self, message: SubtaskMessage) -> SubtaskResult | None:
@@ -154,28 +180,33 @@ class Dispatcher:
             started = self._start(backlog.popleft())
             if started is not None:
                 return started
-        # what is already waiting, without blocking; only an empty inbox waits (on its own connection)
-        reply = self._hot.xreadgroup(ROBOT_GROUP, consumer, {inbox: ">"}, count=1)
-        if not reply and block_ms:
+        # one read: a blocking read returns at once when an entry is waiting, so no non-blocking
+        # read goes first (it was one more round trip per subtask on the robot's side)
+        if block_ms:
             reply = self._blocking_read(consumer, inbox, block_ms)
+        else:
+            reply = self._hot.xreadgroup(ROBOT_GROUP, consumer, {inbox: ">"}, count=1)
         for eid, fields in entries(reply):
             return self._start(Delivery(eid, SubtaskMessage.model_validate_json(fields["msg"]), 0, consumer))
         return None
 
     def _blocking_read(self, consumer: str, inbox: str, block_ms: int) -> object:
-        """XREADGROUP BLOCK on the consumer's own connection, whose client id `wake` can unblock."""
+        """XREADGROUP BLOCK on the consumer's own connection, whose client id `wake` can unblock.
+        The id is asked for once per connection (again after a reconnect), not before every read."""
         with self._lock:
-            client = self._blockers.get(consumer)
-            if client is None or self._blockers_pid != os.getpid():
+            blocker = self._blockers.get((inbox, consumer))
+            if blocker is None or self._blockers_pid != os.getpid():
                 if self._blockers_pid != os.getpid():
                     self._blockers, self._blocked_ids, self._blockers_pid = {}, {}, os.getpid()
-                client = redis.Redis(connection_pool=self.r.connection_pool, single_connection_client=True)
-                self._blockers[consumer] = client
-        self._blocked_ids[consumer] = int(client.client_id())
+                blocker = _Blocker(redis.Redis(connection_pool=self.r.connection_pool, single_connection_client=True))
+                self._blockers[(inbox, consumer)] = blocker
+        if blocker.client_id is None:
+            blocker.client_id = int(blocker.client.client_id())
+        self._blocked_ids[(inbox, consumer)] = blocker.client_id
         if consumer in self._woken:  # woken before it got here: do not wait
             self._woken.discard(consumer)
             return None
-        reply = client.xreadgroup(ROBOT_GROUP, consumer, {inbox: ">"}, count=1, block=block_ms)
+        reply = blocker.client.xreadgroup(ROBOT_GROUP, consumer, {inbox: ">"}, count=1, block=block_ms)
         self._woken.discard(consumer)
         return reply
 
@@ -183,12 +214,14 @@ class Dispatcher:
         """End the consumer's blocking read now (its receive returns None at once): how a worker
         that is told to stop stops without waiting out its read. Safe from any thread."""
         self._woken.add(consumer)
-        client_id = self._blocked_ids.get(consumer)
-        if client_id is not None and self._blockers_pid == os.getpid():
-            try:
-                self.r.client_unblock(client_id)
-            except redis.RedisError:
-                pass  # Redis away: the read ends with the connection anyway
+        if self._blockers_pid != os.getpid():
+            return
+        for (_inbox, name), client_id in list(self._blocked_ids.items()):
+            if name == consumer:
+                try:
+                    self.r.client_unblock(client_id)
+                except redis.RedisError:
+                    pass  # Redis away: the read ends with the connection anyway
 
     def resync(self, robot: str, consumer: str) -> None:
         """Forget what this worker was handed, so its next receive() reads its unacked entries
@@ -229,11 +262,15 @@ class Dispatcher:
         if self._hot_client is not None and self._hot_pid == os.getpid():
             self._hot_client.close()
         self._hot_client, self._hot_pid = None, 0
+        reader = getattr(self._readers, "client", None)  # this thread's; other threads' go when they end
+        if reader is not None and self._readers.pid == os.getpid():
+            reader.close()
+        self._readers.client = None
         with self._lock:
             blockers, self._blockers, self._blocked_ids = self._blockers, {}, {}
         if self._blockers_pid == os.getpid():
-            for client in blockers.values():
-                client.close()
+            for blocker in blockers.values():
+                blocker.client.close()
 
     def extend_lease(self, robot: str, consumer: str, entry_id: str) -> bool:
         """Reset the entry's idle time so the reaper leaves a working robot alone.
