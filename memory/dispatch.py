@@ -56,6 +56,7 @@ class _Blocker:
     def __init__(self, client: redis.Redis):
         self.client = client
         self.client_id: int | None = None
+        self.cursor = "0-0"  # the stream id its next wait starts after
         if client.connection is not None:
             client.connection.register_connect_callback(self._connected)
 
@@ -76,6 +77,7 @@ class Dispatcher:
         self._extend = script(r, "dispatch_extend")
         self._complete = script(r, "dispatch_complete")
         self._start_script = script(r, "dispatch_start")
+        self._take = script(r, "dispatch_take")
         self._step_script = script(r, "dispatch_step")
         self._groups: set[str] = set()
         self._recovered: set[tuple[str, str]] = set()
@@ -180,19 +182,33 @@ class Dispatcher:
             started = self._start(backlog.popleft())
             if started is not None:
                 return started
-        # one read: a blocking read returns at once when an entry is waiting, so no non-blocking
-        # read goes first (it was one more round trip per subtask on the robot's side)
+        # the next new entry, taken and counted as a start by one script (dispatch_take.lua); an
+        # empty inbox is waited on first, with the script sent right behind the wait
         if block_ms:
-            reply = self._blocking_read(consumer, inbox, block_ms)
-        else:
-            reply = self._hot.xreadgroup(ROBOT_GROUP, consumer, {inbox: ">"}, count=1)
-        for eid, fields in entries(reply):
-            return self._start(Delivery(eid, SubtaskMessage.model_validate_json(fields["msg"]), 0, consumer))
-        return None
+            return self._blocking_take(consumer, inbox, block_ms)
+        return self._taken(consumer, self._take(keys=[inbox], args=self._take_args(consumer), client=self._hot))[0]
 
-    def _blocking_read(self, consumer: str, inbox: str, block_ms: int) -> object:
-        """XREADGROUP BLOCK on the consumer's own connection, whose client id `wake` can unblock.
-        The id is asked for once per connection (again after a reconnect), not before every read."""
+    def _take_args(self, consumer: str) -> list[object]:
+        return [ROBOT_GROUP, consumer, self.max_deliveries, self.retention_s, self.keys.attempt("")]
+
+    def _taken(self, consumer: str, reply: list) -> tuple[Delivery | None, str]:
+        """dispatch_take.lua's reply as a started delivery (None: nothing new, or failed over at its
+        limit) and the stream id to wait after next."""
+        if not reply[0]:
+            return None, reply[1]
+        eid, doc, count, key = reply
+        delivery = Delivery(eid, SubtaskMessage.model_validate_json(doc), 0, consumer)
+        if key != self.keys.attempt(delivery.message.key):  # the script could not count it: count it here
+            return self._start(delivery), eid
+        return self._counted(delivery, int(count)), eid
+
+    def _blocking_take(self, consumer: str, inbox: str, block_ms: int) -> Delivery | None:
+        """Wait for a new entry on the consumer's own connection, whose client id `wake` can unblock,
+        and take it: XREAD BLOCK after the last entry id seen, and dispatch_take.lua sent right behind
+        it in the same write, so Redis takes and counts the entry the moment the wait ends — one
+        round trip from an empty inbox to a started delivery (an XREADGROUP BLOCK would need a
+        second one to count the start). The wait ends at once when an entry is already there.
+        The client id is asked for once per connection (again after a reconnect)."""
         with self._lock:
             blocker = self._blockers.get((inbox, consumer))
             if blocker is None or self._blockers_pid != os.getpid():
@@ -206,9 +222,31 @@ class Dispatcher:
         if consumer in self._woken:  # woken before it got here: do not wait
             self._woken.discard(consumer)
             return None
-        reply = blocker.client.xreadgroup(ROBOT_GROUP, consumer, {inbox: ">"}, count=1, block=block_ms)
+        conn = blocker.client.connection
+        args = self._take_args(consumer)
+        commands = [("XREAD", "COUNT", 1, "BLOCK", block_ms, "STREAMS", inbox, blocker.cursor),
+                    ("EVALSHA", self._take.sha, 1, inbox, *args)]
+
+        def wait_and_take() -> list[object]:
+            conn.send_packed_command(conn.pack_commands(commands))
+            replies: list[object] = []
+            for _ in commands:  # read both replies whatever they are, so the connection stays in step
+                try:
+                    replies.append(conn.read_response())
+                except redis.ResponseError as e:
+                    replies.append(e)
+            return replies
+
+        waited, taken = conn.retry.call_with_retry(wait_and_take, lambda _error: conn.disconnect())
         self._woken.discard(consumer)
-        return reply
+        if isinstance(waited, redis.ResponseError):
+            raise waited
+        if isinstance(taken, redis.exceptions.NoScriptError):  # a restarted Redis: the Script loads it
+            taken = self._take(keys=[inbox], args=args, client=blocker.client)
+        elif isinstance(taken, redis.ResponseError):
+            raise taken  # NOGROUP among them: receive() makes the group again
+        delivery, blocker.cursor = self._taken(consumer, taken)  # type: ignore[arg-type]
+        return delivery
 
     def wake(self, consumer: str) -> None:
         """End the consumer's blocking read now (its receive returns None at once): how a worker
@@ -235,6 +273,12 @@ class Dispatcher:
         message = delivery.message
         count = int(self._start_script(keys=[self.keys.attempt(message.key)],
                                        args=[self.max_deliveries, self.retention_s], client=self._hot))
+        return self._counted(delivery, count)
+
+    def _counted(self, delivery: Delivery, count: int) -> Delivery | None:
+        """The delivery started (its start count, from dispatch_start.lua or dispatch_take.lua), or
+        failed over here (None) if it was at its limit — unless it is already done."""
+        message = delivery.message
         if count > 0:
             return replace(delivery, deliveries=count)
         if self.result_for(message) is not None:
