@@ -166,6 +166,9 @@ class Dispatcher:
                 raise
             self._groups.discard(inbox)  # Redis came back without the group: make it again
             self._ensure_group(inbox)
+            blocker = self._blockers.get((inbox, consumer))
+            if blocker is not None:  # the new group delivers from the stream's start: wait after nothing
+                blocker.cursor = "0-0"
             return None
 
     def _receive(self, robot: str, consumer: str, inbox: str, block_ms: int) -> Delivery | None:

@@ -363,3 +363,16 @@ def test_a_message_the_take_script_cannot_read_is_counted_by_the_client(r, keys)
     r.xadd(keys.inbox("alpha"), {"msg": doc.replace('"attempt":1,', '')})
     got = d.receive("alpha", "w1", block_ms=1000)
     assert got is not None and got.message == m and got.deliveries == 1 and d.starts(m) == 1
+
+
+def test_after_the_group_is_made_again_a_waiting_receive_finds_older_entries_at_once(r, keys):
+    d = Dispatcher(r, keys)
+    m = message()
+    d.send(m)
+    assert d.receive("alpha", "w1", block_ms=1000).message == m  # it now waits after m's id
+    r.xgroup_destroy(keys.inbox("alpha"), ROBOT_GROUP)  # a failover kept the stream, not the group
+    # its wait ends with no new entry (after block_ms), then NOGROUP: the group is made again
+    assert d.receive("alpha", "w1", block_ms=100) is None
+    started = time.monotonic()
+    again = d.receive("alpha", "w1", block_ms=5000)
+    assert again is not None and again.message == m and time.monotonic() - started < 1.0
