@@ -50,6 +50,20 @@ class Delivery:
     consumer: str = ""
 
 
+class _Blocker:
+    """A consumer's connection for blocking reads and its CLIENT ID (forgotten when it reconnects)."""
+
+    def __init__(self, client: redis.Redis):
+        self.client = client
+        self.client_id: int | None = None
+        self.cursor = "0-0"  # the stream id its next wait starts after
+        if client.connection is not None:
+            client.connection.register_connect_callback(self._connected)
+
+    def _connected(self, _connection: object) -> None:
+        self.client_id = None  # a new connection has a new id: ask again before the next read
+
+
 class Dispatcher:
     def __init__(self, r: redis.Redis, keys: Keys, lease_ms: int = 60_000, max_deliveries: int = 3,
                  retention_s: int = DONE_TTL_S):
@@ -63,16 +77,19 @@ class Dispatcher:
         self._extend = script(r, "dispatch_extend")
         self._complete = script(r, "dispatch_complete")
         self._start_script = script(r, "dispatch_start")
+        self._take = script(r, "dispatch_take")
         self._step_script = script(r, "dispatch_step")
         self._groups: set[str] = set()
         self._recovered: set[tuple[str, str]] = set()
         self._backlog: dict[tuple[str, str], deque[Delivery]] = {}
         self._next_claim: dict[tuple[str, str], float] = {}
-        self._blockers: dict[str, redis.Redis] = {}  # consumer -> its connection for blocking reads
-        self._blocked_ids: dict[str, int] = {}  # consumer -> that connection's CLIENT ID
+        # (inbox, consumer) -> its connection for blocking reads, and that connection's CLIENT ID
+        self._blockers: dict[tuple[str, str], _Blocker] = {}
+        self._blocked_ids: dict[tuple[str, str], int] = {}
         self._blockers_pid = os.getpid()
         self._woken: set[str] = set()
         self._lock = threading.Lock()
+        self._readers = threading.local()
         self._marked_lost: set[str] = set()  # robots this reaper has marked offline in the scene graph
         self._reservations = Reservations(r, keys)
         self._registry = RobotRegistry(r, keys)  # for the scene-graph marks of robots found offline
@@ -88,6 +105,17 @@ class Dispatcher:
             self._hot_pid = os.getpid()
         return self._hot_client  # type: ignore[return-value]
 
+    @property
+    def _reader(self) -> redis.Redis:
+        """The calling thread's own connection for reading results (often a blocking read), taken
+        from r's pool once per thread instead of once per read; given back when the thread ends."""
+        local = self._readers
+        client = getattr(local, "client", None)
+        if client is None or local.pid != os.getpid():
+            client = local.client = redis.Redis(connection_pool=self.r.connection_pool, single_connection_client=True)
+            local.pid = os.getpid()
+        return client
+
     # ------------------------------------------------------------------ brain side
 
     def send(self, message: SubtaskMessage) -> str:
@@ -99,7 +127,7 @@ class Dispatcher:
     def results(
         self, task_id: str, after: str = "0", block_ms: int | None = None, count: int = 100
     ) -> list[tuple[str, SubtaskResult]]:
-        reply = self.r.xread({self.keys.results(task_id): after}, count=count, block=block_ms or None)
+        reply = self._reader.xread({self.keys.results(task_id): after}, count=count, block=block_ms or None)
         return [(eid, SubtaskResult.model_validate_json(f["result"])) for eid, f in entries(reply)]
 
     def result_for(self, message: SubtaskMessage) -> SubtaskResult | None:
@@ -138,6 +166,9 @@ class Dispatcher:
                 raise
             self._groups.discard(inbox)  # Redis came back without the group: make it again
             self._ensure_group(inbox)
+            blocker = self._blockers.get((inbox, consumer))
+            if blocker is not None:  # the new group delivers from the stream's start: wait after nothing
+                blocker.cursor = "0-0"
             return None
 
     def _receive(self, robot: str, consumer: str, inbox: str, block_ms: int) -> Delivery | None:
@@ -154,41 +185,84 @@ class Dispatcher:
             started = self._start(backlog.popleft())
             if started is not None:
                 return started
-        # what is already waiting, without blocking; only an empty inbox waits (on its own connection)
-        reply = self._hot.xreadgroup(ROBOT_GROUP, consumer, {inbox: ">"}, count=1)
-        if not reply and block_ms:
-            reply = self._blocking_read(consumer, inbox, block_ms)
-        for eid, fields in entries(reply):
-            return self._start(Delivery(eid, SubtaskMessage.model_validate_json(fields["msg"]), 0, consumer))
-        return None
+        # the next new entry, taken and counted as a start by one script (dispatch_take.lua); an
+        # empty inbox is waited on first, with the script sent right behind the wait
+        if block_ms:
+            return self._blocking_take(consumer, inbox, block_ms)
+        return self._taken(consumer, self._take(keys=[inbox], args=self._take_args(consumer), client=self._hot))[0]
 
-    def _blocking_read(self, consumer: str, inbox: str, block_ms: int) -> object:
-        """XREADGROUP BLOCK on the consumer's own connection, whose client id `wake` can unblock."""
+    def _take_args(self, consumer: str) -> list[object]:
+        return [ROBOT_GROUP, consumer, self.max_deliveries, self.retention_s, self.keys.attempt("")]
+
+    def _taken(self, consumer: str, reply: list) -> tuple[Delivery | None, str]:
+        """dispatch_take.lua's reply as a started delivery (None: nothing new, or failed over at its
+        limit) and the stream id to wait after next."""
+        if not reply[0]:
+            return None, reply[1]
+        eid, doc, count, key = reply
+        delivery = Delivery(eid, SubtaskMessage.model_validate_json(doc), 0, consumer)
+        if key != self.keys.attempt(delivery.message.key):  # the script could not count it: count it here
+            return self._start(delivery), eid
+        return self._counted(delivery, int(count)), eid
+
+    def _blocking_take(self, consumer: str, inbox: str, block_ms: int) -> Delivery | None:
+        """Wait for a new entry on the consumer's own connection, whose client id `wake` can unblock,
+        and take it: XREAD BLOCK after the last entry id seen, and dispatch_take.lua sent right behind
+        it in the same write, so Redis takes and counts the entry the moment the wait ends — one
+        round trip from an empty inbox to a started delivery (an XREADGROUP BLOCK would need a
+        second one to count the start). The wait ends at once when an entry is already there.
+        The client id is asked for once per connection (again after a reconnect)."""
         with self._lock:
-            client = self._blockers.get(consumer)
-            if client is None or self._blockers_pid != os.getpid():
+            blocker = self._blockers.get((inbox, consumer))
+            if blocker is None or self._blockers_pid != os.getpid():
                 if self._blockers_pid != os.getpid():
                     self._blockers, self._blocked_ids, self._blockers_pid = {}, {}, os.getpid()
-                client = redis.Redis(connection_pool=self.r.connection_pool, single_connection_client=True)
-                self._blockers[consumer] = client
-        self._blocked_ids[consumer] = int(client.client_id())
+                blocker = _Blocker(redis.Redis(connection_pool=self.r.connection_pool, single_connection_client=True))
+                self._blockers[(inbox, consumer)] = blocker
+        if blocker.client_id is None:
+            blocker.client_id = int(blocker.client.client_id())
+        self._blocked_ids[(inbox, consumer)] = blocker.client_id
         if consumer in self._woken:  # woken before it got here: do not wait
             self._woken.discard(consumer)
             return None
-        reply = client.xreadgroup(ROBOT_GROUP, consumer, {inbox: ">"}, count=1, block=block_ms)
+        conn = blocker.client.connection
+        args = self._take_args(consumer)
+        commands = [("XREAD", "COUNT", 1, "BLOCK", block_ms, "STREAMS", inbox, blocker.cursor),
+                    ("EVALSHA", self._take.sha, 1, inbox, *args)]
+
+        def wait_and_take() -> list[object]:
+            conn.send_packed_command(conn.pack_commands(commands))
+            replies: list[object] = []
+            for _ in commands:  # read both replies whatever they are, so the connection stays in step
+                try:
+                    replies.append(conn.read_response())
+                except redis.ResponseError as e:
+                    replies.append(e)
+            return replies
+
+        waited, taken = conn.retry.call_with_retry(wait_and_take, lambda _error: conn.disconnect())
         self._woken.discard(consumer)
-        return reply
+        if isinstance(waited, redis.ResponseError):
+            raise waited
+        if isinstance(taken, redis.exceptions.NoScriptError):  # a restarted Redis: the Script loads it
+            taken = self._take(keys=[inbox], args=args, client=blocker.client)
+        elif isinstance(taken, redis.ResponseError):
+            raise taken  # NOGROUP among them: receive() makes the group again
+        delivery, blocker.cursor = self._taken(consumer, taken)  # type: ignore[arg-type]
+        return delivery
 
     def wake(self, consumer: str) -> None:
         """End the consumer's blocking read now (its receive returns None at once): how a worker
         that is told to stop stops without waiting out its read. Safe from any thread."""
         self._woken.add(consumer)
-        client_id = self._blocked_ids.get(consumer)
-        if client_id is not None and self._blockers_pid == os.getpid():
-            try:
-                self.r.client_unblock(client_id)
-            except redis.RedisError:
-                pass  # Redis away: the read ends with the connection anyway
+        if self._blockers_pid != os.getpid():
+            return
+        for (_inbox, name), client_id in list(self._blocked_ids.items()):
+            if name == consumer:
+                try:
+                    self.r.client_unblock(client_id)
+                except redis.RedisError:
+                    pass  # Redis away: the read ends with the connection anyway
 
     def resync(self, robot: str, consumer: str) -> None:
         """Forget what this worker was handed, so its next receive() reads its unacked entries
@@ -202,6 +276,12 @@ class Dispatcher:
         message = delivery.message
         count = int(self._start_script(keys=[self.keys.attempt(message.key)],
                                        args=[self.max_deliveries, self.retention_s], client=self._hot))
+        return self._counted(delivery, count)
+
+    def _counted(self, delivery: Delivery, count: int) -> Delivery | None:
+        """The delivery started (its start count, from dispatch_start.lua or dispatch_take.lua), or
+        failed over here (None) if it was at its limit — unless it is already done."""
+        message = delivery.message
         if count > 0:
             return replace(delivery, deliveries=count)
         if self.result_for(message) is not None:
@@ -229,11 +309,15 @@ class Dispatcher:
         if self._hot_client is not None and self._hot_pid == os.getpid():
             self._hot_client.close()
         self._hot_client, self._hot_pid = None, 0
+        reader = getattr(self._readers, "client", None)  # this thread's; other threads' go when they end
+        if reader is not None and self._readers.pid == os.getpid():
+            reader.close()
+        self._readers.client = None
         with self._lock:
             blockers, self._blockers, self._blocked_ids = self._blockers, {}, {}
         if self._blockers_pid == os.getpid():
-            for client in blockers.values():
-                client.close()
+            for blocker in blockers.values():
+                blocker.client.close()
 
     def extend_lease(self, robot: str, consumer: str, entry_id: str) -> bool:
         """Reset the entry's idle time so the reaper leaves a working robot alone.

@@ -295,3 +295,84 @@ def test_threads_share_one_dispatcher_and_a_blocked_reader_holds_up_no_one(r, ke
     waiter.join()
     assert waiting[0] is not None and waiting[0].message.task_id == "t-idle"
     d.close()
+
+
+def _receive_in_thread(d: Dispatcher, robot: str, consumer: str, block_ms: int) -> tuple:
+    import threading
+
+    out: dict = {}
+
+    def run() -> None:
+        out["delivery"] = d.receive(robot, consumer, block_ms=block_ms)
+        out["at"] = time.monotonic()
+
+    t = threading.Thread(target=run)
+    t.start()
+    time.sleep(0.2)  # it is waiting now
+    return t, out
+
+
+def test_a_waiting_worker_takes_what_is_sent_at_once_and_counts_one_start(r, keys):
+    d = Dispatcher(r, keys, max_deliveries=3)
+    d.receive("alpha", "w1", block_ms=10)  # empty: it waited once and learnt where the stream ends
+    t, out = _receive_in_thread(d, "alpha", "w1", block_ms=10_000)
+    m = message()
+    sent = time.monotonic()
+    Dispatcher(r, keys).send(m)
+    t.join(5)
+    assert out["delivery"] is not None and out["delivery"].message == m
+    assert out["at"] - sent < 1.0  # woken by the entry, not by the 10 s timeout
+    assert out["delivery"].deliveries == 1 and d.starts(m) == 1
+    assert d.pending("alpha") == 1
+
+
+def test_wake_ends_a_waiting_receive_at_once(r, keys):
+    d = Dispatcher(r, keys)
+    t, out = _receive_in_thread(d, "alpha", "w1", block_ms=10_000)
+    woken = time.monotonic()
+    d.wake("w1")
+    t.join(5)
+    assert out["delivery"] is None and out["at"] - woken < 1.0
+    d.close()
+
+
+def test_a_waiting_receive_works_after_redis_forgot_the_scripts(r, keys):
+    d = Dispatcher(r, keys)
+    assert d.receive("alpha", "w1", block_ms=10) is None
+    r.script_flush()
+    d.send(message("s1"))
+    got = d.receive("alpha", "w1", block_ms=1000)
+    assert got is not None and got.message.subtask_id == "s1" and got.deliveries == 1
+    d.complete(got, result_for(got.message))
+    r.script_flush()
+    t, out = _receive_in_thread(d, "alpha", "w1", block_ms=10_000)
+    d.send(message("s2"))
+    t.join(5)
+    assert out["delivery"] is not None and out["delivery"].message.subtask_id == "s2"
+    assert out["delivery"].deliveries == 1
+
+
+def test_a_message_the_take_script_cannot_read_is_counted_by_the_client(r, keys):
+    """A message without its attempt number (the schema's default, 1, applies) is taken uncounted by
+    the script and counted once by the client, under the key the client computes."""
+    d = Dispatcher(r, keys, max_deliveries=3)
+    d.receive("alpha", "w1", block_ms=10)
+    m = message("s1")
+    doc = m.model_dump_json()
+    assert '"attempt":1,' in doc
+    r.xadd(keys.inbox("alpha"), {"msg": doc.replace('"attempt":1,', '')})
+    got = d.receive("alpha", "w1", block_ms=1000)
+    assert got is not None and got.message == m and got.deliveries == 1 and d.starts(m) == 1
+
+
+def test_after_the_group_is_made_again_a_waiting_receive_finds_older_entries_at_once(r, keys):
+    d = Dispatcher(r, keys)
+    m = message()
+    d.send(m)
+    assert d.receive("alpha", "w1", block_ms=1000).message == m  # it now waits after m's id
+    r.xgroup_destroy(keys.inbox("alpha"), ROBOT_GROUP)  # a failover kept the stream, not the group
+    # its wait ends with no new entry (after block_ms), then NOGROUP: the group is made again
+    assert d.receive("alpha", "w1", block_ms=100) is None
+    started = time.monotonic()
+    again = d.receive("alpha", "w1", block_ms=5000)
+    assert again is not None and again.message == m and time.monotonic() - started < 1.0
