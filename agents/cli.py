@@ -522,30 +522,28 @@ def robots_list():
               f"{r.profile.profile_name or r.profile.embodiment:<20}  {seen}")
 
 
-@robots_app.command("decommission")
-def robots_decommission(name: str = typer.Argument(..., help="the robot's name")):
-    """Take a robot out of service (listed offline, never planned with, its name refused to workers)."""
+def _administer_robot(name: str, action: str, done: str) -> None:
+    """One registry action on a robot (`decommission`, `remove`); what the registry refuses is bad input."""
     from robocortex.memory.robots import RobotAdminError
 
     with _admin_memory() as memory:
         try:
-            memory.robots.decommission(name)
+            getattr(memory.robots, action)(name)
         except RobotAdminError as exc:
             raise BadInput(str(exc)) from None
-    print(f"robot {name} decommissioned")
+    print(f"robot {name} {done}")
+
+
+@robots_app.command("decommission")
+def robots_decommission(name: str = typer.Argument(..., help="the robot's name")):
+    """Take a robot out of service (listed offline, never planned with, its name refused to workers)."""
+    _administer_robot(name, "decommission", "decommissioned")
 
 
 @robots_app.command("remove")
 def robots_remove(name: str = typer.Argument(..., help="the robot's name")):
     """Forget an offline or decommissioned robot (profile, status and scene-graph node)."""
-    from robocortex.memory.robots import RobotAdminError
-
-    with _admin_memory() as memory:
-        try:
-            memory.robots.remove(name)
-        except RobotAdminError as exc:
-            raise BadInput(str(exc)) from None
-    print(f"robot {name} removed")
+    _administer_robot(name, "remove", "removed")
 
 
 @robots_app.command("place-held")
