@@ -439,8 +439,11 @@ keys_app = typer.Typer(no_args_is_help=True, help="API keys with roles: viewer (
                        "cancel, approve, interrupt, resume, kill), admin (robots and settings).")
 robots_app = typer.Typer(no_args_is_help=True, help="Robots: list, decommission, remove, and where a lost "
                          "robot's held object ended up.")
+tasks_app = typer.Typer(no_args_is_help=True, help="A running task's lifecycle over the brain service's REST API: "
+                        "interrupt, resume, kill, cancel (an operator key when the service has keys).")
 app.add_typer(keys_app, name="keys")
 app.add_typer(robots_app, name="robots")
+app.add_typer(tasks_app, name="tasks")
 
 
 @contextmanager
@@ -539,30 +542,28 @@ def robots_list():
               f"{r.profile.profile_name or r.profile.embodiment:<20}  {seen}")
 
 
-@robots_app.command("decommission")
-def robots_decommission(name: str = typer.Argument(..., help="the robot's name")):
-    """Take a robot out of service (listed offline, never planned with, its name refused to workers)."""
+def _administer_robot(name: str, action: str, done: str) -> None:
+    """One registry action on a robot (`decommission`, `remove`); what the registry refuses is bad input."""
     from robocortex.memory.robots import RobotAdminError
 
     with _admin_memory() as memory:
         try:
-            memory.robots.decommission(name)
+            getattr(memory.robots, action)(name)
         except RobotAdminError as exc:
             raise BadInput(str(exc)) from None
-    print(f"robot {name} decommissioned")
+    print(f"robot {name} {done}")
+
+
+@robots_app.command("decommission")
+def robots_decommission(name: str = typer.Argument(..., help="the robot's name")):
+    """Take a robot out of service (listed offline, never planned with, its name refused to workers)."""
+    _administer_robot(name, "decommission", "decommissioned")
 
 
 @robots_app.command("remove")
 def robots_remove(name: str = typer.Argument(..., help="the robot's name")):
     """Forget an offline or decommissioned robot (profile, status and scene-graph node)."""
-    from robocortex.memory.robots import RobotAdminError
-
-    with _admin_memory() as memory:
-        try:
-            memory.robots.remove(name)
-        except RobotAdminError as exc:
-            raise BadInput(str(exc)) from None
-    print(f"robot {name} removed")
+    _administer_robot(name, "remove", "removed")
 
 
 @robots_app.command("place-held")
@@ -581,6 +582,67 @@ def robots_place_held(name: str = typer.Argument(..., help="the lost robot"),
         except RobotAdminError as exc:
             raise BadInput(str(exc)) from None
     print(f"{obj} is {'on the floor' if at == FLOOR else f'{rel} {at}'} (scene rev {rev})")
+
+
+# ---------------------------------------------------------------------- tasks: the lifecycle over REST
+
+_API_URL = typer.Option("http://127.0.0.1:8000", "--api-url", envvar="ROBOCORTEX_API_URL", show_envvar=True,
+                        help="the brain service's REST address")
+_API_KEY = typer.Option(None, "--api-key", envvar="ROBOCORTEX_API_KEY", show_envvar=True,
+                        help="an operator (or admin) key, when the service has keys")
+_TASK_ID = typer.Argument(..., metavar="ID", help="the task's id (GET /tasks, or the console, lists them)")
+# action -> (what the command does, for its help; what happens next, said after it is accepted)
+_TASK_ACTIONS = {
+    "interrupt": ("Hold a planning or running task: nothing new is dispatched, its robots finish their step and "
+                  "keep what they hold.", "its robots finish their current step and hold; then it is interrupted"),
+    "resume": ("Resume an interrupted task: it is planned again from the scene as it is now.",
+               "it is planned again from the scene as it is now"),
+    "kill": ("Stop a task now, in any unfinished state: killed at once, its open subtasks cancelled.",
+             "its open subtasks are cancelled; its robots stop after the step they are in"),
+    "cancel": ("Cancel a task in any unfinished state (a queued, waiting or interrupted one at once).",
+               "its robots stop after their current step"),
+}
+
+
+def _task_action(action: str, task_id: str, api_url: str, api_key: str | None) -> None:
+    """POST /tasks/{id}/{action} through the typed client. What the service refuses (unknown task, a state
+    that does not allow it, a missing or too weak key) is bad input: one line, exit 2; a service that
+    cannot be reached (or answers 502-504) is unavailable: exit 3."""
+    import httpx
+
+    from robocortex.agents.startup import Unavailable
+    from robocortex.client import Client, ServiceError
+
+    if not api_url.startswith(("http://", "https://")):
+        raise BadInput(f"--api-url {api_url!r}: give the service's address, e.g. http://127.0.0.1:8000")
+    if not task_id.strip():
+        raise BadInput("the task id is empty: give one from GET /tasks (or the console)")
+    try:
+        with Client(api_url, api_key=api_key, timeout=10.0) as rc:
+            task = getattr(rc, action)(task_id)
+    except ServiceError as exc:
+        if exc.status in (502, 503, 504):
+            raise Unavailable(f"the brain service at {api_url} answers {exc.status}: {exc.detail}") from None
+        if exc.status >= 500:
+            raise
+        raise BadInput(f"{action} {task_id}: {exc.detail}") from None
+    except httpx.TransportError as exc:
+        raise Unavailable(f"the brain service at {api_url} does not answer ({type(exc).__name__}: {exc}); start "
+                          "`robocortex serve`, or give its address with --api-url") from None
+    then = _TASK_ACTIONS[action][1] if not task.status.terminal or action == "kill" else ""
+    print(f"task {task.id}: {action} accepted, status {task.status.value}" + (f"; {then}" if then else ""))
+
+
+def _task_command(action: str) -> None:
+    def command(task_id: str = _TASK_ID, api_url: str = _API_URL, api_key: Optional[str] = _API_KEY):
+        _task_action(action, task_id, api_url, api_key)
+
+    command.__name__, command.__doc__ = f"tasks_{action}", _TASK_ACTIONS[action][0]
+    tasks_app.command(action)(command)
+
+
+for _action in _TASK_ACTIONS:
+    _task_command(_action)
 
 
 @app.command("config")

@@ -78,17 +78,26 @@ def build_server(world_url: str, *, agent_id: int = 0, delay_s: float = 0.0) -> 
         md = await anyio.to_thread.run_sync(lambda: world.metadata(agent))
         return next((o for o in md.get("objects") or [] if o.get("objectId") == object_id), None)
 
-    @server.tool(annotations=ToolAnnotations(destructiveHint=False, idempotentHint=True),
-                 meta={SKILL_META: WIPE_DECLARATION})
-    async def wipe(object: str, ctx: Context) -> CallToolResult:
-        """Wipe a dirty object clean with the robot's cloth (the object must be within reach)."""
+    async def start(ctx: Context, skill: str, object: str, flag: str, unmet: str,
+                    problem: str) -> tuple[int, CallToolResult | None]:
+        """A tool's common start on one object: the delay, the agent acted for, and the failure to
+        answer with when the object is missing or its `flag` is not set (None when it may go on)."""
         await anyio.sleep(delay_s)
         agent = agent_of(ctx)
         obj = await find(agent, object)
         if obj is None:
-            return _fail("object_missing", f"wipe: there is no object {object!r}", object=object)
-        if not obj.get("isDirty"):
-            return _fail("precondition", f"wipe: {object} is not dirty", object=object, problem="not_dirty")
+            return agent, _fail("object_missing", f"{skill}: there is no object {object!r}", object=object)
+        if not obj.get(flag):
+            return agent, _fail("precondition", f"{skill}: {object} {unmet}", object=object, problem=problem)
+        return agent, None
+
+    @server.tool(annotations=ToolAnnotations(destructiveHint=False, idempotentHint=True),
+                 meta={SKILL_META: WIPE_DECLARATION})
+    async def wipe(object: str, ctx: Context) -> CallToolResult:
+        """Wipe a dirty object clean with the robot's cloth (the object must be within reach)."""
+        agent, refused = await start(ctx, "wipe", object, "isDirty", "is not dirty", "not_dirty")
+        if refused is not None:
+            return refused
         md = await step(agent, "CleanObject", objectId=object)
         if not md.get("lastActionSuccess"):
             return _fail("action_failed", f"wipe: the world refused: {md.get('errorMessage')}", object=object,
@@ -98,13 +107,9 @@ def build_server(world_url: str, *, agent_id: int = 0, delay_s: float = 0.0) -> 
     @server.tool(annotations=ToolAnnotations(readOnlyHint=True), meta={SKILL_META: SCAN_DECLARATION})
     async def scan_barcode(object: str, ctx: Context) -> CallToolResult:
         """Read the barcode of an object in the robot's view."""
-        await anyio.sleep(delay_s)
-        agent = agent_of(ctx)
-        obj = await find(agent, object)
-        if obj is None:
-            return _fail("object_missing", f"scan_barcode: there is no object {object!r}", object=object)
-        if not obj.get("visible"):
-            return _fail("precondition", f"scan_barcode: {object} is not in view", object=object, problem="not_visible")
+        agent, refused = await start(ctx, "scan_barcode", object, "visible", "is not in view", "not_visible")
+        if refused is not None:
+            return refused
         await step(agent, "Pass")
         return _ok(f"{object}: barcode {barcode(object)}", object=object, barcode=barcode(object))
 

@@ -357,25 +357,25 @@ class PendingApproval(BaseModel):
     requested_at: Timestamp = Field(default_factory=now)
 
 
-class ApprovalDecision(BaseModel):
+class _Decided(BaseModel):
+    """What every decision on a pending plan says: which round, what, who, why and when."""
+
+    round: int = Field(ge=1)
+    decision: Literal["approve", "reject", "edit", "cancel"]
+    by: str
+    reason: str = ""
+    at: Timestamp = Field(default_factory=now)
+
+
+class ApprovalDecision(_Decided):
     """An operator's answer to a pending plan, as the API hands it to the brain (memory/approvals.py)."""
 
-    round: int = Field(ge=1)
-    decision: Literal["approve", "reject", "edit", "cancel"]
-    by: str
-    reason: str = ""
     plan: dict[str, Any] | None = Field(default=None, description="the edited plan (decision 'edit')")
-    at: Timestamp = Field(default_factory=now)
 
 
-class Approval(BaseModel):
+class Approval(_Decided):
     """One decision on a task's plan, as the task record keeps it (who, when, what)."""
 
-    round: int = Field(ge=1)
-    decision: Literal["approve", "reject", "edit", "cancel"]
-    by: str
-    reason: str = ""
-    at: Timestamp = Field(default_factory=now)
     violations: list[str] = Field(default_factory=list, description="names of the escalating rules decided on")
     edited_plan: dict[str, Any] | None = Field(default=None, description="the plan as edited (decision 'edit')")
 

@@ -213,7 +213,8 @@ def export_task(task: ExistingTask, memory: MemoryDep) -> TaskAudit:
     record = memory.tasks.get(task.id) or task
     return TaskAudit(id=record.id, instruction=record.instruction, status=record.status,
                      submitted_by=record.submitted_by, options=record.options, created_at=record.created_at,
-                     updated_at=record.updated_at, plans=plans, approvals=list(record.approvals),
+                     updated_at=record.updated_at, plans=plans,
+                     approvals=[a.model_dump(mode="json") for a in record.approvals],
                      task=as_task(record), events=events, exported_at=time.time())
 
 

@@ -5,6 +5,29 @@
 const $ = (id) => document.getElementById(id);
 const PALETTE = ["#dc322f", "#268bd2", "#859900", "#d33682", "#b58900", "#2aa198", "#6c71c4", "#cb4b16"];
 const TERMINAL = new Set(["succeeded", "failed", "cancelled", "killed"]);
+// The task lifecycle (memory/tasks.py): a label and what each status means, shown on hover.
+const STATUS = {
+  pending: ["pending", "queued: a brain takes it (not before its earliest start)"],
+  planning: ["planning", "a brain is making or checking its plan"],
+  awaiting_approval: ["awaiting approval", "its plan waits for an operator: approve or reject it in the task's detail"],
+  running: ["running", "its robots work on the plan"],
+  interrupted: ["interrupted", "on hold: its robots finished their step and hold; Resume plans again from the scene as it is now"],
+  succeeded: ["succeeded", "its goals hold in the scene"],
+  failed: ["failed", "it ended without its goals: the detail says why"],
+  cancelled: ["cancelled", "cancelled on request"],
+  killed: ["killed", "stopped at once on request"],
+};
+const badge = (status, attrs) => h("span", {class: `badge ${status}`, title: (STATUS[status] || [])[1], ...attrs},
+                                   (STATUS[status] || [status])[0]);
+// What an operator may ask of a task, and in which statuses (agents/api/tasks.py answers 409 otherwise).
+const ACTIONS = [
+  {id: "interrupt", label: "Interrupt", when: ["planning", "running"], does: "hold: its robots finish their current step and keep what they hold",
+   not: "only a planning or running task can be interrupted"},
+  {id: "resume", label: "Resume", when: ["interrupted"], does: "plan again from the scene as it is now",
+   not: "only an interrupted task can be resumed"},
+  {id: "kill", label: "Kill", danger: true, does: "stop now: its open subtasks are cancelled, its robots stop after the step they are in"},
+  {id: "cancel", label: "Cancel task", danger: true, does: "ask the team to stop this task"},
+];
 const FLAGS = ["isOpen", "isToggled", "isSliced", "isCooked", "isDirty", "isFilledWithLiquid", "isBroken"];
 
 /** h("div", {class: "x", onclick: f}, "text", child): an element; strings become text nodes. */
@@ -32,7 +55,7 @@ const state = {
   scene: {rev: 0, nodes: {}}, floor: null,
   base: {rev: 0, nodes: {}}, history: [], historyNote: "",
   trails: {}, markers: [], failuresSeen: new Set(),
-  selected: null, events: [], eventSource: null, actorFilter: null,
+  selected: null, events: [], eventSource: null, actorFilter: null, me: null,
   view: "map", travelRev: null, selectedNode: null,
 };
 function colourOf(name) {  // by the robot's agent index, as map.png colours them; else by its name
@@ -75,8 +98,10 @@ $("submit").addEventListener("submit", async (e) => {
   const text = $("instruction").value;
   $("error").textContent = "";
   try {
+    const sent = {instruction: text};
+    if ($("require-approval").checked) sent.require_approval = true;  // an operator approves its plan first
     const r = await fetch("/tasks", {method: "POST", headers: {"content-type": "application/json"},
-                                     body: JSON.stringify({instruction: text})});
+                                     body: JSON.stringify(sent)});
     const body = await r.json();
     if (!r.ok) { $("error").textContent = body.detail || `error ${r.status}`; return; }
     $("instruction").value = "";
@@ -86,11 +111,44 @@ $("submit").addEventListener("submit", async (e) => {
   } catch (err) { $("error").textContent = `could not reach the service: ${err}`; }
 });
 
-async function cancel(id) {
-  $("error").textContent = "";
-  const r = await fetch(`/tasks/${encodeURIComponent(id)}/cancel`, {method: "POST", headers: {"content-type": "application/json"}});
-  if (!r.ok) { const body = await r.json().catch(() => ({})); $("error").textContent = body.detail || `error ${r.status}`; }
+// Every state change is JSON sent by fetch from this page: the service refuses form posts (415) and
+// other sites' requests (403); the key travels in the login cookie.
+async function post(path, body, errorId) {
+  $(errorId).textContent = "";
+  const r = await fetch(path, {method: "POST", headers: {"content-type": "application/json"},
+                               body: JSON.stringify(body || {})}).catch(() => null);
+  if (!r) { $(errorId).textContent = "could not reach the service"; return null; }
+  const text = await r.text();
+  let data = {};
+  try { data = text ? parse(text) : {}; } catch { data = {}; }
+  if (!r.ok) { $(errorId).textContent = data.detail || `error ${r.status}`; return null; }
+  return data;
 }
+
+async function act(action) {  // interrupt, resume, kill or cancel the selected task
+  const id = state.selected;
+  const t = await post(`/tasks/${encodeURIComponent(id)}/${action}`, {}, "action-error");
+  const before = state.tasks.get(id);
+  if (t && t.id === id && (!before || t.updated_at >= before.updated_at)) onTask(t);
+  else if (t) renderDetail();
+}
+
+async function decide(decision) {  // approve or reject the plan the selected task waits with
+  const id = state.selected, reason = $("approval-reason").value.trim();
+  if (decision === "reject" && !reason) {
+    $("action-error").textContent = "say why in the reason field: the task fails with that reason";
+    $("approval-reason").focus();
+    return;
+  }
+  const accepted = await post(`/tasks/${encodeURIComponent(id)}/${decision}`, {reason}, "action-error");
+  if (!accepted) return;
+  state.decided = `${id}:${accepted.round}`;
+  $("approval-note").textContent = `${decision === "approve" ? "approved" : "rejected"} by ${accepted.by} ` +
+    `(round ${accepted.round}): the brain acts on it within seconds`;
+  renderApproval(state.tasks.get(id));
+}
+const canOperate = () => !state.me || state.me.open || state.me.role !== "viewer";
+const VIEWER = "signed in with a viewer key: an operator key is needed to change a task";
 
 // ------------------------------------------------------------------ robots
 
@@ -127,23 +185,45 @@ function skillsOf(p) {  // the robot's skills by where they come from: built in,
 
 // ------------------------------------------------------------------ tasks list
 
-function robotsOf(t) { return [...new Set((t.subtasks || []).map((s) => s.robot))]; }
+function robotsOf(t) {  // the plan's robots; while a plan waits for approval, the robots it would use
+  const subs = t.subtasks?.length ? t.subtasks : t.pending_approval?.plan?.subtasks || [];
+  return [...new Set(subs.map((s) => s.robot))];
+}
 function duration(t) { return (TERMINAL.has(t.status) ? t.updated_at : nowS()) - t.created_at; }
 
 function renderTasks() {
+  // Each task keeps its row, updated in place: the list is redrawn every second (ages move on), and a
+  // row replaced between a press and its release would swallow the click that selects it.
   const list = [...state.tasks.values()].sort((a, b) => b.created_at - a.created_at);
-  $("task-count").textContent = list.length ? `(${list.length})` : "";
+  const waiting = list.filter((t) => t.status === "awaiting_approval").length;
+  $("task-count").textContent = list.length ? `(${list.length}${waiting ? ` · ${waiting} awaiting approval` : ""})` : "";
   if (!list.length) return;
-  $("tasks").replaceChildren(...list.map((t) => h("div", {
-      class: `task${t.id === state.selected ? " selected" : ""}`, "data-id": t.id, "data-status": t.status,
-      onclick: () => select(t.id)},
-    h("span", {class: `badge ${t.status}`}, t.status),
-    h("div", {class: "text", title: t.instruction}, t.instruction),
-    h("div", {class: "meta"},
-      h("span", {}, robotsOf(t).join(", ") || "no robot yet"),
-      h("span", {}, `${fmtAge(nowS() - t.created_at)} ago`),
-      h("span", {}, `${TERMINAL.has(t.status) ? "took" : "running for"} ${fmtAge(duration(t))}`),
-      t.replans ? h("span", {}, `${t.replans} replan(s)`) : null))));
+  const box = $("tasks"), rows = new Map();
+  for (const el of [...box.children]) if (el.dataset.id && state.tasks.has(el.dataset.id)) rows.set(el.dataset.id, el); else el.remove();
+  list.forEach((t, i) => {
+    const row = rows.get(t.id) || taskRow(t);
+    fillRow(row, t);
+    if (box.children[i] !== row) box.insertBefore(row, box.children[i] || null);
+  });
+}
+function taskRow(t) {
+  return h("div", {class: "task", "data-id": t.id, onclick: () => select(t.id)},
+    h("span", {class: "badge"}), h("div", {class: "text"}),
+    h("div", {class: "meta"}, h("span", {class: "robots"}), h("span", {class: "age"}), h("span", {class: "took"}),
+      h("span", {class: "replans"})));
+}
+function fillRow(row, t) {
+  const set = (sel, text) => { const el = row.querySelector(sel); if (el.textContent !== text) el.textContent = text; return el; };
+  row.className = `task${t.id === state.selected ? " selected" : ""}${t.status === "awaiting_approval" ? " attention" : ""}`;
+  row.dataset.status = t.status;
+  const b = set(".badge", (STATUS[t.status] || [t.status])[0]);
+  b.className = `badge ${t.status}`;
+  b.title = (STATUS[t.status] || [])[1] || "";
+  set(".text", t.instruction).title = t.instruction;
+  set(".robots", robotsOf(t).join(", ") || "no robot yet");
+  set(".age", `${fmtAge(nowS() - t.created_at)} ago`);
+  set(".took", `${TERMINAL.has(t.status) ? "took" : "running for"} ${fmtAge(duration(t))}`);
+  set(".replans", t.replans ? `${t.replans} replan(s)` : "").hidden = !t.replans;
 }
 
 function onTask(t) {
@@ -167,8 +247,9 @@ function select(id) {
     state.events.push(d);
     scheduleDetail();
   };
-  for (const k of ["status", "perceive", "plan", "plan_valid", "plan_invalid", "plan_failed", "dispatch", "thought",
-                   "action", "observation", "result", "replan", "goals_met", "finished", "model_call", "end"])
+  for (const k of ["status", "control", "preempt", "perceive", "plan", "plan_valid", "plan_invalid", "plan_failed",
+                   "constitution", "approval_requested", "approval", "dispatch", "thought", "action", "observation",
+                   "vision", "result", "replan", "goals_met", "finished", "model_call", "end"])
     state.eventSource.addEventListener(k, add);
   state.eventSource.onmessage = add;
   show("task");
@@ -185,26 +266,36 @@ function scheduleDetail() {
 function renderDetail() {
   const t = state.tasks.get(state.selected);
   if (!t) return;
-  const planEvent = [...state.events].reverse().find((e) => e.kind === "plan");
   const box = $("detail");
+  if (box.dataset.task !== t.id) {  // built once per task: its buttons and the reason field survive the redraws
+    box.dataset.task = t.id;
+    box.replaceChildren(
+      h("div", {class: "detailhead"}, h("div", {id: "detail-head"}),
+        h("div", {class: "actions", id: "actions"}, ACTIONS.map((a) => h("button", {
+          id: a.id, type: "button", class: a.danger ? "danger" : null, onclick: () => act(a.id)}, a.label)))),
+      h("div", {id: "action-error", class: "err", role: "alert"}),
+      h("div", {id: "approval-box"}),
+      h("div", {id: "detail-body"}));
+  }
+  updateActions(t);
+  renderApproval(t);
+  const planEvent = [...state.events].reverse().find((e) => e.kind === "plan");
   const keepScroll = $("timeline-body")?.parentElement?.scrollTop;
-  box.replaceChildren(...[
-    h("div", {class: "detailhead"},
-      h("div", {},
-        h("p", {class: "instruction", id: "detail-instruction"}, t.instruction),
-        h("div", {class: "facts"},
-          h("span", {class: `badge ${t.status}`, id: "detail-status"}, t.status),
-          h("span", {}, `id ${t.id}`),
-          h("span", {}, `submitted ${fmtTime(t.created_at)}`),
-          h("span", {}, `${TERMINAL.has(t.status) ? "took" : "running for"} ${fmtAge(duration(t))}`),
-          h("span", {}, `robots: ${robotsOf(t).join(", ") || "none yet"}`),
-          t.replans ? h("span", {}, `${t.replans} replan(s)`) : null,
-          t.metrics?.planner ? h("span", {}, `planner: ${t.metrics.planner}`) : null)),
-      h("button", {id: "cancel", class: "danger", disabled: TERMINAL.has(t.status),
-                   title: TERMINAL.has(t.status) ? `already ${t.status}` : "ask the team to stop this task",
-                   onclick: () => cancel(t.id)}, "Cancel task")),
-    t.reason ? h("div", {class: "reason", id: "detail-reason"}, h("b", {}, t.status === "succeeded" ? "Note: " : "Why: "), t.reason) : null,
-    h("h3", {}, "Plan"),
+  $("detail-head").replaceChildren(
+    h("p", {class: "instruction", id: "detail-instruction"}, t.instruction),
+    h("div", {class: "facts"},
+      badge(t.status, {id: "detail-status"}),
+      h("span", {}, `id ${t.id}`),
+      h("span", {}, `submitted ${fmtTime(t.created_at)}`),
+      h("span", {}, `${TERMINAL.has(t.status) ? "took" : "running for"} ${fmtAge(duration(t))}`),
+      h("span", {}, `robots: ${robotsOf(t).join(", ") || "none yet"}`),
+      t.replans ? h("span", {}, `${t.replans} replan(s)`) : null,
+      t.metrics?.planner ? h("span", {}, `planner: ${t.metrics.planner}`) : null,
+      interruptAsked(t) ? h("span", {id: "interrupt-asked"}, `interrupt asked by ${interruptAsked(t)}: the robots finish their step`) : null));
+  $("detail-body").replaceChildren(...[
+    t.reason ? h("div", {class: `reason${t.status === "interrupted" ? " hold" : ""}`, id: "detail-reason"},
+                 h("b", {}, t.status === "succeeded" || t.status === "interrupted" ? "Note: " : "Why: "), t.reason) : null,
+    h("h3", {}, t.status === "awaiting_approval" ? "Plan (waiting for approval)" : "Plan"),
     dag(t),
     reports(planEvent),
     thinking(planEvent),
@@ -213,8 +304,55 @@ function renderDetail() {
   if (keepScroll !== undefined && $("timeline-body")) $("timeline-body").parentElement.scrollTop = keepScroll;
 }
 
+function interruptAsked(t) {  // who asked to interrupt a task still planning or running, else ""
+  if (t.status !== "planning" && t.status !== "running") return "";
+  const last = [...state.events].reverse().find((e) => e.kind === "status" || e.kind === "control");
+  return last && last.kind === "control" && last.data?.action === "interrupt" ? (last.actor || "an operator") : "";
+}
+
+function updateActions(t) {  // each button enabled in the statuses that allow it, with why not on hover
+  for (const a of ACTIONS) {
+    const b = $(a.id), allowed = a.when ? a.when.includes(t.status) : !TERMINAL.has(t.status);
+    const asked = a.id === "interrupt" && interruptAsked(t);
+    b.disabled = !allowed || !!asked || !canOperate();
+    b.title = TERMINAL.has(t.status) ? `already ${t.status}` : !allowed ? a.not : asked ? "interrupt already asked"
+      : !canOperate() ? VIEWER : a.does;
+  }
+}
+
+function renderApproval(t) {  // the plan's approval: why it waits, a reason, Approve and Reject
+  const box = $("approval-box"), p = t.pending_approval;
+  const key = t.status === "awaiting_approval" && p ? `${t.id}:${p.round}` : "";
+  if (box.dataset.key !== key) {  // rebuilt only for a new round: what is typed in the reason field stays
+    box.dataset.key = key;
+    if (!key) { box.replaceChildren(); return; }
+    const found = new Map();
+    for (const v of p.violations || []) found.set(v.rule, [...(found.get(v.rule) || []), v.message]);
+    const why = (r) => r === "task" ? "the task asked for an operator's approval"
+      : r === "deployment" ? "this deployment has every plan approved (approve_all_plans)"
+      : r.startsWith("rule:") ? `safety rule ${r.slice(5)}: ${(found.get(r.slice(5)) || []).join("; ")}` : r;
+    box.replaceChildren(h("div", {class: "approval", id: "approval", "data-round": p.round},
+      h("b", {}, `The plan below waits for an operator (round ${p.round})`),
+      h("ul", {class: "reports", id: "approval-reasons"}, (p.reasons || []).map((r) => h("li", {}, why(r)))),
+      h("div", {class: "approval-form"},
+        h("label", {for: "approval-reason", class: "sr"}, "Reason"),
+        h("input", {id: "approval-reason", maxlength: 2000, placeholder: "reason (needed to reject; kept on the task)"}),
+        h("button", {id: "approve", type: "button", onclick: () => decide("approve")}, "Approve plan"),
+        h("button", {id: "reject", type: "button", class: "danger", onclick: () => decide("reject")}, "Reject")),
+      h("div", {class: "hint", id: "approval-note"}, "Approve dispatches the plan as it is; Reject fails the task with the reason.")));
+  }
+  if (!key) return;
+  const decided = state.decided === key;
+  for (const id of ["approve", "reject"]) {
+    $(id).disabled = decided || !canOperate();
+    $(id).title = decided ? "decided: the brain acts on it" : !canOperate() ? VIEWER : "";
+  }
+}
+
 function dag(t) {
-  const subs = t.subtasks || [];
+  const waiting = t.status === "awaiting_approval" ? t.pending_approval?.plan?.subtasks || [] : [];
+  const subs = t.subtasks?.length ? t.subtasks
+    : waiting.map((s) => ({...s, depends_on: s.depends_on || [], status: "waiting"}));
   if (!subs.length) return h("p", {class: "hint"}, TERMINAL.has(t.status) ? "No plan was made." : "Planning…");
   const byId = Object.fromEntries(subs.map((s) => [s.id, s])), depth = {};
   const depthOf = (id, seen = new Set()) => {
@@ -692,6 +830,8 @@ async function whoami() {
 }
 function showWho(me) {
   const signedOut = !!(me && me.signedOut);
+  state.me = signedOut ? null : me;
+  if (state.selected) renderDetail();
   $("login").hidden = !signedOut;
   $("logout").hidden = signedOut || !me || me.open;
   $("who").textContent = !me ? "" : signedOut ? "sign in to see the fleet" : me.open ? "open: no API keys"

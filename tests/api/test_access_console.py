@@ -11,6 +11,8 @@ import pytest
 from robocortex.memory.apikeys import ApiKeyStore, Role
 from robocortex.memory.connection import connect
 from robocortex.memory.keys import Keys
+from robocortex.memory.schemas import TaskStatus
+from robocortex.memory.tasks import TaskStore
 
 from tests.support.service import Service
 from tests.web.conftest import browser  # noqa: F401 - the Chromium fixture
@@ -46,6 +48,12 @@ def test_the_console_signs_in_with_a_key_and_runs_on_its_cookie(browser, redis_u
         page.fill("#instruction", "put the apple in the fridge")
         page.click("#submit-button")
         expect(page.locator("#error")).to_contain_text("needs operator")  # a viewer may only look
+        tasks = TaskStore(r, Keys(prefix))
+        held = tasks.create("turn off the light")  # stored, not queued: it stays pending
+        page.locator(f'.task[data-id="{held.id}"]').click()
+        for button in ("#interrupt", "#resume", "#kill", "#cancel"):
+            expect(page.locator(button)).to_be_disabled()
+        assert "viewer key" in page.locator("#kill").get_attribute("title")
 
         page.click("#logout")
         expect(page.locator("#login")).to_be_visible()
@@ -55,6 +63,12 @@ def test_the_console_signs_in_with_a_key_and_runs_on_its_cookie(browser, redis_u
         page.fill("#instruction", "put the apple in the fridge")
         page.click("#submit-button")
         expect(page.locator("#tasks .task").first).to_be_visible(timeout=30_000)
+        page.locator(f'.task[data-id="{held.id}"]').click()
+        page.click("#kill")  # JSON by fetch, on the login cookie
+        expect(page.locator("#detail-status")).to_have_text("killed", timeout=30_000)
+        assert tasks.get(held.id).status == TaskStatus.killed
+        last = [e for _, e in tasks.events(held.id, "0", None, 100) if e.kind == "status"][-1]
+        assert (last.data["status"], last.actor) == ("killed", "console-operator")
         assert not [p for p in problems if "Content Security Policy" in p or "Refused" in p], problems
     finally:
         page.close()

@@ -106,6 +106,10 @@ def test_reject_fails_the_task_with_who_and_why(api):
     task = until_status(api, task_id, "failed", "running", "succeeded")
     assert task["status"] == "failed" and task["reason"] == "rejected by bob: the fridge is being cleaned"
     assert [a["decision"] for a in task["approvals"]] == ["reject"]
+    audit = httpx.get(f"{api}/tasks/{task_id}/export", timeout=10)  # the decision is in the audit record too
+    assert audit.status_code == 200, audit.text
+    assert [(a["decision"], a["by"], a["reason"]) for a in audit.json()["approvals"]] == [
+        ("reject", "bob", "the fridge is being cleaned")]
     kinds = []
     with httpx.stream("GET", f"{api}/tasks/{task_id}/events", timeout=30) as stream:
         for line in stream.iter_lines():

@@ -1,15 +1,20 @@
 """The console in a real browser (Debian's chromium through Playwright) against a running RoboCortex:
 world host, two robot workers and the brain as separate processes meeting through Redis. Submit from
-the form and watch the task succeed live, cancel one, read the map, search the scene graph and travel
-back in time with the slider; screenshots of each are kept (folder printed at the end of the run)."""
+the form and watch the task succeed live, cancel one, approve and reject a waiting plan, interrupt,
+resume and kill a running task (each checked through the REST API), read the map, search the scene
+graph and travel back in time with the slider; screenshots of each are kept (folder printed at the end
+of the run)."""
 
 from __future__ import annotations
+
+import time
+from contextlib import ExitStack, contextmanager
 
 import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.support.processes import team
+from tests.support.processes import frozen, team, until
 from tests.web.conftest import save_shot
 
 pytestmark = pytest.mark.e2e
@@ -38,7 +43,7 @@ def page(browser, stack):
 def submit(page, text: str) -> str:
     page.fill("#instruction", text)
     page.click("#submit-button")
-    page.wait_for_selector("#detail-instruction")
+    expect(page.locator("#detail-instruction")).to_have_text(text.strip())  # this task's detail, not the last one's
     return page.locator(".task.selected").get_attribute("data-id")
 
 
@@ -151,6 +156,107 @@ def test_inspector_search_node_detail_and_time_travel(page, stack, shots):
     expect(page.locator("#diff")).to_contain_text(f"Changes from rev {scene['rev']} to rev")
     toggled = f"~ {light['id']}.isToggled: {str(light['isToggled']).lower()} → {str(not light['isToggled']).lower()}"
     assert toggled in page.locator("#diff").inner_text()
+
+
+def rest(stack, task_id: str) -> dict:
+    return httpx.get(f"{stack.api_url}/tasks/{task_id}", timeout=10).json()
+
+
+def kinds(stack, task_id: str) -> list[dict]:
+    return httpx.get(f"{stack.api_url}/tasks/{task_id}/export", timeout=10).json()["events"]
+
+
+def settled(stack, task_id: str, *statuses: str, timeout_s: float = 60) -> dict:
+    """The task once its status is one of these (through the REST API); else what it is, and its last events."""
+    deadline = time.time() + timeout_s
+    while True:
+        task = rest(stack, task_id)
+        if task["status"] in statuses:
+            return task
+        if time.time() > deadline:
+            last = [(e["kind"], e["message"]) for e in kinds(stack, task_id)[-8:]]
+            raise AssertionError(f"task {task_id} is {task['status']} ({task['reason']}), not {statuses}: {last}")
+        time.sleep(0.1)
+
+
+@contextmanager
+def paused_robots(stack):
+    """Both robot workers paused for a moment (well within their heartbeat TTL), so what the test clicks
+    right after a dispatch lands while that subtask is still in flight, however fast the emulator."""
+    with ExitStack() as paused:
+        for name in ("robot1", "robot2"):
+            paused.enter_context(frozen(stack.procs[name]))
+        yield
+
+
+def test_reject_then_approve_a_waiting_plan(page, stack, shots):
+    page.check("#require-approval")  # submitted from the form, asking for an operator's approval
+    task_id = submit(page, "put the tomato in the fridge")
+    page.wait_for_selector("#detail-status.awaiting_approval", timeout=120_000)
+    expect(page.locator("#detail-status")).to_have_text("awaiting approval")
+    assert rest(stack, task_id)["status"] == "awaiting_approval"
+    assert "attention" in page.locator(f'.task[data-id="{task_id}"]').get_attribute("class")
+    expect(page.locator("#task-count")).to_contain_text("1 awaiting approval")
+    expect(page.locator("#approval-reasons")).to_contain_text("the task asked for an operator's approval")
+    assert page.locator("#dag g[data-subtask]").count() >= 1  # the plan that waits, drawn
+    assert page.locator("#interrupt").is_disabled() and page.locator("#resume").is_disabled()
+    assert page.locator("#kill").is_enabled() and page.locator("#cancel").is_enabled()
+    save_shot(page, shots, "approval")
+
+    page.click("#reject")  # no reason: the console asks for one and sends nothing
+    expect(page.locator("#action-error")).to_contain_text("say why in the reason field")
+    assert rest(stack, task_id)["status"] == "awaiting_approval"
+    page.fill("#approval-reason", "the fridge is being cleaned")
+    page.click("#reject")
+    page.wait_for_selector("#detail-status.failed", timeout=60_000)
+    task = rest(stack, task_id)
+    assert task["status"] == "failed" and task["reason"] == "rejected by operator: the fridge is being cleaned"
+    assert [(a["decision"], a["by"], a["reason"]) for a in task["approvals"]] == [
+        ("reject", "operator", "the fridge is being cleaned")]
+    expect(page.locator("#detail-reason")).to_contain_text("rejected by operator")
+    assert not [e for e in kinds(stack, task_id) if e["kind"] == "dispatch"], "nothing was dispatched"
+
+    task_id = submit(page, "put the potato in the fridge")  # the box stays ticked
+    page.wait_for_selector("#detail-status.awaiting_approval", timeout=120_000)
+    page.fill("#approval-reason", "checked")
+    page.click("#approve")
+    expect(page.locator("#approve")).to_be_disabled()
+    expect(page.locator("#approval-note")).to_contain_text("approved by operator")
+    task = settled(stack, task_id, "running", "succeeded")  # the approved plan dispatched
+    assert [(a["decision"], a["reason"]) for a in task["approvals"]] == [("approve", "checked")]
+    page.wait_for_selector("#detail-status.succeeded", timeout=120_000)
+    assert rest(stack, task_id)["status"] == "succeeded"
+    page.uncheck("#require-approval")
+
+
+def test_interrupt_resume_and_kill_from_the_detail(page, stack, shots):
+    task_id = submit(page, "put the tomato on the dining table then put the cup on the dining table")
+    until(lambda: any(e["kind"] == "dispatch" for e in kinds(stack, task_id)), 120, "a first dispatch")
+    with paused_robots(stack):
+        page.click("#interrupt")
+        until(lambda: [e for e in kinds(stack, task_id) if e["kind"] == "control"], 10, "the interrupt recorded")
+        control = [e for e in kinds(stack, task_id) if e["kind"] == "control"][-1]
+        assert (control["data"]["action"], control["actor"]) == ("interrupt", "anonymous")
+        expect(page.locator("#interrupt")).to_be_disabled()  # asked once; the robots finish their step
+    page.wait_for_selector("#detail-status.interrupted", timeout=60_000)
+    assert rest(stack, task_id)["status"] == "interrupted"
+    expect(page.locator("#detail-status")).to_have_text("interrupted")
+    assert page.locator("#resume").is_enabled() and page.locator("#interrupt").is_disabled()
+    save_shot(page, shots, "interrupted")
+
+    with paused_robots(stack):  # resumed and killed before its robots can finish anything
+        page.click("#resume")
+        settled(stack, task_id, "planning", "running", timeout_s=10)  # resumed
+        statuses = [(e["data"]["from"], e["data"]["status"], e["actor"]) for e in kinds(stack, task_id)
+                    if e["kind"] == "status"]
+        assert ("interrupted", "planning", "anonymous") in statuses
+        page.locator("#kill").click()
+        settled(stack, task_id, "killed", timeout_s=10)
+    page.wait_for_selector("#detail-status.killed", timeout=30_000)
+    assert rest(stack, task_id)["status"] == "killed"
+    for button in ("#interrupt", "#resume", "#kill", "#cancel"):
+        expect(page.locator(button)).to_be_disabled()
+    assert page.locator("#kill").get_attribute("title") == "already killed"
 
 
 def test_usable_at_1280x800_and_on_a_tablet(browser, stack, shots):
