@@ -181,7 +181,7 @@ def _claim(settings, names: list[str]) -> None:
     for robot in names:
         if not registry.claim(robot):
             for done in claimed:
-                registry.deregister(done)
+                registry.release_claim(done)
             raise BadInput(f"robot name {robot!r} was just taken by another worker starting at the same time; "
                            "pick another --name")
         claimed.append(robot)

@@ -52,6 +52,9 @@ class Keys:
     def robot_work(self, name: str) -> str:  # string: current subtask key; own TTL per robot
         return self._k("robot", name, "work")
 
+    def robot_claim(self, name: str) -> str:  # string (SET NX, heartbeat TTL): a worker is starting under this name
+        return self._k("robot", name, "claim")
+
     # tasks
     @property
     def tasks(self) -> str:  # hash: task id -> TaskRecord JSON; forever

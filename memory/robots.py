@@ -139,17 +139,20 @@ class RobotRegistry:
         deadline = time.monotonic() + self.ttl_ms / 1000 + 0.5
         while True:
             reason = self.in_use(name, agent_id)
-            if reason is None and self.is_alive(name):  # claimed by a worker still starting (or one that died starting)
+            if reason is None and self.r.exists(self.keys.robot_claim(name)):  # a worker is starting under it
                 reason = f"robot name {name!r} was claimed by another worker that is starting; pick another --name"
             if reason is None or self.r.hexists(self.keys.robots_decommissioned, name) or time.monotonic() > deadline:
                 return reason
             time.sleep(0.1)
 
     def claim(self, name: str) -> bool:
-        """Take the name for a starting worker, atomically: its alive key set only if none exists
-        (the worker's registration and heartbeats then keep it). Of two workers started under one
-        name at the same moment, both may pass `taken`; only one gets the claim."""
-        return bool(self.r.set(self.keys.robot_alive(name), repr(time.time()), px=self.ttl_ms, nx=True))
+        """Take the name for a starting worker, atomically (SET NX, for the heartbeat TTL): of two
+        workers started under one name at the same moment, both may pass `taken`; one gets the claim,
+        and `taken` waits out a claim whose worker never registers."""
+        return bool(self.r.set(self.keys.robot_claim(name), repr(time.time()), px=self.ttl_ms, nx=True))
+
+    def release_claim(self, name: str) -> None:
+        self.r.delete(self.keys.robot_claim(name))
 
     def decommission(self, name: str) -> RobotState:
         """Take a robot out of service: from now on it is listed offline (so no plan uses it) whatever its
