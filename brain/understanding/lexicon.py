@@ -96,6 +96,8 @@ class Lexicon:
         self.values: dict[str, Any] = fw["values"]
         self.numbers: dict[str, int] = fw["numbers"]
         self.ordinals: dict[str, int] = fw.get("ordinals", {})
+        self.fractions: dict[str, dict[str, Any]] = fw.get("fractions", {})
+        self.spellings: dict[str, list[str]] = {str(k): str(v).split() for k, v in fw.get("spellings", {}).items()}
         self.bare_number_quantifier: str = fw.get("bare_number_quantifier", "at_least")
         self.products: dict[str, Any] = nn["products"]
         self.controls: dict[str, str] = nn.get("controls", {})
@@ -196,7 +198,8 @@ class Lexicon:
     def lex(self, text: str, ids: dict[str, str]) -> tuple[list[Word], list[str]]:
         """Words of the instruction (filler dropped) and the words not in the lexicon. Unknown words in
         a phrase the speaker takes back ("… and dry… no, just wash them") go with the phrase."""
-        raw = self.presented(self.courteous(self.clitics(_split_words(_normalise(text)))))
+        raw = [w for t in _split_words(_normalise(text)) for w in self.spellings.get(t, [t])]
+        raw = self.presented(self.courteous(self.clitics(self.located_one(raw))))
         out, unknown, at = self._lex(raw, ids)
         while at:
             described = self._description(raw, at[0])
@@ -215,6 +218,17 @@ class Lexicon:
             raw = raw[:start + 1] + raw[fix + n:]
             out, unknown, at = self._lex(raw, ids)
         return out, unknown
+
+    def located_one(self, raw: list[str]) -> list[str]:
+        """"the one on the counter" is "the one that is on the counter" (`one_located`)."""
+        preps = [tuple(str(p).split()) for p in self.values.get("one_located", [])]
+        out: list[str] = []
+        for k, w in enumerate(raw):
+            out.append(w)
+            if w == "one" and k > 0 and raw[k - 1] == "the" and \
+                    any(tuple(raw[k + 1:k + 1 + len(p)]) == p and self._has(raw, k + 1 + len(p), "DET") for p in preps):
+                out += ["that", "is"]
+        return out
 
     def presented(self, raw: list[str]) -> list[str]:
         """"see the vase on the side table? move it …": a first clause that points at an object (one of
@@ -313,7 +327,9 @@ class Lexicon:
                     and "NOUN" not in getAllLemmas(raw[i - 1]):
                 cats = cats - {NOUN}  # "toasted", "sliced": a verb's form, never the noun "toast", "slice"
             span = " ".join(raw[i - n:i])
-            value = self.numbers.get(phrase, self.ordinals.get(phrase))
+            value = self.numbers.get(phrase, self.ordinals.get(phrase, self.fractions.get(phrase)))
+            if phrase in self.values.get("disjunctions", []) and "either" in raw[:i - n]:
+                value = "either"  # "either the fridge or the bowl": an alternative, not one more
             out.append(Word(span, phrase, cats, plural=is_plural(raw[i - 1]), value=value, bases=bases))
         return out, unknown, at
 
@@ -412,7 +428,7 @@ _CONTRACTIONS = [
     (r"n't\b", " not"), (r"'d\b", " would"), (r"'ll\b", " will"), (r"'re\b", " are"), (r"'m\b", " am"),
     (r"'ve\b", " have"), (r"\blet's\b", "let us"), (r"\b(it|that|what|there|here|he|she)'s\b", r"\1 is"),
     (r"'s\b", " 's"), (r"s'\B", "s"), (r"(?<![\w'])'em\b", "them"),
-    (r"\s[-\u2013\u2014]+\s|[\u2013\u2014]", " , "),  # a dash between words is a pause, as a comma
+    (r"\s[-\u2013\u2014]+\s|[\u2013\u2014]", " , "), (r"\s&\s", " and "),  # a dash between words is a pause, as a comma
 ]
 
 

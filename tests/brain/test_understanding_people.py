@@ -1,0 +1,94 @@
+"""Rules of H-lang's third session (docs/language.md, "People's phrasing"): informal spellings, run-on
+verbs, "the one on X" with nothing said before it, parts of a set counted on the scene, "either … or",
+"leave X alone", "set X down", a contrast with a bare noun phrase, a part named alone, "the other one" /
+"the rest" of a list. Same hand-made scene as test_understanding.py."""
+
+from __future__ import annotations
+
+import pytest
+
+from robocortex.brain.understanding import NotUnderstood
+
+from tests.brain.test_understanding import compact, goals, scene  # noqa: F401 - the scene fixture
+
+
+def test_informal_spellings_are_the_words_they_stand_for(scene):  # noqa: F811
+    assert compact(goals("can u pls open the fridge thx", scene)) == ["Fridge isOpen=True"]
+    assert compact(goals("dont leave the tv on", scene)) == ["Television isToggled=False"]
+
+
+def test_a_verb_with_no_connective_starts_the_next_item(scene):  # noqa: F811
+    assert compact(goals("grab the cup rinse it fill it and put it on the counter", scene)) == [
+        "Cup isDirty=False", "Cup isFilledWithLiquid=True", "Cup on CounterTop"]
+
+
+def test_the_one_on_a_place_with_nothing_said_before(scene):  # noqa: F811
+    assert compact(goals("grab the one on the stove", scene)) == ["Kettle held"]
+    with pytest.raises(NotUnderstood, match="one") as refused:  # several things on the counter
+        goals("put the one on the counter in the fridge", scene)
+    assert "apple" in str(refused.value) and "knife" in str(refused.value)
+    # with a list before it, "the one on the counter" is the one of them that is there
+    gs = goals("take the apples, put the one on the counter in the fridge", scene)
+    assert [(g.subject.type, g.subject.located.target.type) for g in gs if g.condition.relation] == [
+        ("Apple", "CounterTop")]
+
+
+@pytest.mark.parametrize("text, quantifier, count", [
+    ("open half of the drawers", "exactly", 1),
+    ("open half the drawers", "exactly", 1),
+    ("open most of the drawers", "at_least", 2),
+    ("open all but one of the drawers", "exactly", 2),
+    ("open every drawer but one", "exactly", 2),
+    ("open all the drawers but one", "exactly", 2),
+])
+def test_parts_of_a_set_are_counted_on_the_scene(scene, text, quantifier, count):  # noqa: F811
+    [g] = goals(text, scene)
+    assert (g.subject.type, g.subject.quantifier, g.subject.count) == ("Drawer", quantifier, count)
+
+
+def test_a_part_the_set_is_too_small_for_is_refused(scene):  # noqa: F811
+    with pytest.raises(NotUnderstood, match="half"):
+        goals("slice half of the potatoes", scene)  # one potato
+    with pytest.raises(NotUnderstood, match="all but one"):
+        goals("turn on all but one of the toasters", scene)
+
+
+def test_either_or_asks_for_one_alternative(scene):  # noqa: F811
+    assert compact(goals("put the potato in either the fridge or the bowl", scene)) == ["Potato in Fridge"]
+    assert compact(goals("turn on either the tv or the floor lamp", scene)) == ["Television isToggled=True"]
+    # under a negation, neither
+    assert compact(goals("don't turn on either the tv or the floor lamp", scene)) == [
+        "Television isToggled=False", "FloorLamp isToggled=False"]
+
+
+def test_leave_alone_keeps_an_object_where_it_is(scene):  # noqa: F811
+    assert compact(goals("leave the candle alone and put the fork in a drawer", scene)) == [
+        "Candle on DiningTable", "Fork in Drawer"]
+    [g] = goals("clear the dining table but leave the candle alone", scene)
+    assert g.condition.negate and [e.type for e in g.subject.exclude] == ["Candle"]
+
+
+def test_down_is_letting_go_of_what_cannot_be_switched(scene):  # noqa: F811
+    assert compact(goals("set the cup down", scene)) == ["Cup not held"]
+    assert compact(goals("turn the floor lamp down", scene)) == ["FloorLamp isToggled=False"]
+    assert compact(goals("set the cup down on the table", scene)) == ["Cup on DiningTable"]
+
+
+def test_a_contrast_with_a_bare_noun_phrase_adds_nothing(scene):  # noqa: F811
+    assert compact(goals("put the knife in the sink, not the fork", scene)) == ["Knife in SinkBasin"]
+    assert compact(goals("the knife belongs in the sink, not the counter", scene)) == ["Knife in SinkBasin"]
+
+
+def test_a_part_named_alone_belongs_to_what_was_just_named(scene):  # noqa: F811
+    assert compact(goals("put the egg in the microwave and shut the door", scene)) == [
+        "Egg in Microwave", "Microwave isOpen=False"]
+    with pytest.raises(NotUnderstood, match="door"):
+        goals("shut the door", scene)
+
+
+def test_the_other_one_and_the_rest_of_a_list(scene):  # noqa: F811
+    assert compact(goals("grab the tomato and the potato, put the first one in the fridge and the other one "
+                         "in the bowl", scene)) == ["Tomato in Fridge", "Potato in Bowl"]
+    assert compact(goals("wash the plate and the bowl, then put the plate in a cabinet and the rest on the table",
+                         scene)) == ["Plate isDirty=False", "Bowl isDirty=False", "then Plate in Cabinet",
+                                     "then Bowl on DiningTable"]
