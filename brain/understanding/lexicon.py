@@ -199,7 +199,7 @@ class Lexicon:
         """Words of the instruction (filler dropped) and the words not in the lexicon. Unknown words in
         a phrase the speaker takes back ("… and dry… no, just wash them") go with the phrase."""
         raw = [w for t in _split_words(_normalise(text)) for w in self.spellings.get(t, [t])]
-        raw = self.presented(self.courteous(self.clitics(self.located_one(raw))))
+        raw = self.presented(self.courteous(self.clitics(self.located_one(self.walked(raw)))))
         out, unknown, at = self._lex(raw, ids)
         while at:
             described = self._description(raw, at[0])
@@ -218,6 +218,53 @@ class Lexicon:
             raw = raw[:start + 1] + raw[fix + n:]
             out, unknown, at = self._lex(raw, ids)
         return out, unknown
+
+    def walked(self, raw: list[str]) -> list[str]:
+        """Steps of getting somewhere ("walk to the counter.", "turn around and go to the sink, …") are no
+        goal: a clause of a `walks` word, `directions` and at most one `towards` phrase is dropped, its place
+        kept as "there is <place>" so that "it"/"there" after it can name it (`courtesy` in
+        function_words.yaml)."""
+        c = self.courtesy
+        seps = {",", ";", ":", ".", "!", "?"}
+        walks = sorted(c.get("walks", []), key=len, reverse=True)  # phrases, already split
+        dirs = sorted(c.get("directions", []), key=len, reverse=True)
+        towards = sorted(c.get("towards", []), key=len, reverse=True)
+
+        def lead(k: int, options: list[tuple[str, ...]]) -> int:
+            return next((len(o) for o in options if tuple(raw[k:k + len(o)]) == o), 0)
+
+        out: list[str] = []
+        i = 0
+        while i < len(raw):
+            start = i == 0 or raw[i - 1] in seps or raw[i - 1] in ("and", "then")
+            n = lead(i, walks) if start else 0
+            if n:
+                k = i + n
+                while k < len(raw) and raw[k] not in seps and lead(k, dirs):
+                    k += lead(k, dirs)
+                place: list[str] = []
+                t = lead(k, towards) if k < len(raw) else 0
+                if t and k + t < len(raw) and self._has(raw, k + t, "DET"):
+                    end = next((e for e in range(k + t, len(raw)) if raw[e] in seps or raw[e] in ("and", "then")),
+                               len(raw))
+                    place, k = raw[k + t:end], end
+                clause_end = k >= len(raw) or raw[k] in seps or raw[k] in ("and", "then")
+                if clause_end and (place or k > i + n):
+                    if place and not any(self._has(place, q, VERB) for q in range(len(place))):
+                        out += ["there", "is", *place]
+                        i = k
+                        continue
+                    if not place:
+                        # drop the step and the connective after it
+                        i = k + 1 if k < len(raw) and raw[k] in (",", ";", ":", "and", "then") else k
+                        if k < len(raw) and raw[k] in (".", "!", "?"):
+                            i = k + 1
+                        continue
+            out.append(raw[i])
+            i += 1
+        while out and out[0] in seps:
+            out.pop(0)
+        return out
 
     def located_one(self, raw: list[str]) -> list[str]:
         """"the one on the counter" is "the one that is on the counter" (`one_located`)."""

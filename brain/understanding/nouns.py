@@ -240,6 +240,11 @@ class NounPhrases:
                 return Ref(Selector(type=ante.selector.type), ante.text, ante.types)
             w, entry, modifiers = replace(typed[-1], plural=w.plural), self.lex.nouns[typed[-1].base], modifiers[:-1]
             typed = typed[:-1]
+        compounds = [m for m in typed if " " in m.base]
+        if compounds and entry.get("types") and not entry.get("any") and not entry.get("piece") and \
+                len(compounds) == len(modifiers):  # "the salt shaker pepper shaker": a list missing its comma
+            refs = [self.noun_phrase(m, [], quant, role) for m in compounds] + [self.noun_phrase(w, [], quant, role)]
+            return Ref(refs[0].selector, w.text, frozenset().union(*(r.types for r in refs)), plural=True, refs=refs)
         if entry.get("any") and typed:  # "a toilet paper roll", "the soap bar": the thing the measure is of
             w, entry, modifiers = replace(typed[-1], plural=w.plural), self.lex.nouns[typed[-1].base], []
         if entry.get("any"):  # "the sports stuff", "cleaning things": a category word before a general noun

@@ -92,3 +92,33 @@ def test_the_other_one_and_the_rest_of_a_list(scene):  # noqa: F811
     assert compact(goals("wash the plate and the bowl, then put the plate in a cabinet and the rest on the table",
                          scene)) == ["Plate isDirty=False", "Bowl isDirty=False", "then Plate in Cabinet",
                                      "then Bowl on DiningTable"]
+
+
+def test_steps_of_getting_somewhere_are_no_goal_and_name_the_place(scene):  # noqa: F811
+    assert compact(goals("Walk to the counter. Pick up the knife. Put the knife in the sink.", scene)) == [
+        "Knife in SinkBasin"]
+    assert compact(goals("turn around and go to the fridge, then open it", scene)) == ["Fridge isOpen=True"]
+    assert compact(goals("head over to the table, grab the fork and drop it in the sink", scene)) == [
+        "Fork in SinkBasin"]
+    # a verb of moving with an object is still a verb
+    assert compact(goals("move the knife to the sink", scene)) == ["Knife in/on SinkBasin"]
+    assert compact(goals("turn on the tv and go to the fridge", scene)) == ["Television isToggled=True"]
+
+
+def test_a_list_missing_its_comma_between_compound_nouns(scene):  # noqa: F811
+    # two compound nouns in a row are two things; one word before a noun still modifies it
+    assert compact(goals("turn off the floor lamp coffee machine and the tv", scene)) == [
+        "FloorLamp isToggled=False", "CoffeeMachine isToggled=False", "Television isToggled=False"]
+    assert [g.subject.type for g in goals("put the coffee mug in the sink", scene)] == ["Mug"]
+
+
+def test_informal_words_and_greetings(scene):  # noqa: F811
+    assert compact(goals("theres a mug on the counter, fill it with water", scene))[-1] == \
+        "Mug isFilledWithLiquid=True (water)"
+    assert compact(goals("hi there! could you put the knife in the sink", scene)) == ["Knife in SinkBasin"]
+    assert compact(goals("dont want the knife on the counter", scene)) == ["Knife not on CounterTop"]
+
+
+def test_out_is_off_for_what_switches(scene):  # noqa: F811
+    assert compact(goals("i want the floor lamp out", scene)) == ["FloorLamp isToggled=False"]
+    assert compact(goals("take the egg out", scene)) == ["Egg not in Fridge"]
