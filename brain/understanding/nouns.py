@@ -394,6 +394,15 @@ class NounPhrases:
             return
         placement = Placement(relation=self.relation(pp), target=self.target(pp.ref))
         ref.selector = ref.selector.model_copy(update={"located": placement})
+        if ref.alternatives and not self._picks(ref.selector):  # "the lamp on the side table": the desk lamp
+            alt = next((t for t in ref.alternatives if self._picks(ref.selector.model_copy(update={"type": t}))), None)
+            if alt is not None:
+                rest = tuple(t for t in (ref.selector.type, *ref.alternatives) if t and t != alt)
+                ref.selector = ref.selector.model_copy(update={"type": alt})
+                ref.types, ref.alternatives = frozenset({alt}), rest
+
+    def _picks(self, sel: Selector) -> bool:
+        return bool(sel.model_copy(update={"quantifier": "all", "count": None}).select(self.scene.nodes))
 
     def target(self, ref: Ref) -> Selector:
         s = ref.selector

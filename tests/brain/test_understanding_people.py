@@ -8,8 +8,9 @@ from __future__ import annotations
 import pytest
 
 from robocortex.brain.understanding import NotUnderstood
+from robocortex.memory.schemas import SceneSnapshot
 
-from tests.brain.test_understanding import compact, goals, scene  # noqa: F401 - the scene fixture
+from tests.brain.test_understanding import _obj, compact, goals, scene  # noqa: F401 - the scene fixture
 
 
 def test_informal_spellings_are_the_words_they_stand_for(scene):  # noqa: F811
@@ -122,3 +123,19 @@ def test_informal_words_and_greetings(scene):  # noqa: F811
 def test_out_is_off_for_what_switches(scene):  # noqa: F811
     assert compact(goals("i want the floor lamp out", scene)) == ["FloorLamp isToggled=False"]
     assert compact(goals("take the egg out", scene)) == ["Egg not in Fridge"]
+
+
+def test_a_located_noun_of_several_types_is_the_type_found_there(scene):  # noqa: F811
+    nodes = dict(scene.nodes)
+    nodes["DeskLamp|1"] = _obj("DeskLamp|1", "DeskLamp", "DiningTable|1", toggleable=True)
+    lamps = SceneSnapshot(rev=1, nodes=nodes)
+    # "lamp" names the floor lamp first; the one on the table is the desk lamp, and the other one the floor lamp
+    assert compact(goals("turn on the lamp on the dining table and turn off the other one", lamps)) == [
+        "DeskLamp (on DiningTable) isToggled=True", "FloorLamp isToggled=False"]
+    [g] = goals("put the knife on the dining table in the sink", scene)
+    assert g.subject.type == "Knife"  # one type: the filter stays as it is
+
+
+def test_lit_up_is_lit(scene):  # noqa: F811
+    [g] = goals("get the kitchen lit up", scene)
+    assert (g.subject.category, g.subject.quantifier, g.condition.value) == ("lights", "all", True)
