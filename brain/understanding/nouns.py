@@ -14,6 +14,7 @@ from robocortex.brain.goal_language import Condition, Goal, Placement, Selector,
 from robocortex.brain.understanding.lexicon import Word, type_words
 from robocortex.brain.understanding.words import (
     EVERYTHING,
+    TEMPLATE_NEEDS,
     NotUnderstood,
     negated,
     Ref,
@@ -72,7 +73,7 @@ class NounPhrases:
         for rel in _sub(tree, "relclause"):
             self.relclause(ref, rel)
         if ref.unbound:
-            ref = self.the_one_there(ref, self.text(tree))
+            ref = self.the_one_there(ref, self.text(tree), role)
         for ex in [e for x in _sub(tree, "np_except") for e in _sub(x, "exclusion")]:
             self.exclude(ref, self.objects(_sub(ex, "objects")[0], "subject", Word("", "", frozenset())))
         ref.text = self.text(tree)
@@ -90,13 +91,15 @@ class NounPhrases:
             ref.selector = sel.model_copy(update={"type": None, "category": cat, "quantifier": "all"})
             ref.types = frozenset(categories()[cat])
 
-    def the_one_there(self, ref: Ref, text: str) -> Ref:
-        """"the one on the toilet" with nothing named before it: the one object that can be carried
-        there now; several (or none) cannot be told apart, and are refused naming "one"."""
+    def the_one_there(self, ref: Ref, text: str, role: str = "object") -> Ref:
+        """"the one on the toilet" with nothing named before it: the one object there now that affords
+        what the verb needs (carrying, unless the verb says otherwise: "turn on the one on the desk");
+        several (or none) cannot be told apart, and are refused naming "one"."""
         if ref.selector.located is None:
             raise NotUnderstood(f"{text!r}: which one? Name the object", [("one", None)])
+        need = TEMPLATE_NEEDS.get(role) or "pickupable"
         found = {str(n["objectType"]) for n in ref.selector.select(self.scene.nodes)
-                 if self.scene.can(frozenset({str(n["objectType"])}), "pickupable")}
+                 if self.scene.can(frozenset({str(n["objectType"])}), need)}
         if len(found) != 1:
             what = f" ({', '.join(sorted(type_words(t) for t in found))})" if found else ""
             raise NotUnderstood(f"{text!r}: which one? There is {'more than one thing' if found else 'nothing'} "

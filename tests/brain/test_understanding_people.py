@@ -25,6 +25,11 @@ def test_a_verb_with_no_connective_starts_the_next_item(scene):  # noqa: F811
 
 def test_the_one_on_a_place_with_nothing_said_before(scene):  # noqa: F811
     assert compact(goals("grab the one on the stove", scene)) == ["Kettle held"]
+    # what the verb needs picks among what is there: one thing on the counter cooks, two on the table switch
+    [g] = goals("cook the one on the counter", scene)
+    assert (g.subject.type, g.condition.state) == ("Potato", "isCooked")
+    with pytest.raises(NotUnderstood, match="candle, cell phone"):
+        goals("switch off the one on the dining table", scene)
     with pytest.raises(NotUnderstood, match="one") as refused:  # several things on the counter
         goals("put the one on the counter in the fridge", scene)
     assert "apple" in str(refused.value) and "knife" in str(refused.value)
