@@ -144,3 +144,8 @@ def test_a_located_noun_of_several_types_is_the_type_found_there(scene):  # noqa
 def test_lit_up_is_lit(scene):  # noqa: F811
     [g] = goals("get the kitchen lit up", scene)
     assert (g.subject.category, g.subject.quantifier, g.condition.value) == ("lights", "all", True)
+
+
+def test_in_there_is_the_last_place(scene):  # noqa: F811
+    assert compact(goals("put the fork in a drawer and the spoon in there too", scene)) == [
+        "Fork in Drawer", "Spoon in Drawer"]
