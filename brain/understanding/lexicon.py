@@ -373,6 +373,11 @@ class Lexicon:
             if n == 1 and NOUN in cats and len(cats) > 1 and raw[i - 1] != bases[NOUN] \
                     and "NOUN" not in getAllLemmas(raw[i - 1]):
                 cats = cats - {NOUN}  # "toasted", "sliced": a verb's form, never the noun "toast", "slice"
+            if n == 1 and VERB in cats and ADJ not in cats and raw[i - 1] != bases[VERB] and \
+                    raw[i - 1].endswith(("ed", "en")) and self.verbs[bases[VERB]].alone and \
+                    i < len(raw) and self._has(raw, i, NOUN) and i > 1 and raw[i - 2] in ("a", "an", "the", "some"):
+                cats = cats | {ADJ}  # "a rinsed mug", "the washed plate": the participle as a state word
+                bases = {**bases, ADJ: bases[VERB]}
             span = " ".join(raw[i - n:i])
             value = self.numbers.get(phrase, self.ordinals.get(phrase, self.fractions.get(phrase)))
             if phrase in self.values.get("disjunctions", []) and "either" in raw[:i - n]:
@@ -416,7 +421,8 @@ class Lexicon:
                     {VERB, ADJ, NOUN, "ON", "OFF", "PREP"} & self.phrases[p] for m in found if m for p in m[0])
             chat = not opens and addressed and any(self._match(seg, k) is None for k in range(len(seg))) and not any(
                 self._has(seg, k, VERB) for k in range(len(seg)))  # "hope you're well", "I know you're busy"
-            if seg and (thanks or opens and addressed or chat) and not self._names_object(seg):
+            asked = any(tuple(seg[:len(q)]) == q for q in c.get("questions", [])) and j < len(raw) and raw[j] == "?"
+            if seg and (thanks or opens and addressed or chat or asked) and not self._names_object(seg):
                 i = j + 1 if j < len(raw) and raw[j] in {",", ";", ":"} else j  # keep a sentence end
                 continue
             k = next((k for k in range(i + 1, j) if any(tuple(raw[k:k + len(a)]) == a for a in c["asides"])

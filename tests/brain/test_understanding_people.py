@@ -149,3 +149,16 @@ def test_lit_up_is_lit(scene):  # noqa: F811
 def test_in_there_is_the_last_place(scene):  # noqa: F811
     assert compact(goals("put the fork in a drawer and the spoon in there too", scene)) == [
         "Fork in Drawer", "Spoon in Drawer"]
+
+
+def test_a_state_word_on_an_object_being_placed_is_also_wished(scene):  # noqa: F811
+    # no potato is cooked yet: "a heated potato" asks for it cooked, and on the plate
+    assert compact(goals("Put a heated potato on the plate.", scene)) == ["Potato isCooked=True", "Potato on Plate"]
+    assert compact(goals("put a rinsed cup in the sink", scene)) == ["Cup isDirty=False", "Cup in SinkBasin"]
+    # one mug of two is dirty: the word picks it, and asks nothing more
+    [g] = goals("put a dirty mug in the cabinet", scene)
+    assert g.subject.states == {"isDirty": True} and g.condition.relation == "in"
+
+
+def test_a_question_that_names_nothing_is_dropped(scene):  # noqa: F811
+    assert compact(goals("hi, what should I do today? -- open the fridge please", scene)) == ["Fridge isOpen=True"]
