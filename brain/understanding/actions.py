@@ -10,7 +10,7 @@ from lark import Tree
 from robocortex.brain.goal_language import Condition, Goal, Selector, piece_type
 from robocortex.brain.understanding.lexicon import VerbFrames, Word, type_words
 from robocortex.knowledge.placement import accepts
-from robocortex.brain.understanding.words import NotUnderstood, Ref, PP, Said, Reading, _tokens, _sub
+from robocortex.brain.understanding.words import STATE_NEEDS, NotUnderstood, Ref, PP, Said, Reading, _tokens, _sub
 
 
 class Actions:
@@ -213,8 +213,8 @@ class Actions:
             subject = ref.selector
             wished = self.wished(ref)
             if wished is not None:  # "put a heated potato on the counter": heat it, and put it there
-                subject = wished
-                pairs.append((ref.wish.subject, ref.wish.condition))  # type: ignore[union-attr]
+                subject, wish = wished
+                pairs.append((wish.subject, wish.condition))
             pairs.append((self.placed(subject, dest, frames.pieces),
                           Condition(relation=self.relation(dest), target=target)))
         elif adjs:
@@ -238,7 +238,7 @@ class Actions:
             raise NotUnderstood(f"I don't know how to {verb.text} {ref.text!r}", [(verb.text, None)])
         return self.goals_of(ref, pairs, liquid)
 
-    def wished(self, ref: Ref) -> Selector | None:
+    def wished(self, ref: Ref) -> tuple[Selector, Goal] | None:
         """A state word on an indefinite object that is being placed ("a chilled tomato", "a clean plate")
         is a state to bring about too, when it does not tell the scene's objects apart (none has it yet,
         or all have it): then the object goes without the filter. When it does ("a dirty mug" with one
@@ -256,7 +256,14 @@ class Actions:
             return len(s.model_copy(update={"quantifier": "all", "count": None}).select(self.scene.nodes))
 
         have, of = picks(sel), picks(bare)
-        return bare if have == 0 or have == of else None
+        if not (have == 0 or have == of):
+            return None
+        need = STATE_NEEDS.get(cond.state or "")
+        if need and bare.type and not bare.piece and not self.scene.can(frozenset({bare.type}), need) and \
+                self.scene.can(frozenset({piece_type(bare.type)}), need):  # "a cooked egg": the cracked egg
+            bare = bare.model_copy(update={"piece": True})
+            return bare, Goal(subject=bare.model_copy(update={"quantifier": "the"}), condition=cond)
+        return bare, wish
 
     def fitting(self, place: Ref, thing: Ref) -> Selector:
         """The receptacle a place noun means for this object: of the types the noun may mean here, the

@@ -249,7 +249,7 @@ class Lexicon:
                                len(raw))
                     place, k = raw[k + t:end], end
                 clause_end = k >= len(raw) or raw[k] in seps or raw[k] in ("and", "then")
-                if clause_end and (place or k > i + n):
+                if clause_end and (place or k > i + n or n > 1):  # "then go back and …", "walk over.
                     if place and not any(self._has(place, q, VERB) for q in range(len(place))):
                         out += ["there", "is", *place]
                         i = k

@@ -162,3 +162,13 @@ def test_a_state_word_on_an_object_being_placed_is_also_wished(scene):  # noqa: 
 
 def test_a_question_that_names_nothing_is_dropped(scene):  # noqa: F811
     assert compact(goals("hi, what should I do today? -- open the fridge please", scene)) == ["Fridge isOpen=True"]
+
+
+def test_a_wished_state_only_a_piece_takes_goes_to_the_pieces(scene):  # noqa: F811
+    assert compact(goals("we need a cooked egg on the plate", scene)) == [
+        "piece of Egg isCooked=True", "piece of Egg on Plate"]
+
+
+def test_go_back_is_a_step(scene):  # noqa: F811
+    gs = goals("put the knife in the sink. Then go back and turn the tv off.", scene)
+    assert [(g.describe(), g.stage) for g in gs] == [("Knife in SinkBasin", 0), ("then Television isToggled=False", 1)]
