@@ -199,7 +199,7 @@ class Lexicon:
         """Words of the instruction (filler dropped) and the words not in the lexicon. Unknown words in
         a phrase the speaker takes back ("… and dry… no, just wash them") go with the phrase."""
         raw = [w for t in _split_words(_normalise(text)) for w in self.spellings.get(t, [t])]
-        raw = self.presented(self.courteous(self.clitics(self.located_one(self.walked(raw)))))
+        raw = self.presented(self.courteous(self.clitics(self.located_one(self.walked(self.tooled(raw))))))
         out, unknown, at = self._lex(raw, ids)
         while at:
             described = self._description(raw, at[0])
@@ -218,6 +218,28 @@ class Lexicon:
             raw = raw[:start + 1] + raw[fix + n:]
             out, unknown, at = self._lex(raw, ids)
         return out, unknown
+
+    def tooled(self, raw: list[str]) -> list[str]:
+        """"use it to slice the bread", "use the sponge to wash the plate": a clause that opens with one of
+        `tools` and reaches "to" and a verb is read as "slice the bread with it": the tool is a means."""
+        seps = {",", ";", ":", ".", "!", "?"}
+        tools = self.courtesy.get("tools", [])
+        out: list[str] = []
+        i = 0
+        while i < len(raw):
+            start = i == 0 or raw[i - 1] in seps or raw[i - 1] in ("and", "then")
+            n = next((len(t) for t in tools if tuple(raw[i:i + len(t)]) == t), 0) if start else 0
+            if n:
+                to = next((k for k in range(i + n + 1, len(raw)) if raw[k] in seps or raw[k] == "to"), None)
+                if to is not None and raw[to] == "to" and to + 1 < len(raw) and self._has(raw, to + 1, VERB) \
+                        and 0 < to - (i + n) <= 4:
+                    end = next((k for k in range(to + 1, len(raw)) if raw[k] in seps), len(raw))
+                    out += raw[to + 1:end] + ["with"] + raw[i + n:to]
+                    i = end
+                    continue
+            out.append(raw[i])
+            i += 1
+        return out
 
     def walked(self, raw: list[str]) -> list[str]:
         """Steps of getting somewhere ("walk to the counter.", "turn around and go to the sink, …") are no

@@ -172,3 +172,9 @@ def test_a_wished_state_only_a_piece_takes_goes_to_the_pieces(scene):  # noqa: F
 def test_go_back_is_a_step(scene):  # noqa: F811
     gs = goals("put the knife in the sink. Then go back and turn the tv off.", scene)
     assert [(g.describe(), g.stage) for g in gs] == [("Knife in SinkBasin", 0), ("then Television isToggled=False", 1)]
+
+
+def test_use_a_tool_to_do_something(scene):  # noqa: F811
+    assert compact(goals("grab the knife. use it to slice the bread", scene)) == ["Bread isSliced=True"]
+    assert compact(goals("use the spoon to wash the plate, then put it in a cabinet", scene))[0] == \
+        "Plate isDirty=False"
