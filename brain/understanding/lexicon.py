@@ -456,6 +456,10 @@ class Lexicon:
             else:
                 out += raw[i:j + 1]
             i = j + 1
+        opening = self._match(out, 0) if out else None
+        if opening and any({"ENSURE", "ENSURE_NOT"} & self.phrases[x] for x in opening[0]) and \
+                not any(tuple(out[opening[1]:opening[1] + len(lst)]) == lst for lst in c["listeners"]):
+            return out  # "I'd like toast": a wish, not a request frame before a verb
         frames = [(m, *lst) for m in c["modals"] for lst in c["listeners"]] + \
                  [(*lst, m) for m in c["modals"] for lst in c["listeners"]] + \
                  [(*lst, "to") for lst in c["listeners"]]

@@ -140,6 +140,11 @@ class NounPhrases:
                 return Ref(sel, text, frozenset({t}), wish=wish)
             if inner.product or inner.liquid:
                 return self.made(inner, quant, hw, text)
+            if entry.get("piece") and len(inner.refs) > 1 and all(r.selector.type for r in inner.refs):
+                # "a slice of each": a piece of every one of them
+                refs = [Ref(self.quantify(r.selector.model_copy(update={"piece": True}), quant, hw.plural,
+                                          category=False), text, r.types, plural=hw.plural) for r in inner.refs]
+                return Ref(refs[0].selector, text, frozenset().union(*(r.types for r in refs)), plural=True, refs=refs)
             if entry.get("piece") and inner.selector.type and not inner.selector.piece:  # "a slice of bread"
                 sel = inner.selector.model_copy(update={"piece": True})
                 sel = self.quantify(sel, quant, hw.plural, category=False)

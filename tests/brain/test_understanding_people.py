@@ -178,3 +178,11 @@ def test_use_a_tool_to_do_something(scene):  # noqa: F811
     assert compact(goals("grab the knife. use it to slice the bread", scene)) == ["Bread isSliced=True"]
     assert compact(goals("use the spoon to wash the plate, then put it in a cabinet", scene))[0] == \
         "Plate isDirty=False"
+
+
+def test_a_piece_of_each_and_a_wish_for_a_product(scene):  # noqa: F811
+    gs = goals("cut the tomato and the bread, then put a slice of each on the plate", scene)
+    assert [g.describe() for g in gs if g.stage == 1] == ["then piece of Tomato on Plate",
+                                                           "then piece of Bread on Plate"]
+    [g] = goals("I'd like toast", scene)
+    assert (g.subject.type, g.subject.piece, g.condition.state) == ("Bread", True, "isCooked")
