@@ -186,3 +186,9 @@ def test_a_piece_of_each_and_a_wish_for_a_product(scene):  # noqa: F811
                                                            "then piece of Bread on Plate"]
     [g] = goals("I'd like toast", scene)
     assert (g.subject.type, g.subject.piece, g.condition.state) == ("Bread", True, "isCooked")
+
+
+def test_out_of_the_way_says_no_place(scene):  # noqa: F811
+    assert compact(goals("get the plate out of the way, put it in the sink", scene)) == ["Plate in SinkBasin"]
+    with pytest.raises(NotUnderstood, match="where"):
+        goals("move the plate out of the way", scene)
