@@ -10,7 +10,7 @@ from lark import Tree
 from robocortex.brain.goal_language import Condition, Goal, Selector, piece_type
 from robocortex.brain.understanding.lexicon import VerbFrames, Word, type_words
 from robocortex.knowledge.placement import accepts
-from robocortex.brain.understanding.words import NotUnderstood, Ref, PP, Said, Reading, _tokens, _sub
+from robocortex.brain.understanding.words import STATE_NEEDS, NotUnderstood, Ref, PP, Said, Reading, _tokens, _sub
 
 
 class Actions:
@@ -210,7 +210,12 @@ class Actions:
             if dest.ref.negate:
                 raise NotUnderstood(f"put {ref.text} {dest.prep} nothing?", [(dest.ref.text, None)])
             target = self.fitting(dest.ref, ref)
-            pairs.append((self.placed(ref.selector, dest, frames.pieces),
+            subject = ref.selector
+            wished = self.wished(ref)
+            if wished is not None:  # "put a heated potato on the counter": heat it, and put it there
+                subject, wish = wished
+                pairs.append((wish.subject, wish.condition))
+            pairs.append((self.placed(subject, dest, frames.pieces),
                           Condition(relation=self.relation(dest), target=target)))
         elif adjs:
             for a in adjs:
@@ -232,6 +237,33 @@ class Actions:
         else:
             raise NotUnderstood(f"I don't know how to {verb.text} {ref.text!r}", [(verb.text, None)])
         return self.goals_of(ref, pairs, liquid)
+
+    def wished(self, ref: Ref) -> tuple[Selector, Goal] | None:
+        """A state word on an indefinite object that is being placed ("a chilled tomato", "a clean plate")
+        is a state to bring about too, when it does not tell the scene's objects apart (none has it yet,
+        or all have it): then the object goes without the filter. When it does ("a dirty mug" with one
+        dirty of two), it only picks the object; after "the" it is a description ("the empty roll")."""
+        wish = ref.wish
+        if wish is None or ref.selector.quantifier != "a" or ref.product or ref.liquid:
+            return None
+        cond, sel = wish.condition, ref.selector
+        states = {k: v for k, v in sel.states.items() if k != cond.state}
+        bare = sel.model_copy(update={"states": states, "temperature": None if cond.temperature else sel.temperature})
+        if bare == sel:
+            return None
+
+        def picks(s: Selector) -> int:
+            return len(s.model_copy(update={"quantifier": "all", "count": None}).select(self.scene.nodes))
+
+        have, of = picks(sel), picks(bare)
+        if not (have == 0 or have == of):
+            return None
+        need = STATE_NEEDS.get(cond.state or "")
+        if need and bare.type and not bare.piece and not self.scene.can(frozenset({bare.type}), need) and \
+                self.scene.can(frozenset({piece_type(bare.type)}), need):  # "a cooked egg": the cracked egg
+            bare = bare.model_copy(update={"piece": True})
+            return bare, Goal(subject=bare.model_copy(update={"quantifier": "the"}), condition=cond)
+        return bare, wish
 
     def fitting(self, place: Ref, thing: Ref) -> Selector:
         """The receptacle a place noun means for this object: of the types the noun may mean here, the

@@ -55,6 +55,8 @@ class Conditions:
                 whole = self.lex.nouns.get(ref.text.split()[-1] if ref.text else "", {}).get("whole")
                 if whole and spec.get("value") is False and subject.quantifier == "the":
                     subject = subject.model_copy(update={"quantifier": "all"})  # "the stove off": every burner
+                elif whole and subject.quantifier == "the":  # "the stove on": one burner (negated: none)
+                    subject = subject.model_copy(update={"quantifier": "a"})
         return [(subject, Condition(**spec))]
 
     def adjective_conditions(self, w: Word, ref: Ref, as_filter: bool = False) -> list[Condition]:
@@ -104,7 +106,13 @@ class Conditions:
                 raise NotUnderstood(f"'where {ref.text} is': it is on nothing I know", [("where", None)])
             return PP("on", "PREP", where.ref)
         if tree.data == "where_was":  # "put the toilet paper where it was": where that thing was at the start
-            where = self.container_of(self.antecedent("where"))
+            own = sorted(self.local)  # "leave the vase alone", "put the mug back": where the verb's own object is;
+            said = set(self.text(tree).split())  # "… where it was": where the thing said before was
+            if said & set(self.lex.values.get("where_before", [])):
+                own = []
+            thing = Ref(Selector(type=own[0]), type_words(own[0]), frozenset(own[:1])) if len(own) == 1 \
+                else self.antecedent("where")
+            where = self.container_of(thing)
             if where is None:
                 raise NotUnderstood("'where it was': I don't know where that was", [("where", None)])
             return PP("on", "PREP", where.ref)

@@ -96,6 +96,8 @@ class Lexicon:
         self.values: dict[str, Any] = fw["values"]
         self.numbers: dict[str, int] = fw["numbers"]
         self.ordinals: dict[str, int] = fw.get("ordinals", {})
+        self.fractions: dict[str, dict[str, Any]] = fw.get("fractions", {})
+        self.spellings: dict[str, list[str]] = {str(k): str(v).split() for k, v in fw.get("spellings", {}).items()}
         self.bare_number_quantifier: str = fw.get("bare_number_quantifier", "at_least")
         self.products: dict[str, Any] = nn["products"]
         self.controls: dict[str, str] = nn.get("controls", {})
@@ -196,7 +198,8 @@ class Lexicon:
     def lex(self, text: str, ids: dict[str, str]) -> tuple[list[Word], list[str]]:
         """Words of the instruction (filler dropped) and the words not in the lexicon. Unknown words in
         a phrase the speaker takes back ("… and dry… no, just wash them") go with the phrase."""
-        raw = self.presented(self.courteous(self.clitics(_split_words(_normalise(text)))))
+        raw = [w for t in _split_words(_normalise(text)) for w in self.spellings.get(t, [t])]
+        raw = self.presented(self.courteous(self.clitics(self.located_one(self.walked(self.tooled(raw))))))
         out, unknown, at = self._lex(raw, ids)
         while at:
             described = self._description(raw, at[0])
@@ -215,6 +218,86 @@ class Lexicon:
             raw = raw[:start + 1] + raw[fix + n:]
             out, unknown, at = self._lex(raw, ids)
         return out, unknown
+
+    def tooled(self, raw: list[str]) -> list[str]:
+        """"use it to slice the bread", "use the sponge to wash the plate": a clause that opens with one of
+        `tools` and reaches "to" and a verb is read as "slice the bread with it": the tool is a means."""
+        seps = {",", ";", ":", ".", "!", "?"}
+        tools = self.courtesy.get("tools", [])
+        out: list[str] = []
+        i = 0
+        while i < len(raw):
+            start = i == 0 or raw[i - 1] in seps or raw[i - 1] in ("and", "then")
+            n = next((len(t) for t in tools if tuple(raw[i:i + len(t)]) == t), 0) if start else 0
+            if n:
+                to = next((k for k in range(i + n + 1, len(raw)) if raw[k] in seps or raw[k] == "to"), None)
+                if to is not None and raw[to] == "to" and to + 1 < len(raw) and self._has(raw, to + 1, VERB) \
+                        and 0 < to - (i + n) <= 4:
+                    end = next((k for k in range(to + 1, len(raw)) if raw[k] in seps), len(raw))
+                    out += raw[to + 1:end] + ["with"] + raw[i + n:to]
+                    i = end
+                    continue
+            out.append(raw[i])
+            i += 1
+        return out
+
+    def walked(self, raw: list[str]) -> list[str]:
+        """Steps of getting somewhere ("walk to the counter.", "turn around and go to the sink, …") are no
+        goal: a clause of a `walks` word, `directions` and at most one `towards` phrase is dropped, its place
+        kept as "there is <place>" so that "it"/"there" after it can name it (`courtesy` in
+        function_words.yaml)."""
+        c = self.courtesy
+        seps = {",", ";", ":", ".", "!", "?"}
+        walks = sorted(c.get("walks", []), key=len, reverse=True)  # phrases, already split
+        dirs = sorted(c.get("directions", []), key=len, reverse=True)
+        towards = sorted(c.get("towards", []), key=len, reverse=True)
+
+        def lead(k: int, options: list[tuple[str, ...]]) -> int:
+            return next((len(o) for o in options if tuple(raw[k:k + len(o)]) == o), 0)
+
+        out: list[str] = []
+        i = 0
+        while i < len(raw):
+            start = i == 0 or raw[i - 1] in seps or raw[i - 1] in ("and", "then")
+            n = lead(i, walks) if start else 0
+            if n:
+                k = i + n
+                while k < len(raw) and raw[k] not in seps and lead(k, dirs):
+                    k += lead(k, dirs)
+                place: list[str] = []
+                t = lead(k, towards) if k < len(raw) else 0
+                if t and k + t < len(raw) and self._has(raw, k + t, "DET"):
+                    end = next((e for e in range(k + t, len(raw)) if raw[e] in seps or raw[e] in ("and", "then")),
+                               len(raw))
+                    place, k = raw[k + t:end], end
+                clause_end = k >= len(raw) or raw[k] in seps or raw[k] in ("and", "then")
+                if clause_end and (place or k > i + n or n > 1):  # "then go back and …", "walk over.
+                    if place and not any(self._has(place, q, VERB) for q in range(len(place))):
+                        out += ["there", "is", *place]
+                        i = k
+                        continue
+                    if not place:
+                        # drop the step and the connective after it
+                        i = k + 1 if k < len(raw) and raw[k] in (",", ";", ":", "and", "then") else k
+                        if k < len(raw) and raw[k] in (".", "!", "?"):
+                            i = k + 1
+                        continue
+            out.append(raw[i])
+            i += 1
+        while out and out[0] in seps:
+            out.pop(0)
+        return out
+
+    def located_one(self, raw: list[str]) -> list[str]:
+        """"the one on the counter" is "the one that is on the counter" (`one_located`)."""
+        preps = [tuple(str(p).split()) for p in self.values.get("one_located", [])]
+        out: list[str] = []
+        for k, w in enumerate(raw):
+            out.append(w)
+            if w == "one" and k > 0 and raw[k - 1] == "the" and \
+                    any(tuple(raw[k + 1:k + 1 + len(p)]) == p and self._has(raw, k + 1 + len(p), "DET") for p in preps):
+                out += ["that", "is"]
+        return out
 
     def presented(self, raw: list[str]) -> list[str]:
         """"see the vase on the side table? move it …": a first clause that points at an object (one of
@@ -312,8 +395,15 @@ class Lexicon:
             if n == 1 and NOUN in cats and len(cats) > 1 and raw[i - 1] != bases[NOUN] \
                     and "NOUN" not in getAllLemmas(raw[i - 1]):
                 cats = cats - {NOUN}  # "toasted", "sliced": a verb's form, never the noun "toast", "slice"
+            if n == 1 and VERB in cats and ADJ not in cats and raw[i - 1] != bases[VERB] and \
+                    raw[i - 1].endswith(("ed", "en")) and self.verbs[bases[VERB]].alone and \
+                    i < len(raw) and self._has(raw, i, NOUN) and i > 1 and raw[i - 2] in ("a", "an", "the", "some"):
+                cats = cats | {ADJ}  # "a rinsed mug", "the washed plate": the participle as a state word
+                bases = {**bases, ADJ: bases[VERB]}
             span = " ".join(raw[i - n:i])
-            value = self.numbers.get(phrase, self.ordinals.get(phrase))
+            value = self.numbers.get(phrase, self.ordinals.get(phrase, self.fractions.get(phrase)))
+            if phrase in self.values.get("disjunctions", []) and "either" in raw[:i - n]:
+                value = "either"  # "either the fridge or the bowl": an alternative, not one more
             out.append(Word(span, phrase, cats, plural=is_plural(raw[i - 1]), value=value, bases=bases))
         return out, unknown, at
 
@@ -353,7 +443,8 @@ class Lexicon:
                     {VERB, ADJ, NOUN, "ON", "OFF", "PREP"} & self.phrases[p] for m in found if m for p in m[0])
             chat = not opens and addressed and any(self._match(seg, k) is None for k in range(len(seg))) and not any(
                 self._has(seg, k, VERB) for k in range(len(seg)))  # "hope you're well", "I know you're busy"
-            if seg and (thanks or opens and addressed or chat) and not self._names_object(seg):
+            asked = any(tuple(seg[:len(q)]) == q for q in c.get("questions", [])) and j < len(raw) and raw[j] == "?"
+            if seg and (thanks or opens and addressed or chat or asked) and not self._names_object(seg):
                 i = j + 1 if j < len(raw) and raw[j] in {",", ";", ":"} else j  # keep a sentence end
                 continue
             k = next((k for k in range(i + 1, j) if any(tuple(raw[k:k + len(a)]) == a for a in c["asides"])
@@ -365,6 +456,10 @@ class Lexicon:
             else:
                 out += raw[i:j + 1]
             i = j + 1
+        opening = self._match(out, 0) if out else None
+        if opening and any({"ENSURE", "ENSURE_NOT"} & self.phrases[x] for x in opening[0]) and \
+                not any(tuple(out[opening[1]:opening[1] + len(lst)]) == lst for lst in c["listeners"]):
+            return out  # "I'd like toast": a wish, not a request frame before a verb
         frames = [(m, *lst) for m in c["modals"] for lst in c["listeners"]] + \
                  [(*lst, m) for m in c["modals"] for lst in c["listeners"]] + \
                  [(*lst, "to") for lst in c["listeners"]]
@@ -412,7 +507,7 @@ _CONTRACTIONS = [
     (r"n't\b", " not"), (r"'d\b", " would"), (r"'ll\b", " will"), (r"'re\b", " are"), (r"'m\b", " am"),
     (r"'ve\b", " have"), (r"\blet's\b", "let us"), (r"\b(it|that|what|there|here|he|she)'s\b", r"\1 is"),
     (r"'s\b", " 's"), (r"s'\B", "s"), (r"(?<![\w'])'em\b", "them"),
-    (r"\s[-\u2013\u2014]+\s|[\u2013\u2014]", " , "),  # a dash between words is a pause, as a comma
+    (r"\s[-\u2013\u2014]+\s|[\u2013\u2014]", " , "), (r"\s&\s", " and "),  # a dash between words is a pause, as a comma
 ]
 
 

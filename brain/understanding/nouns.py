@@ -14,6 +14,7 @@ from robocortex.brain.goal_language import Condition, Goal, Placement, Selector,
 from robocortex.brain.understanding.lexicon import Word, type_words
 from robocortex.brain.understanding.words import (
     EVERYTHING,
+    TEMPLATE_NEEDS,
     NotUnderstood,
     negated,
     Ref,
@@ -71,10 +72,40 @@ class NounPhrases:
             self.add_filter(ref, self.word(_tokens(a)[-1]))
         for rel in _sub(tree, "relclause"):
             self.relclause(ref, rel)
+        if ref.unbound:
+            ref = self.the_one_there(ref, self.text(tree), role)
         for ex in [e for x in _sub(tree, "np_except") for e in _sub(x, "exclusion")]:
             self.exclude(ref, self.objects(_sub(ex, "objects")[0], "subject", Word("", "", frozenset())))
         ref.text = self.text(tree)
         return ref
+
+    def widen(self, ref: Ref) -> None:
+        """"any lamp" under a negation: every type the noun may mean here (their category), not the first."""
+        sel = ref.selector
+        if sel.quantifier != "a" or not sel.type or not ref.alternatives:
+            return
+        kinds = {sel.type, *ref.alternatives}
+        cat = next((c for c, members in categories().items()
+                    if {t for t in members if self.scene.has(t)} == kinds), None)
+        if cat is not None:
+            ref.selector = sel.model_copy(update={"type": None, "category": cat, "quantifier": "all"})
+            ref.types = frozenset(categories()[cat])
+
+    def the_one_there(self, ref: Ref, text: str, role: str = "object") -> Ref:
+        """"the one on the toilet" with nothing named before it: the one object there now that affords
+        what the verb needs (carrying, unless the verb says otherwise: "turn on the one on the desk");
+        several (or none) cannot be told apart, and are refused naming "one"."""
+        if ref.selector.located is None:
+            raise NotUnderstood(f"{text!r}: which one? Name the object", [("one", None)])
+        need = TEMPLATE_NEEDS.get(role) or "pickupable"
+        found = {str(n["objectType"]) for n in ref.selector.select(self.scene.nodes)
+                 if self.scene.can(frozenset({str(n["objectType"])}), need)}
+        if len(found) != 1:
+            what = f" ({', '.join(sorted(type_words(t) for t in found))})" if found else ""
+            raise NotUnderstood(f"{text!r}: which one? There is {'more than one thing' if found else 'nothing'} "
+                                f"there{what}: name it", [("one", None)])
+        t = found.pop()
+        return Ref(Selector(type=t), type_words(t), frozenset({t}))
 
     def exclude(self, ref: Ref, out: list[Ref]) -> None:
         """"everything but the knife", "all the fruit except the apple": the objects left out."""
@@ -109,6 +140,11 @@ class NounPhrases:
                 return Ref(sel, text, frozenset({t}), wish=wish)
             if inner.product or inner.liquid:
                 return self.made(inner, quant, hw, text)
+            if entry.get("piece") and len(inner.refs) > 1 and all(r.selector.type for r in inner.refs):
+                # "a slice of each": a piece of every one of them
+                refs = [Ref(self.quantify(r.selector.model_copy(update={"piece": True}), quant, hw.plural,
+                                          category=False), text, r.types, plural=hw.plural) for r in inner.refs]
+                return Ref(refs[0].selector, text, frozenset().union(*(r.types for r in refs)), plural=True, refs=refs)
             if entry.get("piece") and inner.selector.type and not inner.selector.piece:  # "a slice of bread"
                 sel = inner.selector.model_copy(update={"piece": True})
                 sel = self.quantify(sel, quant, hw.plural, category=False)
@@ -173,15 +209,23 @@ class NounPhrases:
         if kind in ("PRON", "ALL", "BOTH"):
             return self.pronoun(w, role, plural=kind != "PRON" or None)
         if kind == "ONE":
-            ante = self.antecedent(role, typed=True)
+            try:
+                ante = self.antecedent(role, typed=True)
+            except NotUnderstood:
+                if role == "target" or not any("DET" in x.cats for x in quant) or \
+                        any({"OTHER", "ANOTHER"} & x.cats for x in quant):
+                    raise
+                # "grab the one on the toilet", nothing said before: what is there (np, after its clause)
+                return Ref(Selector(), w.text, categories()["pickupables"], unbound=True)
             if any("OTHER" in x.cats for x in quant):
-                other = self.other_kind(ante)
+                other = self.other_kind(ante) or self.list_rest(ante, w.text)
                 return other if other is not None else self.rest(ante, w.text)
             sel = self.quantify(Selector(type=ante.selector.type, category=ante.selector.category,
                                          piece=ante.selector.piece), quant + [w], False, category=False)
             return Ref(sel, w.text, ante.types)
         if kind in ("OTHER", "REST"):
-            return self.rest(self.antecedent(role, typed=True), w.text)
+            ante = self.antecedent(role, typed=True)
+            return self.list_rest(ante, w.text) or self.rest(ante, w.text)
         return self.noun_phrase(w, [self.word(t) for t in toks[:-1]], quant, role)
 
     def noun_phrase(self, w: Word, modifiers: list[Word], quant: list[Word], role: str) -> Ref:
@@ -193,10 +237,22 @@ class NounPhrases:
             entry = self.noun(w)
         typed = [m for m in modifiers if self.lex.nouns.get(m.base, {}).get("types")]
         if entry.get("part_of"):  # "the fridge door": the fridge
-            if not typed:
-                raise NotUnderstood(f"the {w.text} of what? Name the thing ('the fridge {w.text}')", [(w.text, None)])
+            if not typed:  # "power down the laptop, shut the lid": the lid of what was just named, if it fits
+                try:
+                    ante = self.antecedent(role, typed=True)
+                except NotUnderstood:
+                    ante = None
+                if ante is None or not ante.selector.type or ante.room:
+                    raise NotUnderstood(f"the {w.text} of what? Name the thing ('the fridge {w.text}')",
+                                        [(w.text, None)])
+                return Ref(Selector(type=ante.selector.type), ante.text, ante.types)
             w, entry, modifiers = replace(typed[-1], plural=w.plural), self.lex.nouns[typed[-1].base], modifiers[:-1]
             typed = typed[:-1]
+        compounds = [m for m in typed if " " in m.base]
+        if compounds and entry.get("types") and not entry.get("any") and not entry.get("piece") and \
+                len(compounds) == len(modifiers):  # "the salt shaker pepper shaker": a list missing its comma
+            refs = [self.noun_phrase(m, [], quant, role) for m in compounds] + [self.noun_phrase(w, [], quant, role)]
+            return Ref(refs[0].selector, w.text, frozenset().union(*(r.types for r in refs)), plural=True, refs=refs)
         if entry.get("any") and typed:  # "a toilet paper roll", "the soap bar": the thing the measure is of
             w, entry, modifiers = replace(typed[-1], plural=w.plural), self.lex.nouns[typed[-1].base], []
         if entry.get("any"):  # "the sports stuff", "cleaning things": a category word before a general noun
@@ -274,6 +330,9 @@ class NounPhrases:
 
         if has("NO"):
             return sel.model_copy(update={"quantifier": "all", "count": None})
+        part = next((x for x in quant if "FRAC" in x.cats and isinstance(x.value, dict)), None)
+        if part is not None:  # "half of the drawers", "most of the lights", "all but one of the cabinets"
+            return self.part_of_set(sel, part)
         if has("EXACTLY") and number is not None:
             return sel.model_copy(update={"quantifier": "exactly", "count": number})
         if has("ATLEAST") and number is not None:
@@ -289,6 +348,20 @@ class NounPhrases:
         if plural or category:
             return sel.model_copy(update={"quantifier": "all", "count": None})
         return sel.model_copy(update={"quantifier": "the", "count": None})
+
+    def part_of_set(self, sel: Selector, part: Word, but: int | None = None) -> Selector:
+        """A share of the set `sel` names, counted on the scene (function_words.yaml `fractions`)."""
+        n = len(sel.model_copy(update={"quantifier": "all", "count": None}).select(self.scene.nodes))
+        spec = part.value if isinstance(part.value, dict) else {"but": but}
+        if spec.get("but") is not None:
+            count, quantifier = n - int(spec["but"]), "exactly"
+        else:
+            count, quantifier = max(1, int(n * float(spec["share"])) + int(spec.get("more", 0))), spec["quantifier"]
+        if count < 1 or count > n or n < 2:
+            raise NotUnderstood(f"{part.text!r}: this scene has {n} of those, too few for that", [(part.text, None)])
+        if count == n:
+            return sel.model_copy(update={"quantifier": "all", "count": None})
+        return sel.model_copy(update={"quantifier": quantifier, "count": count})
 
     def add_filter(self, ref: Ref, w: Word) -> None:
         """"the dirty mugs", "a cracked egg" (pieces), "a hot potato" (kept as a wish too)."""
@@ -329,6 +402,15 @@ class NounPhrases:
             return
         placement = Placement(relation=self.relation(pp), target=self.target(pp.ref))
         ref.selector = ref.selector.model_copy(update={"located": placement})
+        if ref.alternatives and not self._picks(ref.selector):  # "the lamp on the side table": the desk lamp
+            alt = next((t for t in ref.alternatives if self._picks(ref.selector.model_copy(update={"type": t}))), None)
+            if alt is not None:
+                rest = tuple(t for t in (ref.selector.type, *ref.alternatives) if t and t != alt)
+                ref.selector = ref.selector.model_copy(update={"type": alt})
+                ref.types, ref.alternatives = frozenset({alt}), rest
+
+    def _picks(self, sel: Selector) -> bool:
+        return bool(sel.model_copy(update={"quantifier": "all", "count": None}).select(self.scene.nodes))
 
     def target(self, ref: Ref) -> Selector:
         s = ref.selector
@@ -347,18 +429,24 @@ class NounPhrases:
         but: list[Ref] = []  # "everything but the knife": after a whole set, "but" leaves things out
         listed: list[Mention] = []
         nor = False  # "neither the tv nor the lamp": what follows "nor" is negated too
+        alternative = False  # after "either A or": B is an alternative to A
         for child in tree.children:
             if isinstance(child, Tree) and child.data == "and" and self.word(_tokens(child)[-1]).base == "but" \
                     and out and all(r.selector.quantifier == "all" for r in out):
                 but = out
             elif isinstance(child, Tree) and child.data == "and":
                 nor = "NO" in self.word(_tokens(child)[-1]).cats
+                alternative = self.word(_tokens(child)[-1]).value == "either" and not self.negating
+            elif alternative:  # "turn on either the floor lamp or the desk lamp": the first will do
+                self.notes.append(f"or {self.text(child)!r}: an alternative is no goal")
             elif isinstance(child, Tree) and child.data in ("np", "np_of"):
                 head = _sub(child, "head")
                 if but and head and _kind(_tokens(head[0])[-1], {"ONE", "NUM"}):  # "every drawer but one"
                     w = self.word(_tokens(head[0])[-1])
-                    raise NotUnderstood(f"'but {w.text}': I cannot leave out a number of things; say how many "
-                                        "to act on ('open four drawers')", [(w.text, None)])
+                    for u in but:  # all of the set but that many: exactly the others
+                        u.selector = self.part_of_set(u.selector, w, but=int(w.value or 1))
+                    but = []
+                    continue
                 if out and self._restriction(child):  # "open one drawer, just one": the count, said again
                     out[-1].selector = out[-1].selector.model_copy(update={"quantifier": "exactly", "count": 1})
                     continue
@@ -366,6 +454,9 @@ class NounPhrases:
                 if nor:
                     for r in ref.refs or [ref]:
                         r.negate = True
+                if nor or self.negating:  # "… nor any lamp": under negation, "any" is every kind the noun names
+                    for r in ref.refs or [ref]:
+                        self.widen(r)
                 if but:
                     for u in but:
                         self.exclude(u, ref.refs or [ref])

@@ -122,6 +122,10 @@ class Outcomes:
                              negate=pp.kind in ("FROM", "OFF"))
             self.remember(pp.ref, None, "target")
             self.last_place = pp
+            wished = None if cond.negate else self.wished(ref)
+            if wished is not None:  # "we need a cooked egg on the plate": cooked, and on the plate
+                subject, wish = wished
+                return self.goals_of(ref, [(wish.subject, wish.condition), (subject, cond)])
             return self.goals_of(ref, [(ref.selector, cond)])
         if isinstance(part, Tree) and part.data == "full_of":  # "full of water"
             inner = self.np(_sub(part, "np", "np_of")[0], "with")

@@ -85,6 +85,27 @@ class References:
         rest = Selector(type=sel.type, category=sel.category, piece=piece, quantifier="rest", rest_of=index)
         return Ref(rest, text, ante.types, plural=True)
 
+    def list_rest(self, ante: Ref, text: str) -> Ref | None:
+        """"grab the apple and the tomato, put the first one in the fridge and the other one in the bowl",
+        "wash the plate and the bowl, then put the plate away and the rest on the table": when the scene has
+        no more of the antecedent's kind, "the other(s)"/"the rest" are the other objects of the latest list
+        that named it."""
+        t = ante.selector.type
+        if not t or ante.selector.category or self.scene.types.get(t, 0) != 1:
+            return None
+        for group in self._by_clause():
+            refs = [m.ref for m in group if m.ref.role == "object" and not m.ref.room and not m.ref.product]
+            if len(refs) >= 2 and any(r.selector.type == t for r in refs):
+                others = [r for r in refs if r.selector.type != t]
+                if not others:
+                    return None
+                if len(others) == 1:
+                    o = others[0]
+                    return Ref(o.selector, text, o.types, plural=o.plural)
+                return Ref(others[0].selector, text, frozenset().union(*(o.types for o in others)), plural=True,
+                           refs=[Ref(o.selector, o.text, o.types, plural=o.plural) for o in others])
+        return None
+
     def other_kind(self, ante: Ref) -> Ref | None:
         """"the desk lamp … the other one" when there is one desk lamp: another lamp (the types the
         antecedent's last word names)."""

@@ -39,6 +39,7 @@ class Interpreter(Sequence, Outcomes, Actions, Conditions, References, NounPhras
         self.tools: list[Ref] = []  # objects named as a verb's tool ("slice the bread with it")
         self.last_subject: list[Ref] = []  # the objects of the last action or state
         self.last_negated = False  # whether it was said with "not" ("don't put …", "… shouldn't be …")
+        self.negating = False  # whether the action being read is negated ("don't …")
         self.disjunct = False  # whether the connective before this item is "or"
         self.contrastive = False  # whether it is "but"
         self.local: frozenset[str] = frozenset()  # types the verb being read names as its objects

@@ -39,8 +39,12 @@ class Sequence:
             comps = [c for c in kids  # "… off the sofa and onto the table": the "and" joins two phrases
                      if not (isinstance(c, Tree) and c.data in ("objects", "verb", "not", "exactly", "and"))]
             goals = []
-            for v in _sub(tree, "verb"):  # "heat up and slice the potato": each verb over the objects
-                goals += self.action(self.word(_tokens(v)[-1]), objects, comps, said=said)
+            self.negating = bool(nots)  # "don't touch either the vase or the statue": neither
+            try:
+                for v in _sub(tree, "verb"):  # "heat up and slice the potato": each verb over the objects
+                    goals += self.action(self.word(_tokens(v)[-1]), objects, comps, said=said)
+            finally:
+                self.negating = False
             self.last_subject, self.last_negated = said.refs, bool(nots)
             return ([denied(g) for g in goals] if nots else goals), True
         if tree.data == "gapped":
@@ -94,10 +98,10 @@ class Sequence:
             place = self.np(nps[0], "target")
         except NotUnderstood:
             return None
-        if not place.types or not self.scene.can(place.types, "receptacle") or self.scene.can(place.types,
-                                                                                              "pickupable"):
-            return None
         negated = self.last_negated or any(r.negate for r in self.last_subject)
+        if not place.types or not self.scene.can(place.types, "receptacle") or self.scene.can(place.types, "pickupable") \
+                and not (self.disjunct and not negated):  # "in the fridge or the bowl": the bowl, another place
+            return None
         if self.disjunct and not negated:
             self.notes.append(f"or {place.text!r}: an alternative place is no goal")
             return []

@@ -114,6 +114,7 @@ class Ref:
     refs: list["Ref"] = field(default_factory=list)  # a pronoun standing for several phrases
     role: str = "object"  # object | target: how it was last mentioned
     alternatives: tuple[str, ...] = ()  # other types the noun may mean here ("holder": towel or hand towel holder)
+    unbound: bool = False  # "the one on the toilet" with nothing said before: what is there (nouns.np)
 
 @dataclass
 class Mention:

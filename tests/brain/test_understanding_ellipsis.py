@@ -179,7 +179,9 @@ def test_a_whole_switched_by_its_parts_is_off_when_every_part_is(scene):  # noqa
     [g] = goals("turn off the stove", scene)
     assert (g.subject.type, g.subject.quantifier, g.condition.value) == ("StoveKnob", "all", False)
     [g] = goals("turn on the stove", scene)
-    assert (g.subject.type, g.subject.quantifier, g.condition.value) == ("StoveKnob", "the", True)
+    assert (g.subject.type, g.subject.quantifier, g.condition.value) == ("StoveKnob", "a", True)  # one burner
+    [g] = goals("don't leave the stove on", scene)  # no burner on: every knob off
+    assert (g.subject.type, g.subject.quantifier, g.condition.value) == ("StoveKnob", "all", False)
 
 
 def test_a_part_is_named_by_what_it_belongs_to(scene):  # noqa: F811
