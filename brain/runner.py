@@ -86,9 +86,12 @@ class TaskRunner:
         self._threads.append(t)
 
     def stop(self, timeout_s: float = 5.0) -> None:
+        """Stop taking work and wait up to `timeout_s` in all (not per thread) for the threads to finish;
+        a task still running then stays queued and unacked, and a brain resumes it from its checkpoint."""
         self._stop.set()
+        deadline = time.monotonic() + timeout_s
         for t in self._threads:
-            t.join(timeout_s)
+            t.join(max(0.0, deadline - time.monotonic()))
 
     # ------------------------------------------------------------------ work
 
