@@ -110,6 +110,9 @@ class SceneGraphStore:
         self.max_changes = max_changes
         self._apply = script(r, "scene_apply")
         self._reset = script(r, "scene_reset")
+        # The last snapshot's nodes by their stored document: a document read again unchanged needs
+        # no validation (validation is a function of the document), only a copy of its model.
+        self._validated: dict[str, SceneNode] = {}
 
     # ------------------------------------------------------------------ writes
 
@@ -166,25 +169,36 @@ class SceneGraphStore:
 
     # ------------------------------------------------------------------ reads
 
-    def _read_all(self) -> tuple[int, str]:
-        """The revision and every node as one JSON array, read together in one round trip: a
-        MULTI/EXEC of GET and HVALS, so no write lands between them. Each stored node document
-        carries its own id (both write scripts store it), so the array needs no keys; joining the
-        documents here is cheaper than building one document in Lua (make bench BENCH=latency)."""
+    def _read_docs(self) -> tuple[int, list[str]]:
+        """The revision and every node document, read together in one round trip: a MULTI/EXEC of
+        GET and HVALS, so no write lands between them. Each stored node document carries its own id
+        (both write scripts store it), so the documents need no keys."""
         pipe = self.r.pipeline(transaction=True)
         pipe.get(self.keys.scene_rev)
         pipe.hvals(self.keys.scene_nodes)
         rev, docs = pipe.execute()
         if docs and isinstance(docs[0], bytes):  # a client without decode_responses
             docs = [d.decode() for d in docs]
-        return int(rev or 0), "[" + ",".join(docs) + "]"
+        return int(rev or 0), docs
+
+    def _read_all(self) -> tuple[int, str]:
+        """The same as one JSON array (joining here is cheaper than building one document in Lua)."""
+        rev, docs = self._read_docs()
+        return rev, "[" + ",".join(docs) + "]"
 
     def snapshot(self) -> SceneSnapshot:
-        """Revision and nodes from one atomic read, every node validated as a SceneNode: the whole
-        array in one pydantic `validate_json` call (far cheaper than one call per node)."""
-        rev, doc = self._read_all()
-        nodes = _NODE_LIST.validate_json(doc)
-        return SceneSnapshot(rev=rev, nodes={n.id: n for n in nodes})
+        """Revision and nodes from one atomic read, every node a validated SceneNode. The documents
+        that changed since this store's last snapshot are validated together, in one pydantic
+        `validate_json` call; a document read again unchanged reuses its validated model. Each node
+        returned is a copy of its own (`model_copy`): setting a field on it changes no other
+        snapshot; its nested position and relations are shared, to be replaced, not edited in place."""
+        rev, docs = self._read_docs()
+        known = self._validated
+        new = [doc for doc in docs if doc not in known]
+        fresh = dict(zip(new, _NODE_LIST.validate_json("[" + ",".join(new) + "]"))) if new else {}
+        validated = {doc: fresh[doc] if doc in fresh else known[doc] for doc in docs}
+        self._validated = validated
+        return SceneSnapshot(rev=rev, nodes={n.id: n.model_copy() for n in validated.values()})
 
     def node_dicts(self) -> tuple[int, dict[str, dict[str, Any]]]:
         """The revision and every node as plain dicts, from the same atomic read as `snapshot()` but

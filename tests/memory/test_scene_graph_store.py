@@ -162,3 +162,24 @@ def test_node_dicts_are_the_snapshots_nodes_as_plain_dicts(scene):
     assert nodes["robot1"]["relations"] == [] and nodes["Fridge|1"]["isOpen"] is True
     nodes["robot1"]["relations"].append("x")  # each call's defaults are its own
     assert scene.node_dicts()[1]["robot1"]["relations"] == []
+
+
+def test_a_snapshot_validates_only_changed_documents_and_hands_out_copies(scene):
+    scene.apply(SceneDelta(patches=[patch("Apple|1", objectType="Apple", isDirty=False),
+                                    patch("Mug|1", objectType="Mug", isDirty=False)]))
+    first = scene.snapshot()
+    first.nodes["Apple|1"].isDirty = True  # a caller editing its own snapshot
+    first.nodes["Mug|1"].relations = [Relation(rel="in", target="Sink|1")]
+    second = scene.snapshot()
+    assert second.nodes["Apple|1"].flag("isDirty") is False and second.nodes["Mug|1"].relations == []
+    assert second.nodes["Mug|1"] is not first.nodes["Mug|1"]
+    scene.apply(SceneDelta(patches=[patch("Mug|1", isDirty=True), patch("Bowl|1", objectType="Bowl")]))
+    third = scene.snapshot()
+    assert third.rev == 2 and set(third.nodes) == {"Apple|1", "Mug|1", "Bowl|1"}
+    assert third.nodes["Mug|1"].flag("isDirty") is True and third.nodes["Apple|1"].flag("isDirty") is False
+    scene.apply(SceneDelta(patches=[NodePatch(id="Apple|1", remove=True)]))
+    assert set(scene.snapshot().nodes) == {"Mug|1", "Bowl|1"}
+    # A document that does not validate is refused whether or not an earlier snapshot was taken.
+    scene.r.hset(scene.keys.scene_nodes, "Bad|1", '{"id": "Bad|1", "kind": "spaceship"}')
+    with pytest.raises(ValueError):
+        scene.snapshot()
