@@ -40,7 +40,12 @@ def plan_cache_info() -> dict[str, int]:
 
 
 class SearchFailed(Exception):
-    """Fast Downward found no plan (the goals are unreachable from the scene as the search sees it)."""
+    """Fast Downward found no plan (the goals are unreachable from the scene as the search sees it).
+    `proven`: the search proved it (the same problem fails again); not after a timeout or an error."""
+
+    def __init__(self, message: str, proven: bool = False):
+        super().__init__(message)
+        self.proven = proven
 
 
 @dataclass
@@ -98,6 +103,8 @@ def solve(skills: Iterable[str], objects: list[str], init: Iterable[Atom], goal:
                 steps = _solve(skills, objects, init, goal, agent)
                 known = [(s.skill, tuple(index.get(v, v) for v in s.values)) for s in steps]
             except SearchFailed as exc:
+                if not exc.proven:  # a timeout under load is no answer to remember
+                    raise
                 known = (str(exc),)
             _PLANS[key] = known
             while len(_PLANS) > PLAN_CACHE_SIZE:
@@ -105,7 +112,7 @@ def solve(skills: Iterable[str], objects: list[str], init: Iterable[Atom], goal:
         else:
             _PLANS.move_to_end(key)
     if isinstance(known, tuple):
-        raise SearchFailed(known[0])
+        raise SearchFailed(known[0], proven=True)
     return [GroundStep(skill, [objects[v] if isinstance(v, int) else v for v in values]) for skill, values in known]
 
 
@@ -137,9 +144,9 @@ def _solve(skills: Iterable[str], objects: list[str], init: Iterable[Atom], goal
         try:
             result = planner.solve(problem)
         except UPException as exc:  # e.g. a goal that simplifies to false: goals that contradict each other
-            raise SearchFailed(f"unsolvable ({type(exc).__name__})") from None
+            raise SearchFailed(f"unsolvable ({type(exc).__name__})", proven=True) from None
     if result.status not in (Status.SOLVED_SATISFICING, Status.SOLVED_OPTIMALLY) or result.plan is None:
-        raise SearchFailed(str(result.status.name).lower())
+        raise SearchFailed(str(result.status.name).lower(), proven=result.status == Status.UNSOLVABLE_PROVEN)
     ids = {obj.name: oid for oid, obj in env.items()}
     return [GroundStep(action.action.name, [ids[str(p)] for p in action.actual_parameters])
             for action in result.plan.actions]
