@@ -3,7 +3,8 @@
 Every `interval_s` it reads each thread's current frame (`sys._current_frames`) and charges the
 sample to the innermost frame that is this project's code (its room: brain/understanding,
 brain/search, sim, memory, …) or, when no project frame is on the stack, to the library. A thread
-waiting (a Redis command sent with BLOCK, a sleeping robot, a lock) is counted as idle, except a search waiting
+waiting (a Redis command sent with BLOCK, or a library or standard-library wait: a sleeping robot, a
+lock, a subprocess) is counted as idle, except a search waiting
 for its Fast Downward subprocess, which is counted as such. Unlike cProfile it sees every thread
 (the brain and the robots run in threads) and costs little.
 """
@@ -23,24 +24,38 @@ WAITS = {"wait", "select", "poll", "sleep", "acquire", "recv", "recv_into", "rea
          "accept", "get", "communicate", "_communicate", "join"}
 
 
+def _ours(path: str) -> bool:
+    """Whether a code file is this project's (not the virtualenv's libraries or the standard library)."""
+    return path.startswith(str(ROOT)) and "/.venv/" not in path
+
+
+SOCKET_READS = {"read_response", "read_from_socket", "_read_from_socket", "_socket_can_read", "can_read"}
+
+
 def _blocking_redis_call(frame: FrameType | None) -> bool:
-    """Whether the thread is inside a Redis command sent with BLOCK (XREAD, XREADGROUP): waiting."""
+    """Whether the thread is reading the reply to a Redis command sent with BLOCK: through
+    `execute_command` (XREAD, XREADGROUP with block=…), or a wait of our own that sends it by hand
+    and says so in its `block_ms` argument (the robot's take, memory/dispatch.py)."""
+    if frame is None or frame.f_code.co_name not in SOCKET_READS:
+        return False
     while frame is not None:
         if frame.f_code.co_name == "execute_command":
             args = frame.f_locals.get("args") or ()
             return any(isinstance(a, (str, bytes)) and a in ("BLOCK", b"BLOCK") for a in args)
+        if _ours(frame.f_code.co_filename) and frame.f_locals.get("block_ms"):
+            return True
         frame = frame.f_back
     return False
 
 
 def _room(frame: FrameType | None) -> str:
     innermost = frame
-    waiting = frame is not None and frame.f_code.co_name in WAITS
+    waiting = frame is not None and frame.f_code.co_name in WAITS and not _ours(frame.f_code.co_filename)
     if _blocking_redis_call(frame):
         return "idle (waiting)"
     while frame is not None:
         path = frame.f_code.co_filename
-        if path.startswith(str(ROOT)) and "/.venv/" not in path:
+        if _ours(path):
             rel = Path(path).relative_to(ROOT).as_posix()
             room = next((r for r in ROOMS if rel.startswith(r + "/")), rel.split("/")[0])
             if waiting:

@@ -83,9 +83,8 @@ class Dispatcher:
         self._recovered: set[tuple[str, str]] = set()
         self._backlog: dict[tuple[str, str], deque[Delivery]] = {}
         self._next_claim: dict[tuple[str, str], float] = {}
-        # (inbox, consumer) -> its connection for blocking reads, and that connection's CLIENT ID
+        # (inbox, consumer) -> its connection for blocking reads, with that connection's CLIENT ID
         self._blockers: dict[tuple[str, str], _Blocker] = {}
-        self._blocked_ids: dict[tuple[str, str], int] = {}
         self._blockers_pid = os.getpid()
         self._woken: set[str] = set()
         self._lock = threading.Lock()
@@ -216,12 +215,11 @@ class Dispatcher:
             blocker = self._blockers.get((inbox, consumer))
             if blocker is None or self._blockers_pid != os.getpid():
                 if self._blockers_pid != os.getpid():
-                    self._blockers, self._blocked_ids, self._blockers_pid = {}, {}, os.getpid()
+                    self._blockers, self._blockers_pid = {}, os.getpid()
                 blocker = _Blocker(redis.Redis(connection_pool=self.r.connection_pool, single_connection_client=True))
                 self._blockers[(inbox, consumer)] = blocker
         if blocker.client_id is None:
             blocker.client_id = int(blocker.client.client_id())
-        self._blocked_ids[(inbox, consumer)] = blocker.client_id
         if consumer in self._woken:  # woken before it got here: do not wait
             self._woken.discard(consumer)
             return None
@@ -257,8 +255,9 @@ class Dispatcher:
         self._woken.add(consumer)
         if self._blockers_pid != os.getpid():
             return
-        for (_inbox, name), client_id in list(self._blocked_ids.items()):
-            if name == consumer:
+        for (_inbox, name), blocker in list(self._blockers.items()):
+            client_id = blocker.client_id
+            if name == consumer and client_id is not None:
                 try:
                     self.r.client_unblock(client_id)
                 except redis.RedisError:
@@ -314,7 +313,7 @@ class Dispatcher:
             reader.close()
         self._readers.client = None
         with self._lock:
-            blockers, self._blockers, self._blocked_ids = self._blockers, {}, {}
+            blockers, self._blockers = self._blockers, {}
         if self._blockers_pid == os.getpid():
             for blocker in blockers.values():
                 blocker.client.close()
